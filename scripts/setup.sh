@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Set up everything xlbackprop needs on a Debian machine with Python 3.11+:
+# LibreOffice (recalculation), poppler-utils (chart pictures) and a virtualenv in .venv
+# holding xlbackprop and its test tools. Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=()
+command -v soffice >/dev/null 2>&1 || packages+=(libreoffice-calc-nogui)
+command -v pdftoppm >/dev/null 2>&1 || packages+=(poppler-utils)
+python3 -c "import ensurepip, venv" >/dev/null 2>&1 || packages+=(python3-venv)
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "setup: installing ${packages[*]} with apt-get" >&2
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"

@@ -1,0 +1,80 @@
+"""Each activation once: its numpy form and its Excel form, forward and derivative, side by side.
+
+Nothing else in xlbackprop spells ``EXP(`` or ``np.exp``. The numpy and Excel forms perform
+the same floating-point operations in the same order, so LibreOffice and the reference agree
+to the last bit, not merely approximately. For sigmoid, with ``J20`` holding h1 and ``K20``
+holding a_h1::
+
+    forward     a_h1 = 1/(1+EXP(-J20))        1.0 / ops.add(1.0, np.exp(-z))
+    derivative  a_h1*(1-a_h1) = K20*(1-K20)   a * ops.sub(1.0, a)
+
+``ops`` is the engine's :mod:`~xlbackprop.arithmetic` (LibreOffice rounds cancellations to 0).
+The derivative is written as one factor, ready to be wrapped in parentheses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .arithmetic import Arithmetic
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation ``g``: ``forward(z, ops)`` and ``derivative(z, a, ops)`` = g'(z), in both media.
+
+    ``excel_forward(z)`` and ``excel_derivative(z, a)`` take cell references and return
+    formula text without the leading ``=``; ``excel_derivative`` returns ``None`` where the
+    derivative is the constant 1 and needs no factor at all.
+    """
+
+    name: str
+    forward: Callable[[Array, Arithmetic], Array]
+    derivative: Callable[[Array, Array, Arithmetic], Array]
+    excel_forward: Callable[[str], str]
+    excel_derivative: Callable[[str, str], str | None]
+    formula: str  # for people: the math, as the derivation shows it
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation(
+            "sigmoid",
+            forward=lambda z, ops: 1.0 / ops.add(1.0, np.exp(-z)),
+            derivative=lambda z, a, ops: a * ops.sub(1.0, a),
+            excel_forward=lambda z: f"1/(1+EXP(-{z}))",
+            excel_derivative=lambda z, a: f"{a}*(1-{a})",
+            formula="g(x) = 1/(1+e^-x), g' = a(1-a)",
+        ),
+        Activation(
+            "tanh",
+            forward=lambda z, ops: np.tanh(z),
+            derivative=lambda z, a, ops: ops.sub(1.0, a**2),
+            excel_forward=lambda z: f"TANH({z})",
+            excel_derivative=lambda z, a: f"1-{a}^2",
+            formula="g(x) = tanh(x), g' = 1-a^2",
+        ),
+        Activation(
+            "relu",
+            forward=lambda z, ops: np.maximum(0.0, z),
+            derivative=lambda z, a, ops: np.where(z > 0, 1.0, 0.0),
+            excel_forward=lambda z: f"MAX(0,{z})",
+            excel_derivative=lambda z, a: f"IF({z}>0,1,0)",
+            formula="g(x) = max(0, x), g' = 1 if x > 0 else 0",
+        ),
+        Activation(
+            "linear",
+            forward=lambda z, ops: z,
+            derivative=lambda z, a, ops: np.ones_like(z),
+            excel_forward=lambda z: z,
+            excel_derivative=lambda z, a: None,
+            formula="g(x) = x, g' = 1",
+        ),
+    )
+}

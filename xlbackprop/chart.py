@@ -1,0 +1,47 @@
+"""The loss chart: E_total against iteration, beside the parameter block.
+
+A scatter chart with straight lines and no markers keeps a numeric x axis, so its ticks stay
+readable from 10 to 1,000,000 iterations (a line chart's category labels overprint).
+"""
+
+from __future__ import annotations
+
+from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.utils.cell import get_column_letter
+
+from .layout import Layout
+from .network import E_TOTAL, ITERATION
+
+ROW_HEIGHT_CM = 0.53  # a default row, 15 points
+
+
+def loss_chart(ws, layout: Layout, title: str = "Loss E_total by iteration") -> tuple[ScatterChart, str]:
+    """The chart and the cell it is anchored at (two columns right of the parameter block)."""
+    x_col = layout.column[ITERATION].index
+    y_col = layout.column[E_TOTAL].index
+    xs = Reference(ws, min_col=x_col, min_row=layout.first_row, max_row=layout.last_row)
+    ys = Reference(ws, min_col=y_col, min_row=layout.first_row, max_row=layout.last_row)
+    series = Series(ys, xs, title="E_total")
+    series.marker.symbol = "none"
+    series.smooth = False
+    series.graphicalProperties.line.solidFill = "C00000"
+    series.graphicalProperties.line.width = 28575  # 2.25 pt, in EMU
+
+    chart = ScatterChart()
+    chart.title = title
+    chart.style = 2
+    chart.series.append(series)
+    chart.legend = None
+    chart.x_axis.title = "iteration"
+    chart.y_axis.title = "E_total"
+    chart.x_axis.scaling.min = 0
+    chart.x_axis.scaling.max = layout.iterations
+    chart.y_axis.scaling.min = 0
+    chart.y_axis.number_format = "0.000"
+    chart.x_axis.number_format = "#,##0"
+    chart.x_axis.majorGridlines = None
+    for axis in (chart.x_axis, chart.y_axis):
+        axis.delete = False
+    chart.height = max(7.5, (layout.header_row - 2) * ROW_HEIGHT_CM)
+    chart.width = 18
+    return chart, f"{get_column_letter(layout.parameter_width + 2)}1"

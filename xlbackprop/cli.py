@@ -1,0 +1,112 @@
+"""The command line: a thin click layer over the library.
+
+    xlbackprop build [--preset NAME | --config FILE.toml] [--lr X] [--iterations N] [-o PATH]
+    xlbackprop verify FILE
+    xlbackprop presets
+
+Errors the user can fix print one line and exit 2; verify exits 1 when a cell disagrees.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__, presets
+from . import spec as spec_module
+from .errors import XlbackpropError
+
+DEFAULT_OUTPUT = Path("output") / "backprop.xlsx"
+PROGRESS_MIN_ITERATIONS = 20_000  # about two seconds of writing
+
+
+class _Group(click.Group):
+    """Turns every user error (ours or click's) into one line on stderr and exit code 2."""
+
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except XlbackpropError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(f"error: {exc.format_message()}{hint}", err=True)
+            sys.exit(2)
+        except click.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="xlbackprop")
+def main() -> None:
+    """Write Excel workbooks that train a neural network in live formulas, and check them.
+
+    Each row of the Training sheet is one step of gradient descent: weights, forward pass,
+    loss, every ∂E/∂w, and the next row's weights w - eta*∂E/∂w. Type a new learning rate
+    into the cell named eta and the whole sheet retrains.
+    """
+
+
+@main.command()
+@click.option("--preset", "preset", metavar="NAME", help=f"A preset network (default {presets.DEFAULT}; "
+              "see `xlbackprop presets`).")
+@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.toml",
+              help="A network file (TOML) instead of a preset.")
+@click.option("--lr", "lr", type=float, metavar="X", help="Learning rate eta (overrides the preset or file).")
+@click.option("--iterations", type=int, metavar="N", help="Training rows (overrides the preset or file).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=DEFAULT_OUTPUT, show_default=True,
+              help="Where to write the .xlsx.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar (default: on long builds when writing to a terminal).")
+def build(preset: str | None, config: Path | None, lr: float | None, iterations: int | None,
+          output: Path, progress: bool | None) -> None:
+    """Write the workbook of a preset or network file."""
+    from .writer import build as write_workbook
+
+    if preset and config:
+        raise XlbackpropError("--preset and --config: give one or the other, not both")
+    spec = spec_module.load(config) if config else presets.load(preset or presets.DEFAULT)
+    spec = spec.with_overrides(eta=lr, iterations=iterations)
+    show = progress if progress is not None else (sys.stderr.isatty() and spec.iterations >= PROGRESS_MIN_ITERATIONS)
+    start = time.perf_counter()
+    if show:
+        from tqdm import tqdm
+
+        with tqdm(total=spec.iterations, unit="row", desc="writing", file=sys.stderr) as bar:
+            path = write_workbook(spec, output, progress=lambda k: bar.update(k - bar.n))
+    else:
+        path = write_workbook(spec, output)
+    seconds = time.perf_counter() - start
+    click.echo(f"wrote {path}: {spec.network.describe()} network, {spec.iterations:,} iterations, "
+               f"eta {spec.eta:g} ({path.stat().st_size / 1e6:.1f} MB in {seconds:.1f} s)")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--timeout", type=float, default=900, show_default=True, metavar="SECONDS",
+              help="Stop LibreOffice after this long.")
+def verify(file: Path, timeout: float) -> None:
+    """Recalculate FILE in LibreOffice and compare every cell with the numpy reference.
+
+    Exits 0 when every cell agrees within a relative 1e-12, 1 when any disagrees, 2 when the
+    file cannot be checked (missing, not an xlsx, not an xlbackprop workbook, no LibreOffice).
+    """
+    from .verify import verify as run
+
+    report = run(file, timeout=timeout)
+    click.echo(report.text())
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command(name="presets")
+def list_presets() -> None:
+    """List the preset networks, one line each."""
+    for name in presets.names():
+        click.echo(presets.describe(name))

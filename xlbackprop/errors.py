@@ -1,0 +1,36 @@
+"""The errors xlbackprop raises on purpose, each with a message written for a user.
+
+The command line prints ``str(error)`` on one line and exits with ``error.exit_code``;
+anything else escaping is a bug in xlbackprop, not in the user's input.
+"""
+
+
+class XlbackpropError(Exception):
+    """Base of every error xlbackprop raises for a user to read."""
+
+    exit_code = 2
+
+
+class SpecError(XlbackpropError):
+    """A network file, preset or command-line option is wrong.
+
+    >>> str(SpecError("eta", "must be a finite number, got 'fast'"))
+    "eta: must be a finite number, got 'fast'"
+    """
+
+    def __init__(self, field: str, problem: str):
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+class ExcelLimitError(SpecError):
+    """The workbook would not fit in Excel's 1,048,576 rows or 16,384 columns."""
+
+
+class WorkbookError(XlbackpropError):
+    """A file given to verify cannot be checked: missing, not an xlsx, not ours."""
+
+
+class EngineError(XlbackpropError):
+    """The spreadsheet engine (LibreOffice) is missing, failed or timed out."""

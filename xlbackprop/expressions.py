@@ -1,0 +1,122 @@
+"""The formula of every cell of the training table: pure text, planned before anything is written.
+
+Each column gets a template in which ``{r}`` is the cell's own row and ``{p}`` the row above.
+For the seed's 2-2-2 network (iteration 1 on row 20, inputs in B11:C11, targets in D11:E11)::
+
+    w5       row 21:  =F20-eta*AC20          (previous w5 minus eta times previous ∂E/∂w5)
+    h1       row 20:  =B20*$B$11+C20*$C$11   (w1*i1 + w2*i2)
+    a_h1     row 20:  =1/(1+EXP(-J20))
+    E1       row 20:  =0.5*($D$11-O20)^2
+    δ_o1     row 20:  =(O20-$D$11)*(O20*(1-O20))
+    δ_h1     row 20:  =(U20*F20+V20*H20)*(K20*(1-K20))   (δ_o1*w5 + δ_o2*w7, times g'(h1))
+    ∂E/∂w5   row 20:  =U20*K20               (δ_o1 * a_h1)
+
+Every shared term is computed once: a δ per neuron, each gradient a δ times an activation.
+The reference engine (:mod:`xlbackprop.reference`) performs the same operations in the same
+order, so the two agree bit for bit.
+"""
+
+from __future__ import annotations
+
+from .activations import ACTIVATIONS
+from .layout import Layout
+from .network import (E_TOTAL, Network, a_name, bias_grad_name, bias_name, delta_name, loss_name,
+                      weight_grad_name, weight_name, z_name)
+
+
+class Templates:
+    """Formula templates of one layout: ``first[name]`` for iteration 1, ``rest[name]`` after."""
+
+    def __init__(self, layout: Layout):
+        self.layout = layout
+        net = layout.network
+        self.first: dict[str, str] = {}
+        self.rest: dict[str, str] = {}
+        for n in range(1, net.n_weights + 1):
+            self._parameter(weight_name(n), weight_grad_name(n), layout.initial_weight_cell(n))
+        if net.bias_mode == "trained":
+            for n in range(1, net.n_biases + 1):
+                self._parameter(bias_name(n), bias_grad_name(n), layout.bias_cell(n))
+        shared: dict[str, str] = {}
+        for s in range(1, net.n_samples + 1):
+            for layer in range(1, net.depth + 1):
+                for j in range(1, net.layers[layer] + 1):
+                    shared[z_name(net, s, layer, j)] = self._z(s, layer, j)
+                    act = ACTIVATIONS[net.activations[layer - 1]]
+                    shared[a_name(net, s, layer, j)] = "=" + act.excel_forward(self._ref(z_name(net, s, layer, j)))
+            for k in range(1, net.layers[-1] + 1):
+                target = layout.target_cell(s, k)
+                shared[loss_name(net, s, k)] = f"=0.5*({target}-{self._ref(a_name(net, s, net.depth, k))})^2"
+        losses = [self._ref(loss_name(net, s, k)) for s in range(1, net.n_samples + 1)
+                  for k in range(1, net.layers[-1] + 1)]
+        shared[E_TOTAL] = "=" + _mean(losses, net.n_samples)
+        for s in range(1, net.n_samples + 1):
+            for layer in range(net.depth, 0, -1):
+                for j in range(1, net.layers[layer] + 1):
+                    shared[delta_name(net, s, layer, j)] = self._delta(s, layer, j)
+        for (layer, j, k), n in net.weight_numbers.items():
+            terms = [f"{self._ref(delta_name(net, s, layer, j))}*{self._source(s, layer - 1, k)}"
+                     for s in range(1, net.n_samples + 1)]
+            shared[weight_grad_name(n)] = "=" + _mean(terms, net.n_samples)
+        if net.bias_mode == "trained":
+            for (layer, j), n in net.bias_numbers.items():
+                terms = [self._ref(delta_name(net, s, layer, j)) for s in range(1, net.n_samples + 1)]
+                shared[bias_grad_name(n)] = "=" + _mean(terms, net.n_samples)
+        self.first.update(shared)
+        self.rest.update(shared)
+
+    def formula(self, name: str, iteration: int) -> str:
+        """The formula text of quantity ``name`` at ``iteration``: ``formula("w5", 2) == "=F20-eta*AC20"``."""
+        row = self.layout.row(iteration)
+        template = (self.first if iteration == 1 else self.rest)[name]
+        return template.format(r=row, p=row - 1)
+
+    # -- pieces --------------------------------------------------------------------------
+    def _ref(self, name: str, row: str = "{r}") -> str:
+        return self.layout.column[name].letter + row
+
+    def _parameter(self, name: str, grad: str, initial_cell: str) -> None:
+        self.first[name] = f"={initial_cell}"
+        self.rest[name] = f"={self._ref(name, '{p}')}-eta*{self._ref(grad, '{p}')}"
+
+    def _source(self, s: int, layer: int, k: int) -> str:
+        """Activation feeding the next layer: an input cell for layer 0, else an ``a_`` column."""
+        if layer == 0:
+            return self.layout.input_cell(s, k)
+        return self._ref(a_name(self.layout.network, s, layer, k))
+
+    def _z(self, s: int, layer: int, j: int) -> str:
+        net: Network = self.layout.network
+        terms = [f"{self._ref(weight_name(net.weight_numbers[(layer, j, k)]))}*{self._source(s, layer - 1, k)}"
+                 for k in range(1, net.layers[layer - 1] + 1)]
+        bias = net.bias_numbers[(layer, j)]
+        if net.bias_mode == "trained":
+            terms.append(self._ref(bias_name(bias)))
+        elif net.bias_mode == "frozen":
+            terms.append(self.layout.bias_cell(bias))
+        return "=" + "+".join(terms)
+
+    def _delta(self, s: int, layer: int, j: int) -> str:
+        """δ of neuron j: ∂E/∂a times g'(z); ∂E/∂a is (a - t) at the output, Σ δ·w below it."""
+        net: Network = self.layout.network
+        a = self._ref(a_name(net, s, layer, j))
+        act = ACTIVATIONS[net.activations[layer - 1]]
+        derivative = act.excel_derivative(self._ref(z_name(net, s, layer, j)), a)
+        if layer == net.depth:
+            terms = [f"{a}-{self.layout.target_cell(s, j)}"]
+        else:
+            terms = [f"{self._ref(delta_name(net, s, layer + 1, k))}*"
+                     f"{self._ref(weight_name(net.weight_numbers[(layer + 1, k, j)]))}"
+                     for k in range(1, net.layers[layer + 1] + 1)]
+        error = "+".join(terms)
+        if derivative is None:
+            return "=" + error
+        if len(terms) > 1 or layer == net.depth:
+            error = f"({error})"
+        return f"={error}*({derivative})"
+
+
+def _mean(terms: list[str], n_samples: int) -> str:
+    """``a+b`` for one sample, ``(a+b+c+d)/2`` for two: the loss and gradients are means."""
+    total = "+".join(terms)
+    return total if n_samples == 1 else f"({total})/{n_samples}"

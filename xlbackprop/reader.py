@@ -1,0 +1,131 @@
+"""Read an xlbackprop workbook back: its network, its parameters and every training value.
+
+Only this module and the writer import openpyxl. Everything verify needs comes from the
+file itself: the shape from the labelled cells of the parameter block (``A4 network``,
+``B4 2-2-2``), the numbers from the given-value cells, so a workbook whose eta, inputs or
+initial weights a user changed is checked against its own numbers.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.cell import coordinate_to_tuple
+
+from .activations import ACTIVATIONS
+from .errors import SpecError, WorkbookError
+from .layout import ETA_ROW, META_ROWS, SHEET, Layout
+from .network import ITERATION, Network
+from .spec import Spec, from_mapping
+
+
+@dataclass(frozen=True)
+class WorkbookData:
+    """What a workbook holds: its spec, its layout and the cells of its training rows.
+
+    ``cells[name][k]`` is what the file holds for quantity ``name`` at iteration k+1: a
+    number, text such as ``"#NUM!"``, a formula string (when read without values) or None.
+    """
+
+    spec: Spec
+    layout: Layout
+    cells: dict[str, list[Any]]
+
+
+def read(path: str | Path, values: bool = True) -> WorkbookData:
+    """Read ``path``; with ``values=False`` the training cells hold formula text instead."""
+    path = Path(path)
+    if not path.exists():
+        raise WorkbookError(f"{path}: no such file")
+    if not zipfile.is_zipfile(path):
+        raise WorkbookError(f"{path}: not an .xlsx file (it is not a zip package)")
+    try:
+        wb = load_workbook(path, read_only=True, data_only=values)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged package
+        raise WorkbookError(f"{path}: not a readable .xlsx file ({type(exc).__name__}: {exc})") from None
+    try:
+        if SHEET not in wb.sheetnames:
+            raise WorkbookError(f"{path}: no sheet named {SHEET!r}; not an xlbackprop workbook")
+        rows = [list(r) for r in wb[SHEET].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    return _parse(path, rows)
+
+
+def _at(rows: list[list[Any]], coordinate: str) -> Any:
+    row, col = coordinate_to_tuple(coordinate.replace("$", ""))
+    if row > len(rows) or col > len(rows[row - 1]):
+        return None
+    return rows[row - 1][col - 1]
+
+
+def _parse(path: Path, rows: list[list[Any]]) -> WorkbookData:
+    meta = {}
+    for key, row in META_ROWS.items():
+        if _at(rows, f"A{row}") != key:
+            raise WorkbookError(f"{path}: cell A{row} should read {key!r}; not an xlbackprop workbook")
+        meta[key] = _at(rows, f"B{row}")
+    network = _network(path, meta)
+    iterations = meta["iterations"]
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+        raise WorkbookError(f"{path}: cell B{META_ROWS['iterations']} (iterations) holds {iterations!r}, not a count")
+    layout = Layout(network, iterations)
+    header = rows[layout.header_row - 1] if len(rows) >= layout.header_row else []
+    for column in layout.columns:
+        got = header[column.index - 1] if column.index <= len(header) else None
+        if got != column.name:
+            raise WorkbookError(f"{path}: header cell {column.letter}{layout.header_row} reads {got!r} where "
+                                f"{column.name!r} belongs; not an xlbackprop workbook of this shape")
+    training = rows[layout.first_row - 1: layout.last_row]
+    if len(training) < iterations:
+        raise WorkbookError(f"{path}: {len(training)} training rows, but B{META_ROWS['iterations']} says {iterations}")
+    cells = {c.name: [r[c.index - 1] if c.index <= len(r) else None for r in training]
+             for c in layout.columns if c.name != ITERATION}
+    return WorkbookData(_spec(path, rows, layout), layout, cells)
+
+
+def _network(path: Path, meta: dict[str, Any]) -> Network:
+    try:
+        layers = tuple(int(n) for n in str(meta["network"]).split("-"))
+        activations = tuple(a.strip() for a in str(meta["activations"]).split(","))
+    except ValueError:
+        raise WorkbookError(f"{path}: cell B{META_ROWS['network']} should hold layer sizes like 2-2-2, "
+                            f"got {meta['network']!r}") from None
+    if len(layers) < 2 or min(layers) < 1 or len(activations) != len(layers) - 1 \
+            or any(a not in ACTIVATIONS for a in activations):
+        raise WorkbookError(f"{path}: network {meta['network']!r} with activations {meta['activations']!r} "
+                            f"is not a network xlbackprop makes")
+    if meta["biases"] not in ("none", "frozen", "trained"):
+        raise WorkbookError(f"{path}: cell B{META_ROWS['biases']} should be none, frozen or trained")
+    samples = meta["samples"]
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise WorkbookError(f"{path}: cell B{META_ROWS['samples']} (samples) holds {samples!r}, not a count")
+    return Network(layers, activations, meta["biases"], samples)
+
+
+def _spec(path: Path, rows: list[list[Any]], layout: Layout) -> Spec:
+    """The spec this workbook trains, from its given-value cells."""
+    net = layout.network
+    data: dict[str, Any] = {
+        "title": str(_at(rows, "A1") or ""),
+        "layers": list(net.layers),
+        "activation": list(net.activations),
+        "eta": _at(rows, f"B{ETA_ROW}"),
+        "iterations": layout.iterations,
+        "inputs": [[_at(rows, layout.input_cell(s, k)) for k in range(1, net.layers[0] + 1)]
+                   for s in range(1, net.n_samples + 1)],
+        "targets": [[_at(rows, layout.target_cell(s, k)) for k in range(1, net.layers[-1] + 1)]
+                    for s in range(1, net.n_samples + 1)],
+        "weights": [_at(rows, layout.initial_weight_cell(n)) for n in range(1, net.n_weights + 1)],
+    }
+    if net.bias_mode != "none":
+        data["biases"] = [_at(rows, layout.bias_cell(n)) for n in range(1, net.n_biases + 1)]
+        data["train_biases"] = net.bias_mode == "trained"
+    try:
+        return from_mapping(data)
+    except SpecError as exc:
+        raise WorkbookError(f"{path}: a parameter cell is wrong: {exc}") from None

@@ -1,0 +1,79 @@
+"""Recalculate a workbook in LibreOffice, headless: the only module that starts a process.
+
+LibreOffice trusts the cached values a file carries unless told otherwise, and a file a user
+edited and saved holds stale ones. So each run gets a private profile, in a temporary folder,
+whose settings say "always recalculate" on load, and converts the file to a fresh .xlsx whose
+cached values are LibreOffice's own::
+
+    soffice -env:UserInstallation=file:///tmp/xlbackprop-XXXX/profile --headless --norestore
+            --convert-to 'xlsx:Calc MS Excel 2007 XML' --outdir /tmp/xlbackprop-XXXX/out book.xlsx
+
+``soffice`` exits 0 even when it failed, so success is the output file existing and not empty.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .errors import EngineError
+
+INSTALL_HINT = "install it with: apt-get install -y libreoffice-calc-nogui"
+
+_ALWAYS_RECALCULATE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def soffice() -> str:
+    """Path of the ``soffice`` program, or :class:`EngineError` saying how to install it."""
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise EngineError(f"LibreOffice (soffice) is not installed; {INSTALL_HINT}")
+
+
+def version() -> str:
+    """``"LibreOffice 7.4.7.2 40(Build:2)"``, as soffice reports itself."""
+    out = subprocess.run([soffice(), "--version"], capture_output=True, text=True, timeout=60)
+    return out.stdout.strip() or "LibreOffice (unknown version)"
+
+
+def convert(src: str | Path, out_dir: str | Path, to: str = "xlsx:Calc MS Excel 2007 XML",
+            timeout: float = 900) -> Path:
+    """Recalculate ``src`` and save it as ``to`` in ``out_dir``; return the new file."""
+    src, out_dir = Path(src).resolve(), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="xlbackprop-lo-") as profile:
+        settings = Path(profile, "user")
+        settings.mkdir()
+        (settings / "registrymodifications.xcu").write_text(_ALWAYS_RECALCULATE, encoding="utf-8")
+        command = [soffice(), f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
+                   "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+                   "--convert-to", to, "--outdir", str(out_dir), str(src)]
+        _run(command, timeout)
+    produced = out_dir / (src.stem + "." + to.split(":")[0])
+    if not produced.exists() or produced.stat().st_size == 0:
+        raise EngineError(f"LibreOffice did not recalculate {src.name} (it produced no output)")
+    return produced
+
+
+def _run(command: list[str], timeout: float) -> None:
+    """Run soffice in its own process group; on timeout kill the whole group, leaving nothing behind."""
+    env = dict(os.environ, SAL_USE_VCLPLUGIN="svp")
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+    try:
+        proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise EngineError(f"LibreOffice took longer than {timeout:.0f} s and was stopped") from None

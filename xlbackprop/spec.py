@@ -1,0 +1,193 @@
+"""The spec: one network and its training run, frozen and validated once, at load.
+
+A spec comes from a TOML network file or a preset (see ``templates/``), plus the
+command-line overrides ``--lr`` and ``--iterations``. Everything downstream (reference,
+layout, formulas, writer) trusts it and checks nothing again.
+
+>>> spec = from_mapping({"layers": [2, 2, 2], "weights": [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55],
+...                      "inputs": [[0.05, 0.1]], "targets": [[0.5, 0.5]], "eta": 1.0})
+>>> spec.network.describe(), spec.iterations
+('2-2-2', 100)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .errors import SpecError
+from .network import Network
+
+KEYS = ("title", "layers", "activation", "weights", "seed", "biases", "train_biases",
+        "eta", "iterations", "inputs", "targets")
+DEFAULT_ITERATIONS = 100
+DEFAULT_ETA = 0.5
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A network with its numbers: what one workbook trains.
+
+    ``weights`` are w1..wN in the numbering of :mod:`xlbackprop.network`; ``biases`` are
+    b1..bK, or ``()`` without biases; ``inputs[s]`` and ``targets[s]`` are sample s+1.
+    """
+
+    network: Network
+    weights: tuple[float, ...]
+    biases: tuple[float, ...]
+    eta: float
+    iterations: int
+    inputs: tuple[tuple[float, ...], ...]
+    targets: tuple[tuple[float, ...], ...]
+    title: str = ""
+
+    def with_overrides(self, eta: float | None = None, iterations: int | None = None) -> "Spec":
+        """The command line's ``--lr`` and ``--iterations``, validated like the file's."""
+        changes: dict[str, Any] = {}
+        if eta is not None:
+            changes["eta"] = _number(eta, "--lr")
+        if iterations is not None:
+            changes["iterations"] = _iterations(iterations, "--iterations")
+        spec = dataclasses.replace(self, **changes)
+        _check_excel_limits(spec)
+        return spec
+
+
+def load(path: str | Path) -> Spec:
+    """Read and validate a TOML network file; errors name the file's field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("--config", f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError("--config", f"cannot read {path}: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(str(path), f"not valid TOML: {exc}") from None
+    return from_mapping(data)
+
+
+def from_mapping(data: dict[str, Any]) -> Spec:
+    """Validate a parsed network file (the TOML schema of DESIGN.md) into a :class:`Spec`."""
+    unknown = sorted(set(data) - set(KEYS))
+    if unknown:
+        raise SpecError(unknown[0], f"unknown key; the keys are {', '.join(KEYS)}")
+    layers = _layers(data.get("layers"))
+    activations = _activations(data.get("activation", "sigmoid"), len(layers) - 1)
+    inputs = _matrix(data.get("inputs"), "inputs", layers[0])
+    targets = _matrix(data.get("targets"), "targets", layers[-1])
+    if len(inputs) != len(targets):
+        raise SpecError("targets", f"has {len(targets)} rows but inputs has {len(inputs)}; give one target row per sample")
+    train_biases = data.get("train_biases", False)
+    if not isinstance(train_biases, bool):
+        raise SpecError("train_biases", f"must be true or false, got {train_biases!r}")
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SpecError("seed", f"must be a non-negative integer, got {seed!r}")
+    n_biases = sum(layers[1:])
+    biases = data.get("biases")
+    if biases is None:
+        if train_biases:
+            biases = [0.0] * n_biases
+        bias_mode = "trained" if train_biases else "none"
+        biases = tuple(biases or ())
+    else:
+        biases = _vector(biases, "biases", n_biases)
+        bias_mode = "trained" if train_biases else "frozen"
+    network = Network(tuple(layers), activations, bias_mode, len(inputs))
+    if "weights" in data:
+        weights = _vector(data["weights"], "weights", network.n_weights)
+    else:
+        weights = _draw_weights(network, seed)
+    title = data.get("title", "")
+    if not isinstance(title, str):
+        raise SpecError("title", f"must be text, got {title!r}")
+    spec = Spec(
+        network=network,
+        weights=weights,
+        biases=biases,
+        eta=_number(data.get("eta", DEFAULT_ETA), "eta"),
+        iterations=_iterations(data.get("iterations", DEFAULT_ITERATIONS), "iterations"),
+        inputs=inputs,
+        targets=targets,
+        title=title,
+    )
+    _check_excel_limits(spec)
+    return spec
+
+
+def _draw_weights(network: Network, seed: int) -> tuple[float, ...]:
+    """Uniform in ±1/sqrt(fan-in), rounded to 4 decimals so a person can read them."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for layer in range(1, network.depth + 1):
+        bound = 1.0 / math.sqrt(network.layers[layer - 1])
+        count = network.layers[layer] * network.layers[layer - 1]
+        out.extend(round(float(x), 4) for x in rng.uniform(-bound, bound, count))
+    return tuple(out)
+
+
+def _number(value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(field, f"must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise SpecError(field, f"must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _iterations(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpecError(field, f"must be a positive whole number, got {value!r}")
+    return value
+
+
+def _layers(value: Any) -> list[int]:
+    if value is None:
+        raise SpecError("layers", "is required, e.g. layers = [2, 2, 2]")
+    if not isinstance(value, list) or len(value) < 2:
+        raise SpecError("layers", f"must list at least two sizes (input and output), got {value!r}")
+    for size in value:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise SpecError("layers", f"sizes must be positive whole numbers, got {size!r}")
+    return value
+
+
+def _activations(value: Any, count: int) -> tuple[str, ...]:
+    names = [value] * count if isinstance(value, str) else value
+    if not isinstance(names, list) or len(names) != count:
+        raise SpecError("activation", f"must be one name or a list of {count} (one per non-input layer), got {value!r}")
+    for name in names:
+        if name not in ACTIVATIONS:
+            raise SpecError("activation", f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")
+    return tuple(names)
+
+
+def _vector(value: Any, field: str, length: int) -> tuple[float, ...]:
+    if not isinstance(value, list):
+        raise SpecError(field, f"must be a list of {length} numbers, got {value!r}")
+    if len(value) != length:
+        raise SpecError(field, f"must hold {length} numbers for this network, got {len(value)}")
+    return tuple(_number(x, field) for x in value)
+
+
+def _matrix(value: Any, field: str, width: int) -> tuple[tuple[float, ...], ...]:
+    if value is None:
+        raise SpecError(field, f"is required: one row of {width} numbers per sample")
+    if not isinstance(value, list) or not value:
+        raise SpecError(field, f"must be a list of rows, one per sample, got {value!r}")
+    return tuple(_vector(row, f"{field}[{s}]", width) for s, row in enumerate(value, 1))
+
+
+def _check_excel_limits(spec: Spec) -> None:
+    from .layout import check_excel_limits  # layout depends on the network only
+
+    check_excel_limits(spec.network, spec.iterations)

@@ -1,0 +1,47 @@
+"""The look of the workbook: one named style per kind of cell, and the colour key that explains them.
+
+Each kind of cell (a given value, a weight, the forward pass, the loss, a δ, a gradient) gets
+a named style, so the colours mean the same thing everywhere and show up by name in the
+spreadsheet program's style list.
+"""
+
+from __future__ import annotations
+
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+
+# kind -> (label in the colour key, fill colour, number format)
+KINDS: dict[str, tuple[str, str, str]] = {
+    "given": ("given value (edit me)", "FFF2CC", "General"),
+    "weight": ("weight / bias", "DDEBF7", "0.000000"),
+    "forward": ("forward pass", "E2EFDA", "0.000000"),
+    "loss": ("loss", "FCE4D6", "0.000E+00"),
+    "delta": ("δ (backprop)", "EDE2F6", "0.000E+00"),
+    "gradient": ("gradient ∂E/∂w", "FFE0EC", "0.000E+00"),
+}
+KINDS["bias"] = KINDS["weight"]
+
+_thin = Side(style="thin", color="A6A6A6")
+
+
+def named_styles() -> dict[str, NamedStyle]:
+    """Fresh named styles (a workbook owns the ones it registers), keyed by kind."""
+    styles = {}
+    for kind, (label, colour, number_format) in KINDS.items():
+        if kind == "bias":
+            continue
+        styles[kind] = NamedStyle(
+            name=f"xlbackprop {kind}", fill=PatternFill("solid", fgColor=colour),
+            number_format=number_format)
+    styles["bias"] = styles["weight"]
+    styles["header"] = NamedStyle(
+        name="xlbackprop header", font=Font(bold=True), fill=PatternFill("solid", fgColor="D9D9D9"),
+        alignment=Alignment(horizontal="center"), border=Border(bottom=_thin))
+    styles["iteration"] = NamedStyle(name="xlbackprop iteration", font=Font(color="595959"),
+                                     alignment=Alignment(horizontal="center"))
+    styles["title"] = NamedStyle(name="xlbackprop title", font=Font(bold=True, size=14))
+    styles["label"] = NamedStyle(name="xlbackprop label", font=Font(bold=True))
+    styles["eta"] = NamedStyle(
+        name="xlbackprop eta", font=Font(bold=True, size=12), fill=PatternFill("solid", fgColor="FFD966"),
+        border=Border(left=_thin, right=_thin, top=_thin, bottom=_thin), number_format="General")
+    styles["hint"] = NamedStyle(name="xlbackprop hint", font=Font(italic=True, color="7F7F7F"))
+    return styles

@@ -1,0 +1,181 @@
+"""Write the planned workbook with openpyxl: the one module that places cells.
+
+The layout (:mod:`xlbackprop.layout`) says where each quantity lives and the expressions
+(:mod:`xlbackprop.expressions`) what each formula says; this module streams them into a
+write-only workbook, row by row, so memory stays flat however many iterations there are.
+The file is written beside its target under a temporary name and renamed at the end, and
+its bytes depend only on the spec (fixed timestamps inside and outside the zip).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.writer.excel import ExcelWriter
+
+from .errors import XlbackpropError
+from .expressions import Templates
+from .layout import ETA_LABEL, ETA_ROW, META_ROWS, SAMPLES_HEADER_ROW, SHEET, TITLE_ROW, Layout
+from .chart import loss_chart
+from .spec import Spec
+from .styles import KINDS, named_styles
+
+FIXED_TIME = dt.datetime(2024, 2, 9, 0, 0, 0)  # the seed lecture's date; keeps builds byte-identical
+ZIP_TIME = (2024, 2, 9, 0, 0, 0)
+
+
+def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None = None) -> Path:
+    """Write the workbook of ``spec`` to ``path``; ``progress(k)`` is told of each k rows written."""
+    path = Path(path)
+    if path.is_dir():
+        raise XlbackpropError(f"-o: {path} is a folder; give a file name such as {path / 'backprop.xlsx'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise XlbackpropError(f"-o: cannot create folder {path.parent}: {exc.strerror}") from None
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        workbook = _workbook(spec, progress)
+        with _FixedTimeZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            ExcelWriter(workbook, archive).write_data()
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise XlbackpropError(f"-o: cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def _workbook(spec: Spec, progress: Callable[[int], None] | None) -> Workbook:
+    layout = Layout(spec.network, spec.iterations)
+    wb = Workbook(write_only=True)
+    wb.properties.creator = "xlbackprop"
+    wb.properties.created = wb.properties.modified = FIXED_TIME
+    styles = named_styles()
+    for style in dict.fromkeys(styles.values()):
+        wb.add_named_style(style)
+    ws = wb.create_sheet(SHEET)
+    ws.sheet_properties.tabColor = "C00000"
+    ws.column_dimensions["A"].width = 22
+    for column in layout.columns[1:]:
+        ws.column_dimensions[column.letter].width = 12 if column.kind in ("weight", "bias", "forward") else 13
+    ws.freeze_panes = f"B{layout.first_row}"
+
+    cell = _CellMaker(ws, styles)
+    for row in _parameter_rows(spec, layout, cell):
+        ws.append(row)
+    ws.append([cell(c.name, "header", text=True) for c in layout.columns])
+    _training_rows(ws, layout, styles, progress)
+
+    chart, anchor = loss_chart(ws, layout)
+    ws.add_chart(chart, anchor)
+    wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!${layout.eta_cell[0]}${ETA_ROW}")
+    return wb
+
+
+class _CellMaker:
+    """``cell(value, kind)``: a write-only cell in the named style of ``kind``."""
+
+    def __init__(self, ws, styles):
+        self.ws, self.styles = ws, styles
+
+    def __call__(self, value, kind: str | None = None, text: bool = False) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.ws, value=value)
+        if text:  # text from a file or a label is never a formula, whatever it starts with
+            cell.data_type = "s"
+        if kind is not None:
+            cell.style = self.styles[kind].name
+        return cell
+
+
+def _parameter_rows(spec: Spec, layout: Layout, cell: _CellMaker) -> list[list]:
+    """Rows 1 .. header_row - 1: title, learning rate, shape, samples, weights, biases, key."""
+    net = spec.network
+    rows: dict[int, list] = {}
+    rows[TITLE_ROW] = [cell(spec.title or f"xlbackprop: a {net.describe()} network trained in formulas",
+                            "title", text=True)]
+    rows[ETA_ROW] = [cell(ETA_LABEL, "label", text=True), cell(spec.eta, "eta"),
+                     cell("← type a new learning rate: every weight update reads eta", "hint", text=True)]
+    meta = {"network": net.describe(), "activations": ", ".join(net.activations),
+            "biases": net.bias_mode, "samples": net.n_samples, "iterations": spec.iterations}
+    for key, row in META_ROWS.items():
+        rows[row] = [cell(key, "label", text=True), cell(meta[key], text=isinstance(meta[key], str))]
+    header = ["sample"] + [f"i{k}" for k in range(1, net.layers[0] + 1)] + [f"t{k}" for k in range(1, net.layers[-1] + 1)]
+    rows[SAMPLES_HEADER_ROW] = [cell(h, "header", text=True) for h in header]
+    for s in range(1, net.n_samples + 1):
+        values = list(spec.inputs[s - 1]) + list(spec.targets[s - 1])
+        rows[layout.sample_row(s)] = [cell(s, "iteration")] + [cell(v, "given") for v in values]
+    names, links, values = layout.weights_rows
+    rows[names] = [cell("weight", "header", text=True)] + [cell(f"w{n}", "header", text=True)
+                                                          for n in range(1, net.n_weights + 1)]
+    rows[links] = [cell("connection", "label", text=True)] + [cell(net.connection(n), text=True)
+                                                             for n in range(1, net.n_weights + 1)]
+    rows[values] = [cell("initial value", "label", text=True)] + [cell(w, "given") for w in spec.weights]
+    if layout.biases_rows is not None:
+        names, neurons, values = layout.biases_rows
+        label = "initial value" if net.bias_mode == "trained" else "value (frozen)"
+        order = sorted(net.bias_numbers, key=net.bias_numbers.get)
+        rows[names] = [cell("bias", "header", text=True)] + [cell(f"b{n}", "header", text=True)
+                                                            for n in range(1, net.n_biases + 1)]
+        rows[neurons] = [cell("neuron", "label", text=True)] + [cell(net.neuron(l, j), text=True) for l, j in order]
+        rows[values] = [cell(label, "label", text=True)] + [cell(b, "given") for b in spec.biases]
+    key = [cell("colour key", "label", text=True)]
+    for kind in ("given", "weight", "forward", "loss", "delta", "gradient"):
+        key.append(cell(KINDS[kind][0], kind, text=True))
+    rows[layout.legend_row] = key
+    return [rows.get(r, []) for r in range(1, layout.header_row)]
+
+
+def _training_rows(ws, layout: Layout, styles, progress: Callable[[int], None] | None) -> None:
+    """One row per iteration; one reusable styled cell per column keeps this loop lean."""
+    templates = Templates(layout)
+    data_columns = layout.columns[1:]
+    iteration_cell = WriteOnlyCell(ws)
+    iteration_cell.style = styles["iteration"].name
+    cells = []
+    for column in data_columns:
+        c = WriteOnlyCell(ws)
+        c.style = styles[column.kind].name
+        cells.append(c)
+    row_cells = [iteration_cell] + cells
+    first = [templates.first[c.name] for c in data_columns]
+    rest = [templates.rest[c.name] for c in data_columns]
+    step = max(1, layout.iterations // 200)
+    for iteration in range(1, layout.iterations + 1):
+        row = layout.row(iteration)
+        iteration_cell.value = iteration
+        for c, template in zip(cells, first if iteration == 1 else rest):
+            c.value = template.format(r=row, p=row - 1)
+        ws.append(row_cells)
+        if progress is not None and (iteration % step == 0 or iteration == layout.iterations):
+            progress(iteration)
+
+
+class _FixedTimeZipFile(zipfile.ZipFile):
+    """A zip whose members all carry one fixed timestamp, so equal specs give equal bytes."""
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zinfo_or_arcname = self._info(zinfo_or_arcname)
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        info = self._info(arcname or os.path.basename(filename))
+        info.file_size = os.path.getsize(filename)
+        with open(filename, "rb") as src, self.open(info, "w") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+
+    def _info(self, name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+        info.compress_type = self.compression
+        info.external_attr = 0o600 << 16
+        return info
