@@ -7,16 +7,23 @@ readable from 10 to 1,000,000 iterations (a line chart's category labels overpri
 from __future__ import annotations
 
 from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
 from openpyxl.utils.cell import get_column_letter
 
 from .layout import Layout
 from .network import E_TOTAL, ITERATION
 
-ROW_HEIGHT_CM = 0.53  # a default row, 15 points
+CHART_COLUMNS = 8
 
 
-def loss_chart(ws, layout: Layout, title: str = "Loss E_total by iteration") -> tuple[ScatterChart, str]:
-    """The chart and the cell it is anchored at (two columns right of the parameter block)."""
+def chart_range(layout: Layout) -> str:
+    """The cells the loss chart covers: ``"K1:R18"`` for the seed (right of the parameter block)."""
+    first = layout.parameter_width + 2
+    return f"{get_column_letter(first)}1:{get_column_letter(first + CHART_COLUMNS - 1)}{layout.header_row - 1}"
+
+
+def loss_chart(ws, layout: Layout, title: str = "Loss E_total by iteration") -> ScatterChart:
+    """The chart, anchored to :func:`chart_range`, so it grows with the parameter block."""
     x_col = layout.column[ITERATION].index
     y_col = layout.column[E_TOTAL].index
     xs = Reference(ws, min_col=x_col, min_row=layout.first_row, max_row=layout.last_row)
@@ -42,6 +49,7 @@ def loss_chart(ws, layout: Layout, title: str = "Loss E_total by iteration") -> 
     chart.x_axis.majorGridlines = None
     for axis in (chart.x_axis, chart.y_axis):
         axis.delete = False
-    chart.height = max(7.5, (layout.header_row - 2) * ROW_HEIGHT_CM)
-    chart.width = 18
-    return chart, f"{get_column_letter(layout.parameter_width + 2)}1"
+    first_col = layout.parameter_width + 1  # 0-based, as drawing markers count
+    chart.anchor = TwoCellAnchor(_from=AnchorMarker(col=first_col, row=0),
+                                 to=AnchorMarker(col=first_col + CHART_COLUMNS, row=layout.header_row - 1))
+    return chart

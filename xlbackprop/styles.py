@@ -11,12 +11,12 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Si
 
 # kind -> (label in the colour key, fill colour, number format)
 KINDS: dict[str, tuple[str, str, str]] = {
-    "given": ("given value (edit me)", "FFF2CC", "General"),
-    "weight": ("weight / bias", "DDEBF7", "0.000000"),
+    "given": ("given value", "FFF2CC", "General"),
+    "weight": ("weight, bias", "DDEBF7", "0.000000"),
     "forward": ("forward pass", "E2EFDA", "0.000000"),
     "loss": ("loss", "FCE4D6", "0.000E+00"),
-    "delta": ("δ (backprop)", "EDE2F6", "0.000E+00"),
-    "gradient": ("gradient ∂E/∂w", "FFE0EC", "0.000E+00"),
+    "delta": ("δ backprop", "EDE2F6", "0.000E+00"),
+    "gradient": ("gradient", "FFE0EC", "0.000E+00"),
 }
 KINDS["bias"] = KINDS["weight"]
 

@@ -69,6 +69,9 @@ def _workbook(spec: Spec, progress: Callable[[int], None] | None) -> Workbook:
     for column in layout.columns[1:]:
         ws.column_dimensions[column.letter].width = 12 if column.kind in ("weight", "bias", "forward") else 13
     ws.freeze_panes = f"B{layout.first_row}"
+    ws.page_setup.orientation = "landscape"  # printing: as wide as one page, as many pages as rows need
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
     cell = _CellMaker(ws, styles)
     for row in _parameter_rows(spec, layout, cell):
@@ -76,8 +79,7 @@ def _workbook(spec: Spec, progress: Callable[[int], None] | None) -> Workbook:
     ws.append([cell(c.name, "header", text=True) for c in layout.columns])
     _training_rows(ws, layout, styles, progress)
 
-    chart, anchor = loss_chart(ws, layout)
-    ws.add_chart(chart, anchor)
+    ws.add_chart(loss_chart(ws, layout))
     wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!${layout.eta_cell[0]}${ETA_ROW}")
     return wb
 

@@ -1,0 +1,86 @@
+"""Shared fixtures: built and recalculated workbooks, and the LibreOffice gate.
+
+Tests marked ``libreoffice`` need ``soffice``. Without it they are skipped on a developer's
+machine and fail under CI (CI=true), so a CI run can never pass by skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from xlbackprop import presets, writer
+from xlbackprop.recalc import convert
+
+HAVE_SOFFICE = shutil.which("soffice") is not None or shutil.which("libreoffice") is not None
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_collection_modifyitems(config, items):
+    if HAVE_SOFFICE:
+        return
+    for item in items:
+        if "libreoffice" in item.keywords:
+            if IN_CI:
+                item.add_marker(pytest.mark.xfail(reason="never reached", run=False, strict=True))
+            else:
+                item.add_marker(pytest.mark.skip(reason="LibreOffice (soffice) is not installed"))
+
+
+def pytest_sessionstart(session):
+    if IN_CI and not HAVE_SOFFICE:
+        raise pytest.UsageError("CI=true but LibreOffice (soffice) is not installed: "
+                                "apt-get install -y libreoffice-calc-nogui")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """``built(preset, **overrides) -> Path``: one build per distinct request, shared by the session."""
+    cache: dict = {}
+    folder = tmp_path_factory.mktemp("built")
+
+    def make(preset: str, eta: float | None = None, iterations: int | None = None) -> Path:
+        key = (preset, eta, iterations)
+        if key not in cache:
+            spec = presets.load(preset).with_overrides(eta=eta, iterations=iterations)
+            cache[key] = writer.build(spec, folder / f"{preset}-{eta}-{iterations}.xlsx")
+        return cache[key]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def recalculated(built, tmp_path_factory):
+    """``recalculated(preset, ...) -> Path``: the build, recalculated and saved by LibreOffice."""
+    cache: dict = {}
+    folder = tmp_path_factory.mktemp("recalculated")
+
+    def make(preset: str, eta: float | None = None, iterations: int | None = None) -> Path:
+        key = (preset, eta, iterations)
+        if key not in cache:
+            cache[key] = convert(built(preset, eta, iterations), folder / f"{len(cache)}")
+        return cache[key]
+
+    return make
+
+
+def edit_cell(src: Path, dst: Path, ref: str, cell_xml: str) -> None:
+    """Copy the package ``src`` to ``dst`` with cell ``ref`` of the Training sheet replaced.
+
+    This edits the file as a spreadsheet program would save it, without loading it in
+    openpyxl (which would drop the chart): ``edit_cell(a, b, "B3", '<c r="B3"><v>0.5</v></c>')``.
+    """
+    pattern = re.compile(rf'<c r="{ref}"(?: [^>]*)?(?:/>|>.*?</c>)', re.S)
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text, count = pattern.subn(cell_xml.replace("\\", "\\\\"), data.decode("utf-8"), count=1)
+                assert count == 1, f"cell {ref} not found in {src}"
+                data = text.encode("utf-8")
+            zout.writestr(item, data)

@@ -1,0 +1,97 @@
+"""The numpy reference against published numbers (DESIGN.md, Mazur's post) and finite differences."""
+
+import numpy as np
+import pytest
+
+from xlbackprop import presets
+from xlbackprop.arithmetic import IEEE, LIBREOFFICE
+from xlbackprop.reference import train
+from xlbackprop.spec import from_mapping
+
+RTOL = 1e-12
+
+# Row 1 of the 2-2-2 network without biases, the same for both class presets.
+ROW1 = {"h1": 0.0275, "a_h1": 0.5068745667645342, "h2": 0.0425, "a_h2": 0.5106234010049637,
+        "o1": 0.4325303571580474, "a_o1": 0.606477732206728, "o2": 0.5342801539349972,
+        "a_o2": 0.6304808354506348}
+PUBLISHED = {
+    "class-2021": {"E_total": 0.24251985734837728, "∂E/∂w1": 0.0001882556669401121,
+                   "∂E/∂w3": 0.0002248134625761188, "∂E/∂w5": 0.07215707291213626,
+                   "∂E/∂w8": -0.04276924828006376},
+    "class-2024": {"E_total": 0.014181377937891659, "∂E/∂w1": 0.0003169933959102902,
+                   "∂E/∂w3": 0.0003517763215907322, "∂E/∂w5": 0.01288081863162825,
+                   "∂E/∂w8": 0.015522308119994766},
+}
+ROW100 = {"class-2021": 0.029518058, "class-2024": 0.000024094}
+
+
+@pytest.mark.parametrize("preset", ["class-2021", "class-2024"])
+def test_row1_matches_published_values(preset):
+    table = train(presets.load(preset))
+    for name, exp in {**ROW1, **PUBLISHED[preset]}.items():
+        got = table[name][0]
+        assert got == pytest.approx(exp, rel=RTOL), name
+
+
+@pytest.mark.parametrize("preset", ["class-2021", "class-2024"])
+def test_row100_matches_published_e_total(preset):
+    got = train(presets.load(preset))["E_total"][99]
+    assert round(got, 9) == pytest.approx(ROW100[preset], abs=1e-15)
+
+
+def test_mazur_first_iteration_and_step():
+    table = train(presets.load("mazur"))
+    assert table["a_h1"][0] == pytest.approx(0.593269992, abs=5e-10)
+    assert table["a_o1"][0] == pytest.approx(0.75136507, abs=5e-9)
+    assert table["a_o2"][0] == pytest.approx(0.772928465, abs=5e-10)
+    assert table["E_total"][0] == pytest.approx(0.298371109, abs=5e-10)
+    assert table["∂E/∂w5"][0] == pytest.approx(0.082167041, abs=5e-10)
+    assert table["∂E/∂w1"][0] == pytest.approx(0.000438568, abs=5e-10)
+    after_one_step = [0.149780716, 0.19956143, 0.24975114, 0.29950229, 0.35891648, 0.408666186,
+                      0.511301270, 0.561370121]
+    for n, exp in enumerate(after_one_step, 1):
+        assert table[f"w{n}"][1] == pytest.approx(exp, abs=5e-9), f"w{n}"
+    assert table["E_total"][1] == pytest.approx(0.29102777369359933, rel=RTOL)
+
+
+def _loss(spec, weights, biases=None):
+    """E_total of one forward pass, straight from the definition, in plain numpy."""
+    one = from_mapping({"layers": list(spec.network.layers), "activation": list(spec.network.activations),
+                        "weights": list(weights), "inputs": [list(r) for r in spec.inputs],
+                        "targets": [list(r) for r in spec.targets], "iterations": 1,
+                        **({"biases": list(biases if biases is not None else spec.biases)}
+                           if spec.network.bias_mode != "none" else {})})
+    return train(one, IEEE)["E_total"][0]
+
+
+@pytest.mark.parametrize("preset", ["class-2021", "class-2024", "mazur"])
+@pytest.mark.parametrize("iteration", [1, 37, 100])
+def test_gradients_match_central_finite_differences(preset, iteration):
+    spec = presets.load(preset)
+    table = train(spec)
+    weights = np.array([table[f"w{n}"][iteration - 1] for n in range(1, spec.network.n_weights + 1)])
+    h = 1e-6
+    for n in range(1, len(weights) + 1):
+        plus, minus = weights.copy(), weights.copy()
+        plus[n - 1] += h
+        minus[n - 1] -= h
+        exp = (_loss(spec, plus) - _loss(spec, minus)) / (2 * h)
+        got = table[f"∂E/∂w{n}"][iteration - 1]
+        assert got == pytest.approx(exp, rel=1e-6, abs=1e-11), f"∂E/∂w{n} at iteration {iteration}"
+
+
+def test_libreoffice_arithmetic_rounds_cancellations_to_zero():
+    a = np.array([1 - 2.0**-52, 1 - 2.0**-47, 0.5 + 2.0**-49, 0.5 + 2.0**-50])
+    b = np.array([1.0, 1.0, 0.5, 0.5])
+    assert list(IEEE.sub(a, b)) == [-(2.0**-52), -(2.0**-47), 2.0**-49, 2.0**-50]
+    # below 2^-48 of the smaller operand: 0; at or above it: the IEEE difference
+    assert list(LIBREOFFICE.sub(a, b)) == [0.0, -(2.0**-47), 2.0**-49, 0.0]
+    assert list(LIBREOFFICE.add(a, -b)) == [0.0, -(2.0**-47), 2.0**-49, 0.0]
+    assert LIBREOFFICE.sub(np.array([0.3]), np.array([0.1]))[0] == 0.3 - 0.1
+
+
+def test_both_arithmetics_agree_until_the_loss_cancels():
+    spec = presets.load("class-2021")
+    libre, ieee = train(spec, LIBREOFFICE), train(spec, IEEE)
+    for name in libre:
+        np.testing.assert_array_equal(libre[name], ieee[name], err_msg=name)

@@ -1,0 +1,81 @@
+"""Presets, network files and the errors a user sees for bad input."""
+
+import pytest
+
+from xlbackprop import presets
+from xlbackprop.errors import ExcelLimitError, SpecError
+from xlbackprop.spec import from_mapping, load
+
+SEED = {"layers": [2, 2, 2], "weights": [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55],
+        "inputs": [[0.05, 0.1]], "targets": [[0.5, 0.5]], "eta": 1.0}
+
+
+def test_presets_are_the_design_documents():
+    assert presets.names() == ["class-2021", "class-2024", "mazur"]
+    c24, c21, mazur = (presets.load(n) for n in ("class-2024", "class-2021", "mazur"))
+    for spec in (c24, c21, mazur):
+        assert spec.network.layers == (2, 2, 2)
+        assert spec.network.activations == ("sigmoid", "sigmoid")
+        assert spec.weights == (0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55)
+        assert spec.inputs == ((0.05, 0.1),)
+        assert spec.iterations == 100
+    assert (c24.targets, c24.eta, c24.network.bias_mode) == (((0.5, 0.5),), 1.0, "none")
+    assert (c21.targets, c21.eta, c21.network.bias_mode) == (((0.01, 0.99),), 0.5, "none")
+    assert (mazur.targets, mazur.eta, mazur.network.bias_mode) == (((0.01, 0.99),), 0.5, "frozen")
+    assert mazur.biases == (0.35, 0.35, 0.6, 0.6)
+
+
+def test_overrides():
+    spec = presets.load("class-2024").with_overrides(eta=0.1, iterations=7)
+    assert (spec.eta, spec.iterations) == (0.1, 7)
+
+
+BAD = [
+    ({"layers": None}, "layers: is required"),
+    ({"layers": [2]}, "layers: must list at least two sizes"),
+    ({"layers": [2, 0, 2]}, "layers: sizes must be positive"),
+    ({"activation": "softmax"}, "activation: unknown activation 'softmax'"),
+    ({"weights": [0.1] * 7}, "weights: must hold 8 numbers for this network, got 7"),
+    ({"weights": [0.1] * 7 + ["x"]}, "weights: must be a number, got 'x'"),
+    ({"eta": "fast"}, "eta: must be a number, got 'fast'"),
+    ({"eta": float("nan")}, "eta: must be a finite number"),
+    ({"iterations": 0}, "iterations: must be a positive whole number, got 0"),
+    ({"iterations": 2.5}, "iterations: must be a positive whole number"),
+    ({"inputs": [[0.05]]}, "inputs[1]: must hold 2 numbers for this network, got 1"),
+    ({"targets": [[0.5, 0.5], [0.5, 0.5]]}, "targets: has 2 rows but inputs has 1"),
+    ({"biases": [0.35]}, "biases: must hold 4 numbers"),
+    ({"lerning_rate": 0.5}, "lerning_rate: unknown key"),
+    ({"title": 3}, "title: must be text"),
+    ({"iterations": 1_048_576}, "iterations: 1,048,576 iterations need rows 20 to 1,048,595, 19 past Excel's "
+                                "last row 1,048,576; at most 1,048,557 fit"),
+]
+
+
+@pytest.mark.parametrize("change, exp", BAD, ids=[b[1].split(":")[0] + str(i) for i, b in enumerate(BAD)])
+def test_bad_input_names_the_field(change, exp):
+    with pytest.raises(SpecError) as err:
+        from_mapping({**SEED, **change})
+    got = str(err.value)
+    assert got.startswith(exp)
+    assert "\n" not in got
+
+
+def test_too_many_columns_is_an_excel_limit_error():
+    with pytest.raises(ExcelLimitError, match=r"layers: this network needs [\d,]+ columns, [\d,]+ more than Excel's 16,384"):
+        from_mapping({"layers": [100, 100, 2], "inputs": [[0.0] * 100], "targets": [[0.0, 0.0]]})
+
+
+def test_missing_weights_are_drawn_from_seed_and_reproducible():
+    data = {k: v for k, v in SEED.items() if k != "weights"}
+    a, b, c = from_mapping({**data, "seed": 1}), from_mapping({**data, "seed": 1}), from_mapping({**data, "seed": 2})
+    assert a.weights == b.weights != c.weights
+    assert all(abs(w) <= 1 / 2**0.5 for w in a.weights)
+
+
+def test_load_reports_toml_errors(tmp_path):
+    bad = tmp_path / "net.toml"
+    bad.write_text("layers = [2, 2\n")
+    with pytest.raises(SpecError, match="not valid TOML"):
+        load(bad)
+    with pytest.raises(SpecError, match="--config: no such file"):
+        load(tmp_path / "missing.toml")

@@ -1,0 +1,94 @@
+"""Built workbooks, recalculated by LibreOffice, against the reference computed from each preset."""
+
+import zipfile
+
+import numpy as np
+import pytest
+from openpyxl import load_workbook
+
+from xlbackprop import presets, writer
+from xlbackprop.layout import Layout
+from xlbackprop.network import ITERATION
+from xlbackprop.reader import read
+from xlbackprop.reference import train
+from xlbackprop.verify import RTOL, verify
+
+PRESETS = ["class-2024", "class-2021", "mazur"]
+
+
+def assert_matches_reference(path, spec):
+    """Every training cell of the recalculated ``path`` against ``train(spec)``, within RTOL."""
+    data = read(path)
+    exp = train(spec)
+    layout = Layout(spec.network, spec.iterations)
+    assert data.layout == layout
+    assert set(data.cells) == {c.name for c in layout.columns if c.name != ITERATION}
+    for name, cells in data.cells.items():
+        got = np.array(cells, dtype=float)
+        np.testing.assert_allclose(got, exp[name], rtol=RTOL, atol=0, err_msg=name)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("preset", PRESETS)
+def test_preset_recalculated_by_libreoffice_matches_reference(preset, recalculated):
+    assert_matches_reference(recalculated(preset), presets.load(preset))
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", PRESETS)
+def test_ten_thousand_iterations_match_reference_in_every_cell(preset, built):
+    path = built(preset, iterations=10_000)
+    report = verify(path)
+    assert report.ok, report.text()
+    assert report.cells == 10_000 * 31
+    assert max(c.max_rel for c in report.checks) < RTOL
+
+
+def test_header_and_parameter_block_follow_the_contract(built):
+    wb = load_workbook(built("class-2024"))
+    ws = wb["Training"]
+    header = [c.value for c in ws[19]]
+    assert header == (["iteration"] + [f"w{n}" for n in range(1, 9)]
+                      + ["h1", "a_h1", "h2", "a_h2", "o1", "a_o1", "o2", "a_o2", "E1", "E2", "E_total"]
+                      + ["δ_o1", "δ_o2", "δ_h1", "δ_h2"] + [f"∂E/∂w{n}" for n in range(1, 9)])
+    assert [ws.cell(20 + k, 1).value for k in range(3)] == [1, 2, 3]
+    assert ws.max_row == 119
+    eta = wb.defined_names["eta"]
+    assert eta.attr_text == "'Training'!$B$3" and eta.localSheetId is None  # workbook scope
+    assert ws["B3"].value == 1.0
+    assert [ws.cell(15, 1 + n).value for n in range(1, 9)] == [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]
+    assert ws.freeze_panes == "B20"
+
+
+def test_every_quantity_cell_is_a_live_formula(built):
+    data = read(built("mazur"), values=False)
+    for name, cells in data.cells.items():
+        assert all(isinstance(v, str) and v.startswith("=") for v in cells), name
+
+
+def test_workbook_has_a_loss_chart_of_e_total(built):
+    with zipfile.ZipFile(built("class-2024")) as z:
+        chart = z.read("xl/charts/chart1.xml").decode()
+    assert "<scatterChart>" in chart
+    assert "'Training'!$T$20:$T$119" in chart  # E_total
+    assert "'Training'!$A$20:$A$119" in chart  # iteration
+    assert "Loss E_total by iteration" in chart
+
+
+def test_two_builds_give_identical_bytes(tmp_path):
+    spec = presets.load("mazur")
+    a = writer.build(spec, tmp_path / "a.xlsx").read_bytes()
+    b = writer.build(spec, tmp_path / "b.xlsx").read_bytes()
+    assert a == b
+    c = writer.build(spec.with_overrides(eta=0.25), tmp_path / "c.xlsx").read_bytes()
+    assert c != a
+
+
+def test_title_is_text_even_when_it_looks_like_a_formula(tmp_path):
+    from dataclasses import replace
+
+    spec = replace(presets.load("class-2024"), title="=HYPERLINK(\"http://x\")")
+    path = writer.build(spec, tmp_path / "t.xlsx")
+    ws = load_workbook(path)["Training"]
+    assert ws["A1"].value == "=HYPERLINK(\"http://x\")" and ws["A1"].data_type == "s"
