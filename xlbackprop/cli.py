@@ -2,6 +2,7 @@
 
     xlbackprop build [--preset NAME | --config FILE.toml] [--lr X] [--iterations N] [-o PATH]
     xlbackprop verify FILE
+    xlbackprop render FILE [-o DIR]
     xlbackprop presets
 
 Errors the user can fix print one line and exit 2; verify exits 1 when a cell disagrees.
@@ -103,6 +104,19 @@ def verify(file: Path, timeout: float) -> None:
     report = run(file, timeout=timeout)
     click.echo(report.text())
     sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("output"), show_default=True, help="Folder for the pictures.")
+@click.option("--dpi", type=click.IntRange(50, 600), default=110, show_default=True, help="Resolution.")
+def render(file: Path, out_dir: Path, dpi: int) -> None:
+    """Draw FILE's loss chart as a PNG through LibreOffice (for READMEs and slides)."""
+    from .render import render as draw
+
+    for picture in draw(file, out_dir, dpi=dpi):
+        click.echo(f"wrote {picture}")
 
 
 @main.command(name="presets")

@@ -18,6 +18,7 @@ from typing import Callable
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils.cell import absolute_coordinate
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.writer.excel import ExcelWriter
 
@@ -42,22 +43,43 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
     except OSError as exc:
         raise XlbackpropError(f"-o: cannot create folder {path.parent}: {exc.strerror}") from None
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    wb = Workbook(write_only=True)
     try:
-        workbook = _workbook(spec, progress)
+        _fill(wb, spec, progress)
         with _FixedTimeZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-            ExcelWriter(workbook, archive).write_data()
+            ExcelWriter(wb, archive).write_data()
         os.replace(tmp, path)
-    except OSError as exc:
-        raise XlbackpropError(f"-o: cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException as exc:
+        _discard(wb)
+        if isinstance(exc, OSError):
+            raise XlbackpropError(f"-o: cannot write {path}: {exc.strerror or exc}") from None
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()
     return path
 
 
-def _workbook(spec: Spec, progress: Callable[[int], None] | None) -> Workbook:
+def _discard(wb: Workbook) -> None:
+    """After a failed or interrupted build, close openpyxl's half-written sheet stream and
+    delete its spool file (openpyxl has no public call for abandoning a write-only sheet)."""
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        for stream in (getattr(ws, "_rows", None), getattr(writer, "xf", None)):
+            try:
+                if stream is not None:
+                    stream.close()
+            except Exception:
+                pass
+        try:
+            if writer is not None and isinstance(writer.out, str) and os.path.exists(writer.out):
+                writer.cleanup()
+        except Exception:
+            pass
+
+
+def _fill(wb: Workbook, spec: Spec, progress: Callable[[int], None] | None) -> None:
     layout = Layout(spec.network, spec.iterations)
-    wb = Workbook(write_only=True)
     wb.properties.creator = "xlbackprop"
     wb.properties.created = wb.properties.modified = FIXED_TIME
     styles = named_styles()
@@ -80,8 +102,7 @@ def _workbook(spec: Spec, progress: Callable[[int], None] | None) -> Workbook:
     _training_rows(ws, layout, styles, progress)
 
     ws.add_chart(loss_chart(ws, layout))
-    wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!${layout.eta_cell[0]}${ETA_ROW}")
-    return wb
+    wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
 
 
 class _CellMaker:

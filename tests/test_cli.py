@@ -1,0 +1,121 @@
+"""The command line: exit codes, help, one-line errors, no half-written files."""
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from xlbackprop.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), prog_name="xlbackprop")
+
+
+@pytest.mark.parametrize("command", [[], ["build"], ["verify"], ["render"], ["presets"]])
+def test_every_command_has_help(command):
+    result = run(*command, "--help")
+    assert result.exit_code == 0
+    assert result.output.startswith(f"Usage: xlbackprop {' '.join(command)}".rstrip())
+
+
+def test_build_defaults_write_output_backprop_xlsx(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("build")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "output" / "backprop.xlsx").stat().st_size > 0
+    assert "2-2-2 network, 100 iterations, eta 1" in result.output
+
+
+def test_build_with_overrides_and_config(tmp_path):
+    config = tmp_path / "net.toml"
+    config.write_text('layers = [2, 2, 2]\ninputs = [[0.05, 0.1]]\ntargets = [[0.01, 0.99]]\nseed = 3\n')
+    result = run("build", "--config", str(config), "--lr", "0.2", "--iterations", "12", "-o", str(tmp_path / "n.xlsx"))
+    assert result.exit_code == 0, result.output
+    assert "12 iterations, eta 0.2" in result.output
+
+
+def test_presets_lists_one_line_each():
+    result = run("presets")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert [line.split()[0] for line in lines] == ["class-2021", "class-2024", "mazur"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["build", "--preset", "nope"], "error: --preset: unknown preset 'nope'; choose from class-2021, class-2024, mazur"),
+    (["build", "--iterations", "0"], "error: --iterations: must be a positive whole number, got 0"),
+    (["build", "--lr", "inf"], "error: --lr: must be a finite number, got inf"),
+    (["build", "--lr", "abc"], "error: Invalid value for '--lr': 'abc' is not a valid float."),
+    (["build", "--config", "/no/such.toml"], "error: --config: no such file: /no/such.toml"),
+    (["build", "--preset", "mazur", "--config", "x.toml"], "error: --preset and --config: give one or the other"),
+    (["verify", "/no/such.xlsx"], "error: /no/such.xlsx: no such file"),
+    (["frobnicate"], "error: No such command 'frobnicate'."),
+])
+def test_bad_input_is_one_line_and_exit_2(args, message):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.output.startswith(message)
+    assert result.output.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def test_failed_build_leaves_existing_file_untouched(tmp_path):
+    target = tmp_path / "keep.xlsx"
+    target.write_bytes(b"precious")
+    result = run("build", "--iterations", "2000000", "-o", str(target))
+    assert result.exit_code == 2
+    assert "past Excel's last row" in result.output
+    assert target.read_bytes() == b"precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.xlsx"]
+
+
+@pytest.mark.libreoffice
+def test_verify_exit_codes(built, tmp_path):
+    from conftest import edit_cell
+
+    assert run("verify", str(built("class-2021"))).exit_code == 0
+    tampered = tmp_path / "t.xlsx"
+    edit_cell(built("class-2021"), tampered, "R20", '<c r="R20" s="10"><f>0.5*($D$11-O20)^3</f><v></v></c>')
+    result = run("verify", str(tampered))
+    assert result.exit_code == 1
+    assert "MISMATCH E1 at R20 (iteration 1): got " in result.output
+    not_xlsx = tmp_path / "n.xlsx"
+    not_xlsx.write_text("x")
+    assert run("verify", str(not_xlsx)).exit_code == 2
+
+
+def test_python_dash_m_works():
+    out = subprocess.run([sys.executable, "-m", "xlbackprop", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("xlbackprop, version")
+
+
+def test_build_interrupted_midway_leaves_no_file(tmp_path):
+    from xlbackprop import presets, writer
+
+    target = tmp_path / "keep.xlsx"
+    target.write_bytes(b"precious")
+
+    def fail(rows):
+        if rows > 500:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        writer.build(presets.load("class-2024").with_overrides(iterations=5000), target, progress=fail)
+    assert target.read_bytes() == b"precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.xlsx"]
+
+
+@pytest.mark.libreoffice
+def test_render_draws_the_loss_chart(built, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    result = run("render", str(built("class-2024")), "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "loss-chart.png") as picture:
+        assert picture.width > 400 and picture.height > 150
+        rgb = np.asarray(picture.convert("RGB")).astype(int)
+    reds = int(((rgb[..., 0] > 150) & (rgb[..., 1] < 60) & (rgb[..., 2] < 60)).sum())
+    assert reds > 300  # the E_total curve is drawn in dark red

@@ -1,0 +1,91 @@
+"""verify: its report, a tampered workbook, and files it cannot check."""
+
+import os
+import zipfile
+
+import pytest
+from openpyxl import Workbook
+
+from xlbackprop.errors import EngineError, WorkbookError
+from xlbackprop.verify import verify
+
+from conftest import edit_cell
+
+
+@pytest.mark.libreoffice
+def test_report_lists_every_quantity(built):
+    report = verify(built("class-2024"))
+    assert report.ok
+    text = report.text()
+    for name in ("w1", "a_h1", "E_total", "δ_h2", "∂E/∂w8"):
+        assert any(line.split()[0] == name and line.endswith("OK") for line in text.splitlines()), name
+    assert text.splitlines()[-1].startswith("OK: 3,100 cells")
+
+
+@pytest.mark.libreoffice
+def test_course_template_bug_in_one_gradient_is_caught(built, tmp_path):
+    # The course's template computed ∂E/∂w3 with h1's delta; put that bug into iteration 5.
+    tampered = tmp_path / "bug.xlsx"
+    edit_cell(built("class-2021"), tampered, "AA24", '<c r="AA24" s="12"><f>W24*$B$11</f><v></v></c>')
+    report = verify(tampered)
+    assert not report.ok
+    bad = {c.name: c for c in report.checks if not c.ok}
+    assert "∂E/∂w3" in bad
+    assert bad["∂E/∂w3"].mismatches[0].startswith("AA24 (iteration 5): got ")
+    # the wrong gradient flows into w3 from iteration 6 on, and from there into everything after
+    assert bad["w3"].mismatches[0].startswith("D25 (iteration 6)")
+    assert "MISMATCH ∂E/∂w3 at AA24" in report.text()
+
+
+@pytest.mark.libreoffice
+def test_pasted_value_in_place_of_a_formula_is_caught(built, recalculated, tmp_path):
+    # A pasted value, even the right one, is not a live formula.
+    from xlbackprop.reader import read
+
+    right = read(recalculated("mazur")).cells["E_total"][9]
+    pasted = tmp_path / "pasted.xlsx"
+    edit_cell(built("mazur"), pasted, "T33", f'<c r="T33" s="10" t="n"><v>{right!r}</v></c>')
+    report = verify(pasted)
+    assert all(c.ok for c in report.checks)
+    assert report.not_formulas == ["T33"] and not report.ok
+    assert "NOT A FORMULA" in report.text()
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(WorkbookError, match="no such file"):
+        verify(tmp_path / "nothing.xlsx")
+
+
+def test_not_a_zip(tmp_path):
+    path = tmp_path / "text.xlsx"
+    path.write_text("hello")
+    with pytest.raises(WorkbookError, match="not an .xlsx file"):
+        verify(path)
+
+
+def test_zip_that_is_not_a_workbook(tmp_path):
+    path = tmp_path / "other.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("hello.txt", "hi")
+    with pytest.raises(WorkbookError, match="not a readable .xlsx"):
+        verify(path)
+
+
+def test_workbook_not_made_by_xlbackprop(tmp_path):
+    path = tmp_path / "plain.xlsx"
+    wb = Workbook()
+    wb.active.title = "Training"
+    wb.active["A4"] = "something else"
+    wb.save(path)
+    with pytest.raises(WorkbookError, match="not an xlbackprop workbook"):
+        verify(path)
+    wb.active.title = "Sheet"
+    wb.save(path)
+    with pytest.raises(WorkbookError, match="no sheet named 'Training'"):
+        verify(path)
+
+
+def test_libreoffice_missing_says_how_to_install(built, monkeypatch):
+    monkeypatch.setenv("PATH", os.path.dirname(os.__file__))  # no soffice on it
+    with pytest.raises(EngineError, match="apt-get install -y libreoffice-calc-nogui"):
+        verify(built("class-2024"))
