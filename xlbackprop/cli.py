@@ -21,7 +21,7 @@ from . import spec as spec_module
 from .errors import XlbackpropError
 
 DEFAULT_OUTPUT = Path("output") / "backprop.xlsx"
-PROGRESS_MIN_ITERATIONS = 20_000  # about two seconds of writing
+PROGRESS_MIN_ITERATIONS = 5_000  # about two seconds of writing
 
 
 class _Group(click.Group):
