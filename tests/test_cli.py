@@ -40,11 +40,11 @@ def test_presets_lists_one_line_each():
     result = run("presets")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert [line.split()[0] for line in lines] == ["class-2021", "class-2024", "mazur"]
+    assert [line.split()[0] for line in lines] == ["class-2021", "class-2024", "deep", "mazur", "xor"]
 
 
 @pytest.mark.parametrize("args, message", [
-    (["build", "--preset", "nope"], "error: --preset: unknown preset 'nope'; choose from class-2021, class-2024, mazur"),
+    (["build", "--preset", "nope"], "error: --preset: unknown preset 'nope'; choose from class-2021, class-2024, deep, mazur, xor"),
     (["build", "--iterations", "0"], "error: --iterations: must be a positive whole number, got 0"),
     (["build", "--lr", "inf"], "error: --lr: must be a finite number, got inf"),
     (["build", "--lr", "abc"], "error: Invalid value for '--lr': 'abc' is not a valid float."),

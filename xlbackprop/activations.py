@@ -1,14 +1,15 @@
 """Each activation once: its numpy form and its Excel form, forward and derivative, side by side.
 
-Nothing else in xlbackprop spells ``EXP(`` or ``np.exp``. The numpy and Excel forms perform
+Nothing else in xlbackprop spells ``EXP(`` or ``TANH(``. The numpy and Excel forms perform
 the same floating-point operations in the same order, so LibreOffice and the reference agree
 to the last bit, not merely approximately. For sigmoid, with ``J20`` holding h1 and ``K20``
 holding a_h1::
 
-    forward     a_h1 = 1/(1+EXP(-J20))        1.0 / ops.add(1.0, np.exp(-z))
+    forward     a_h1 = 1/(1+EXP(-J20))        1.0 / ops.add(1.0, ops.exp(-z))
     derivative  a_h1*(1-a_h1) = K20*(1-K20)   a * ops.sub(1.0, a)
 
-``ops`` is the engine's :mod:`~xlbackprop.arithmetic` (LibreOffice rounds cancellations to 0).
+``ops`` is the engine's :mod:`~xlbackprop.arithmetic`: its additions (LibreOffice rounds
+cancellations to 0) and the C library's exp and tanh, as spreadsheets call them.
 The derivative is written as one factor, ready to be wrapped in parentheses.
 """
 
@@ -46,7 +47,7 @@ ACTIVATIONS: dict[str, Activation] = {
     for a in (
         Activation(
             "sigmoid",
-            forward=lambda z, ops: 1.0 / ops.add(1.0, np.exp(-z)),
+            forward=lambda z, ops: 1.0 / ops.add(1.0, ops.exp(-z)),
             derivative=lambda z, a, ops: a * ops.sub(1.0, a),
             excel_forward=lambda z: f"1/(1+EXP(-{z}))",
             excel_derivative=lambda z, a: f"{a}*(1-{a})",
@@ -54,7 +55,7 @@ ACTIVATIONS: dict[str, Activation] = {
         ),
         Activation(
             "tanh",
-            forward=lambda z, ops: np.tanh(z),
+            forward=lambda z, ops: ops.tanh(z),
             derivative=lambda z, a, ops: ops.sub(1.0, a**2),
             excel_forward=lambda z: f"TANH({z})",
             excel_derivative=lambda z, a: f"1-{a}^2",
@@ -63,7 +64,7 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation(
             "relu",
             forward=lambda z, ops: np.maximum(0.0, z),
-            derivative=lambda z, a, ops: np.where(z > 0, 1.0, 0.0),
+            derivative=lambda z, a, ops: np.where(z > 0, 1.0, np.where(z <= 0, 0.0, np.nan)),  # error stays error
             excel_forward=lambda z: f"MAX(0,{z})",
             excel_derivative=lambda z, a: f"IF({z}>0,1,0)",
             formula="g(x) = max(0, x), g' = 1 if x > 0 else 0",

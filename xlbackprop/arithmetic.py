@@ -9,8 +9,16 @@ that ``=0.3-0.1-0.2`` shows 0; IEEE arithmetic, which numpy uses, keeps the last
 The difference matters only where a quantity cancels to ~1e-16 of its terms (a sigmoid
 saturated at 1, an output equal to its target to 15 digits), but then a relative comparison
 sees 100 %. The reference therefore adds and subtracts through an :class:`Arithmetic`, and
-verify picks the one of the engine it checks. Products, quotients and functions are IEEE in
-every engine.
+verify picks the one of the engine it checks. Products and quotients are IEEE in every
+engine. ``EXP`` and ``TANH`` are the C library's ``exp`` and ``tanh`` in spreadsheet engines;
+numpy's own SIMD versions differ from those in the last bit for some arguments (np.tanh for
+about a third of them on an AVX2 machine), so the reference calls the C library's too.
+
+Overflow is an error value in a spreadsheet, not infinity: ``=EXP(1000)`` and ``=1E200*1E200``
+show ``#NUM!``, and every cell that reads an error is an error too (``=0*A1`` included). The
+reference stands for an error value with NaN: :func:`error_where_infinite` turns an overflow
+into NaN, which then spreads as the error does, and ``exp`` gives NaN where it overflows (so
+``1/(1+EXP(1000))`` is an error, not the 0 that IEEE would give).
 """
 
 from __future__ import annotations
@@ -18,18 +26,40 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import math
+
 import numpy as np
 
 _APPROX = 2.0**-48  # 1 / (16777216 * 16777216), LibreOffice's rtl::math::approxEqual
 
 
+def _libm(function: Callable[[float], float]) -> Callable:
+    """``function`` of the C library (through :mod:`math`), elementwise; overflow is an error (NaN)."""
+
+    def one(x: float) -> float:
+        try:
+            return function(x)
+        except (OverflowError, ValueError):
+            return math.nan
+
+    vectorized = np.frompyfunc(one, 1, 1)
+    return lambda x: np.asarray(vectorized(x), dtype=float)
+
+
+def error_where_infinite(x):
+    """An overflowed result (±inf) becomes the engine's error value, NaN: ``[1, inf] -> [1, nan]``."""
+    return np.where(np.isfinite(x), x, np.nan)
+
+
 @dataclass(frozen=True)
 class Arithmetic:
-    """``add(a, b)`` and ``sub(a, b)`` of one engine, elementwise on numpy arrays."""
+    """``add``, ``sub``, ``exp`` and ``tanh`` of one engine, elementwise on numpy arrays."""
 
     name: str
     add: Callable
     sub: Callable
+    exp: Callable = _libm(math.exp)
+    tanh: Callable = _libm(math.tanh)
 
 
 def _cancels(result, a, b):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils.cell import coordinate_to_tuple
 
 from .activations import ACTIVATIONS
@@ -54,6 +55,11 @@ def read(path: str | Path, values: bool = True) -> WorkbookData:
     finally:
         wb.close()
     return _parse(path, rows)
+
+
+def is_error(value: Any) -> bool:
+    """Whether a cell read with values holds a spreadsheet error: ``is_error("#NUM!") is True``."""
+    return isinstance(value, str) and value in ERROR_CODES
 
 
 def _at(rows: list[list[Any]], coordinate: str) -> Any:

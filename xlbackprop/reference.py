@@ -11,6 +11,8 @@ a_h1 at iteration 1). Each row follows the backprop delta rule:
 Sums run left to right and products associate as in :mod:`xlbackprop.expressions`, so that
 LibreOffice and numpy do the same floating-point operations and agree to the last bit
 (LibreOffice's rounding of cancellations to 0 included: :mod:`xlbackprop.arithmetic`).
+Where a quantity overflows the sheet shows ``#NUM!`` in it and in every cell that depends on
+it; the table holds NaN there (a diverging run: ``xlbackprop build --preset deep --lr 1e6``).
 Shapes: ``W[l]`` is (n_l, n_{l-1}) with ``W[l][j-1, k-1]`` the weight from neuron k to j;
 activations are (samples, n_l).
 """
@@ -22,7 +24,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .arithmetic import LIBREOFFICE, Arithmetic
+from .arithmetic import LIBREOFFICE, Arithmetic, error_where_infinite as _err
 from .network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name,
                       weight_name, z_name)
 from .spec import Spec
@@ -62,6 +64,11 @@ def train(spec: Spec, ops: Arithmetic = LIBREOFFICE, progress: Callable[[int], N
     ``ops`` is the spreadsheet engine's way of adding and subtracting
     (:mod:`xlbackprop.arithmetic`); pass ``IEEE`` for plain numpy arithmetic.
     """
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is the sheet's #NUM!: NaN here
+        return _train(spec, ops, progress)
+
+
+def _train(spec: Spec, ops: Arithmetic, progress: Callable[[int], None] | None) -> Table:
     net = spec.network
     n_iter, depth, S = spec.iterations, net.depth, net.n_samples
     sizes = net.layers
@@ -93,10 +100,10 @@ def train(spec: Spec, ops: Arithmetic = LIBREOFFICE, progress: Callable[[int], N
             z = _left_sum([W[l][:, k] * A[l - 1][:, k:k + 1] for k in range(sizes[l - 1])], ops)
             if net.bias_mode != "none":
                 z = ops.add(z, B[l])
-            Z.append(z)
-            A.append(acts[l - 1].forward(z, ops))
-        E = 0.5 * ops.sub(T, A[depth]) ** 2
-        E_total = _mean([E[s, k] for s in range(S) for k in range(sizes[-1])], S, ops)
+            Z.append(_err(z))
+            A.append(acts[l - 1].forward(Z[l], ops))
+        E = _err(0.5 * ops.sub(T, A[depth]) ** 2)
+        E_total = _err(_mean([E[s, k] for s in range(S) for k in range(sizes[-1])], S, ops))
         D = [np.zeros(0)] * (depth + 1)
         for l in range(depth, 0, -1):
             if l == depth:
@@ -105,10 +112,10 @@ def train(spec: Spec, ops: Arithmetic = LIBREOFFICE, progress: Callable[[int], N
                 error = _left_sum([D[l + 1][:, k:k + 1] * W[l + 1][k, :] for k in range(sizes[l + 1])], ops)
             if acts[l - 1].name != "linear":
                 error = error * acts[l - 1].derivative(Z[l], A[l], ops)
-            D[l] = error
-        GW = [np.zeros(0)] + [_mean([D[l][s][:, None] * A[l - 1][s][None, :] for s in range(S)], S, ops)
+            D[l] = _err(error)
+        GW = [np.zeros(0)] + [_err(_mean([D[l][s][:, None] * A[l - 1][s][None, :] for s in range(S)], S, ops))
                               for l in range(1, depth + 1)]
-        GB = [np.zeros(0)] + [_mean([D[l][s] for s in range(S)], S, ops) for l in range(1, depth + 1)]
+        GB = [np.zeros(0)] + [_err(_mean([D[l][s] for s in range(S)], S, ops)) for l in range(1, depth + 1)]
 
         for l in range(1, depth + 1):
             rec_W[l - 1][it] = W[l]
@@ -122,9 +129,9 @@ def train(spec: Spec, ops: Arithmetic = LIBREOFFICE, progress: Callable[[int], N
         rec_Et[it] = E_total
 
         for l in range(1, depth + 1):
-            W[l] = ops.sub(W[l], spec.eta * GW[l])
+            W[l] = _err(ops.sub(W[l], spec.eta * GW[l]))
             if net.bias_mode == "trained":
-                B[l] = ops.sub(B[l], spec.eta * GB[l])
+                B[l] = _err(ops.sub(B[l], spec.eta * GB[l]))
         if progress is not None:
             progress(it + 1)
 

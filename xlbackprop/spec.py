@@ -108,7 +108,7 @@ def from_mapping(data: dict[str, Any]) -> Spec:
         weights = _vector(data["weights"], "weights", network.n_weights)
     else:
         weights = _draw_weights(network, seed)
-    title = data.get("title", "")
+    title = data.get("title", f"xlbackprop: a {network.describe()} network trained in formulas")
     if not isinstance(title, str):
         raise SpecError("title", f"must be text, got {title!r}")
     spec = Spec(

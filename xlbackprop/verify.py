@@ -9,8 +9,9 @@ has one line per quantity, in the spirit of llm.c's ``OK, maxdiff = ...``::
     ...
     OK: 3,100 cells of output/backprop.xlsx agree with the reference within relative 1e-12
 
-A cell passes when ``|got - expected| <= RTOL * |expected|`` (an expected 0 must be 0). The
-values LibreOffice saves carry 15 significant digits, so agreement is ~5e-15 at best.
+A cell passes when ``|got - expected| <= RTOL * |expected|`` (an expected 0 must be 0), or
+when it holds an error value (``#NUM!``) where the reference overflows too (a diverging run).
+The values LibreOffice saves carry 15 significant digits, so agreement is ~5e-15 at best.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class QuantityCheck:
     worst_cell: str
     mismatches: list[str] = field(default_factory=list)  # "T57 (iteration 38): got 0.1, expected 0.2"
     n_mismatches: int = 0
+    n_overflowed: int = 0  # cells where sheet and reference both overflow (#NUM! and NaN): agreement
 
     @property
     def ok(self) -> bool:
@@ -76,6 +78,10 @@ class Report:
             shown = ", ".join(self.not_formulas[:SHOW_MISMATCHES])
             lines.append(f"NOT A FORMULA: {len(self.not_formulas):,} training cells hold a constant instead of "
                          f"a live formula: {shown}{' ...' if len(self.not_formulas) > SHOW_MISMATCHES else ''}")
+        overflowed = sum(c.n_overflowed for c in self.checks)
+        if overflowed:
+            lines.append(f"note: {overflowed:,} cells overflow to #NUM! in the sheet, where the reference overflows "
+                         f"too (the run diverges; try a smaller eta)")
         timing = ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
         if self.ok:
             worst = max(self.checks, key=lambda c: c.max_rel)
@@ -119,18 +125,25 @@ def verify(path: str | Path, timeout: float = 900) -> Report:
 
 
 def _compare(name: str, cells: list, expected: np.ndarray, letter: str, first_row: int) -> QuantityCheck:
+    """Hold one column against the reference: a number where the reference has one, within RTOL,
+    and an error value (``#NUM!``) where the reference overflowed (NaN)."""
+    is_error = np.array([reader.is_error(v) for v in cells], dtype=bool)
     got = np.array([v if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan for v in cells],
                    dtype=float)
+    overflowed = np.isnan(expected)
     with np.errstate(invalid="ignore", divide="ignore"):
         abs_err = np.abs(got - expected)
         rel_err = np.where(expected == 0, np.where(got == 0, 0.0, np.inf), abs_err / np.abs(expected))
     rel_err = np.where(np.isnan(rel_err), np.inf, rel_err)
     abs_err = np.where(np.isnan(abs_err), np.inf, abs_err)
+    both_overflowed = overflowed & is_error
+    rel_err[both_overflowed] = abs_err[both_overflowed] = 0.0
     bad = np.flatnonzero(rel_err > RTOL)
     worst = int(np.argmax(rel_err))
     check = QuantityCheck(name, len(cells), float(abs_err.max()), float(rel_err.max()),
-                          f"{letter}{first_row + worst}", n_mismatches=len(bad))
+                          f"{letter}{first_row + worst}", n_mismatches=len(bad),
+                          n_overflowed=int(both_overflowed.sum()))
     for k in bad[:SHOW_MISMATCHES]:
-        check.mismatches.append(f"{letter}{first_row + k} (iteration {k + 1}): got {cells[k]!r}, "
-                                f"expected {expected[k]!r}")
+        exp = "an error value (the math overflows)" if overflowed[k] else repr(float(expected[k]))
+        check.mismatches.append(f"{letter}{first_row + k} (iteration {k + 1}): got {cells[k]!r}, expected {exp}")
     return check

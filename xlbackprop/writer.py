@@ -124,8 +124,7 @@ def _parameter_rows(spec: Spec, layout: Layout, cell: _CellMaker) -> list[list]:
     """Rows 1 .. header_row - 1: title, learning rate, shape, samples, weights, biases, key."""
     net = spec.network
     rows: dict[int, list] = {}
-    rows[TITLE_ROW] = [cell(spec.title or f"xlbackprop: a {net.describe()} network trained in formulas",
-                            "title", text=True)]
+    rows[TITLE_ROW] = [cell(spec.title, "title", text=True)]
     rows[ETA_ROW] = [cell(ETA_LABEL, "label", text=True), cell(spec.eta, "eta"),
                      cell("← type a new learning rate: every weight update reads eta", "hint", text=True)]
     meta = {"network": net.describe(), "activations": ", ".join(net.activations),
