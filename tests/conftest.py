@@ -40,15 +40,17 @@ def pytest_sessionstart(session):
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
-    """``built(preset, **overrides) -> Path``: one build per distinct request, shared by the session."""
+    """``built(preset, **overrides) -> Path``: one build per distinct request, shared by the session.
+
+    Builds leave the learning-rate sweep out unless ``sweep`` asks for it (``sweep=DEFAULT_RATES``)."""
     cache: dict = {}
     folder = tmp_path_factory.mktemp("built")
 
-    def make(preset: str, eta: float | None = None, iterations: int | None = None) -> Path:
-        key = (preset, eta, iterations)
+    def make(preset: str, eta: float | None = None, iterations: int | None = None, sweep: tuple = ()) -> Path:
+        key = (preset, eta, iterations, sweep)
         if key not in cache:
             spec = presets.load(preset).with_overrides(eta=eta, iterations=iterations)
-            cache[key] = writer.build(spec, folder / f"{preset}-{eta}-{iterations}.xlsx")
+            cache[key] = writer.build(spec, folder / f"{len(cache)}-{preset}.xlsx", sweep=sweep)
         return cache[key]
 
     return make
@@ -60,17 +62,18 @@ def recalculated(built, tmp_path_factory):
     cache: dict = {}
     folder = tmp_path_factory.mktemp("recalculated")
 
-    def make(preset: str, eta: float | None = None, iterations: int | None = None) -> Path:
-        key = (preset, eta, iterations)
+    def make(preset: str, eta: float | None = None, iterations: int | None = None, sweep: tuple = ()) -> Path:
+        key = (preset, eta, iterations, sweep)
         if key not in cache:
-            cache[key] = convert(built(preset, eta, iterations), folder / f"{len(cache)}")
+            cache[key] = convert(built(preset, eta, iterations, sweep), folder / f"{len(cache)}")
         return cache[key]
 
     return make
 
 
-def edit_cell(src: Path, dst: Path, ref: str, cell_xml: str) -> None:
-    """Copy the package ``src`` to ``dst`` with cell ``ref`` of the Training sheet replaced.
+def edit_cell(src: Path, dst: Path, ref: str, cell_xml: str, sheet: int = 1) -> None:
+    """Copy the package ``src`` to ``dst`` with cell ``ref`` of sheet number ``sheet`` replaced
+    (1 is Training; with a sweep, 2 is Sweep and 3.. the rate sheets).
 
     This edits the file as a spreadsheet program would save it, without loading it in
     openpyxl (which would drop the chart): ``edit_cell(a, b, "B3", '<c r="B3"><v>0.5</v></c>')``.
@@ -79,7 +82,7 @@ def edit_cell(src: Path, dst: Path, ref: str, cell_xml: str) -> None:
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
+            if item.filename == f"xl/worksheets/sheet{sheet}.xml":
                 text, count = pattern.subn(cell_xml.replace("\\", "\\\\"), data.decode("utf-8"), count=1)
                 assert count == 1, f"cell {ref} not found in {src}"
                 data = text.encode("utf-8")

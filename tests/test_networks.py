@@ -52,7 +52,7 @@ def networks(draw, max_iterations=12):
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(spec=networks())
 def test_any_small_network_recalculates_to_the_reference(spec, tmp_path_factory):
-    path = writer.build(spec, tmp_path_factory.mktemp("net") / "net.xlsx")
+    path = writer.build(spec, tmp_path_factory.mktemp("net") / "net.xlsx", sweep=())
     assert read(path, values=False).spec == spec  # verify checks the file against its own numbers
     report = verify(path)
     assert report.ok, report.text()
@@ -67,7 +67,7 @@ def test_a_diverging_run_overflows_in_the_sheet_where_the_math_overflows(tmp_pat
                          "inputs": [[-0.75, 0, 1]], "targets": [[0, 0]]})
     exp = train(spec)
     assert np.isnan(exp["E_total"][-1]) and np.isfinite(exp["E_total"][0])
-    report = verify(writer.build(spec, tmp_path / "diverge.xlsx"))
+    report = verify(writer.build(spec, tmp_path / "diverge.xlsx", sweep=()))
     assert report.ok, report.text()
     assert sum(c.n_overflowed for c in report.checks) == sum(int(np.isnan(exp[c.name]).sum()) for c in report.checks)
     assert "cells overflow to #NUM!" in report.text()

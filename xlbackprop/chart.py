@@ -1,19 +1,29 @@
-"""The loss chart: E_total against iteration, beside the parameter block.
+"""The charts: the loss chart of a training sheet, and the sweep's overlay of every rate.
 
-A scatter chart with straight lines and no markers keeps a numeric x axis, so its ticks stay
+Both are scatter charts with straight lines and no markers: a numeric x axis keeps its ticks
 readable from 10 to 1,000,000 iterations (a line chart's category labels overprint).
 """
 
 from __future__ import annotations
 
 from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.chart.data_source import StrRef
+from openpyxl.chart.legend import Legend
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
 from openpyxl.utils.cell import get_column_letter
 
+from openpyxl.utils.cell import absolute_coordinate, quote_sheetname
+
 from .layout import Layout
 from .network import E_TOTAL, ITERATION
+from .sweep import HEADER_ROW, SHEET as SWEEP_SHEET, SweepPlan
 
 CHART_COLUMNS = 8
+SWEEP_CHART_SIZE = (12, 26)  # columns, rows
+# one colour per rate, slow to fast: blues to reds, then a few more for longer sweeps
+SWEEP_COLOURS = ("4472C4", "00B0F0", "70AD47", "FFC000", "ED7D31", "C00000", "7030A0", "000000",
+                 "A5A5A5", "264478", "9E480E", "636363")
 
 
 def chart_range(layout: Layout) -> str:
@@ -53,3 +63,51 @@ def loss_chart(ws, layout: Layout, title: str = "Loss E_total by iteration") -> 
     chart.anchor = TwoCellAnchor(_from=AnchorMarker(col=first_col, row=0),
                                  to=AnchorMarker(col=first_col + CHART_COLUMNS, row=layout.header_row - 1))
     return chart
+
+
+def sweep_chart(plan: SweepPlan) -> ScatterChart:
+    """E_total of every rate sheet, overlaid on a logarithmic y axis (the curves of different rates
+    span orders of magnitude); each curve's legend entry is the live header cell ``="eta "&...``."""
+    layout = plan.layout
+    chart = ScatterChart()
+    chart.title = "E_total by iteration, one curve per learning rate"
+    chart.style = 2
+    for k, sheet in enumerate(plan.sheets):
+        column = layout.column
+        xs = Reference(range_string=f"{quote_sheetname(sheet)}!{_column_range(layout, column[ITERATION].letter)}")
+        ys = Reference(range_string=f"{quote_sheetname(sheet)}!{_column_range(layout, column[E_TOTAL].letter)}")
+        series = Series(ys, xs)
+        label = absolute_coordinate(f"{get_column_letter(plan.column(k))}{HEADER_ROW}")
+        series.tx = SeriesLabel(strRef=StrRef(f"{quote_sheetname(SWEEP_SHEET)}!{label}"))
+        series.marker.symbol = "none"
+        series.smooth = False
+        series.graphicalProperties.line.solidFill = SWEEP_COLOURS[k % len(SWEEP_COLOURS)]
+        series.graphicalProperties.line.width = 22225  # 1.75 pt
+        chart.series.append(series)
+    chart.legend = Legend()
+    chart.legend.position = "r"
+    chart.x_axis.title = "iteration"
+    chart.y_axis.title = "E_total (log scale)"
+    chart.x_axis.scaling.min = 0
+    chart.x_axis.scaling.max = layout.iterations
+    chart.y_axis.scaling.logBase = 10
+    chart.y_axis.number_format = "0.0E+00"
+    chart.x_axis.number_format = "#,##0"
+    chart.x_axis.majorGridlines = None
+    for axis in (chart.x_axis, chart.y_axis):
+        axis.delete = False
+    first = plan.chart_anchor_column
+    columns, rows = SWEEP_CHART_SIZE
+    chart.anchor = TwoCellAnchor(_from=AnchorMarker(col=first, row=0), to=AnchorMarker(col=first + columns, row=rows))
+    return chart
+
+
+def sweep_chart_range(plan: SweepPlan) -> str:
+    """The cells the overlay chart covers, for pictures: ``"I1:T26"`` with six rates."""
+    first = plan.chart_anchor_column + 1
+    columns, rows = SWEEP_CHART_SIZE
+    return f"{get_column_letter(first)}1:{get_column_letter(first + columns - 1)}{rows}"
+
+
+def _column_range(layout: Layout, letter: str) -> str:
+    return f"${letter}${layout.first_row}:${letter}${layout.last_row}"

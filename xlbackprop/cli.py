@@ -1,6 +1,6 @@
 """The command line: a thin click layer over the library.
 
-    xlbackprop build [--preset NAME | --config FILE.toml] [--lr X] [--iterations N] [-o PATH]
+    xlbackprop build [--preset NAME | --config FILE.toml] [--lr X] [--iterations N] [--sweep RATES] [-o PATH]
     xlbackprop verify FILE
     xlbackprop render FILE [-o DIR]
     xlbackprop presets
@@ -18,10 +18,12 @@ import click
 
 from . import __version__, presets
 from . import spec as spec_module
+from . import sweep as sweep_module
 from .errors import XlbackpropError
 
 DEFAULT_OUTPUT = Path("output") / "backprop.xlsx"
-PROGRESS_MIN_ITERATIONS = 5_000  # about two seconds of writing
+PROGRESS_MIN_ROWS = 5_000  # about two seconds of writing
+DEFAULT_SWEEP = ",".join(f"{r:g}" for r in sweep_module.DEFAULT_RATES)
 
 
 class _Group(click.Group):
@@ -62,12 +64,15 @@ def main() -> None:
               help="A network file (TOML) instead of a preset.")
 @click.option("--lr", "lr", type=float, metavar="X", help="Learning rate eta (overrides the preset or file).")
 @click.option("--iterations", type=int, metavar="N", help="Training rows (overrides the preset or file).")
+@click.option("--sweep", "sweep", metavar="RATES", default=DEFAULT_SWEEP, show_default=True,
+              help="Learning rates of the sweep: one training sheet each, their E_total curves overlaid "
+                   "on the Sweep sheet; 'none' leaves the sweep out.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=DEFAULT_OUTPUT, show_default=True,
               help="Where to write the .xlsx.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: on long builds when writing to a terminal).")
 def build(preset: str | None, config: Path | None, lr: float | None, iterations: int | None,
-          output: Path, progress: bool | None) -> None:
+          sweep: str, output: Path, progress: bool | None) -> None:
     """Write the workbook of a preset or network file."""
     from .writer import build as write_workbook
 
@@ -75,18 +80,21 @@ def build(preset: str | None, config: Path | None, lr: float | None, iterations:
         raise XlbackpropError("--preset and --config: give one or the other, not both")
     spec = spec_module.load(config) if config else presets.load(preset or presets.DEFAULT)
     spec = spec.with_overrides(eta=lr, iterations=iterations)
-    show = progress if progress is not None else (sys.stderr.isatty() and spec.iterations >= PROGRESS_MIN_ITERATIONS)
+    rates = sweep_module.parse_rates(sweep)
+    rows = spec.iterations * (1 + len(rates))
+    show = progress if progress is not None else (sys.stderr.isatty() and rows >= PROGRESS_MIN_ROWS)
     start = time.perf_counter()
     if show:
         from tqdm import tqdm
 
-        with tqdm(total=spec.iterations, unit="row", desc="writing", file=sys.stderr) as bar:
-            path = write_workbook(spec, output, progress=lambda k: bar.update(k - bar.n))
+        with tqdm(total=rows, unit="row", desc="writing", file=sys.stderr) as bar:
+            path = write_workbook(spec, output, progress=lambda k: bar.update(k - bar.n), sweep=rates)
     else:
-        path = write_workbook(spec, output)
+        path = write_workbook(spec, output, sweep=rates)
     seconds = time.perf_counter() - start
+    swept = f", sweep of {len(rates)} rates" if rates else ""
     click.echo(f"wrote {path}: {spec.network.describe()} network, {spec.iterations:,} iterations, "
-               f"eta {spec.eta:g} ({path.stat().st_size / 1e6:.1f} MB in {seconds:.1f} s)")
+               f"eta {spec.eta:g}{swept} ({path.stat().st_size / 1e6:.1f} MB in {seconds:.1f} s)")
 
 
 @main.command()

@@ -9,9 +9,10 @@ initial weights a user changed is checked against its own numbers.
 from __future__ import annotations
 
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ERROR_CODES
@@ -22,6 +23,9 @@ from .errors import SpecError, WorkbookError
 from .layout import ETA_ROW, META_ROWS, SHEET, Layout
 from .network import ITERATION, Network
 from .spec import Spec, from_mapping
+from .sweep import SHEET as SWEEP_SHEET, SweepPlan
+
+RATE_SHEET_PREFIX = "eta "  # the training sheets of a sweep: eta 0.1, eta 0.2, ...
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,39 @@ class WorkbookData:
     cells: dict[str, list[Any]]
 
 
-def read(path: str | Path, values: bool = True) -> WorkbookData:
-    """Read ``path``; with ``values=False`` the training cells hold formula text instead."""
+@dataclass(frozen=True)
+class Contents:
+    """Everything verify checks in one file: each training sheet by name (``Training`` first,
+    then the rate sheets of a sweep) and the ``Sweep`` table, if there is one."""
+
+    training: dict[str, WorkbookData]
+    sweep: SweepPlan | None
+    sweep_cells: dict[tuple[str, int], Any]  # (rate sheet, iteration) -> the table's cell
+
+
+def read(path: str | Path, values: bool = True, sheet: str = SHEET) -> WorkbookData:
+    """Read training sheet ``sheet`` of ``path``; with ``values=False`` its cells hold formula text."""
+    with _open(path, values) as wb:
+        return _parse(Path(path), sheet, _rows(wb, path, sheet))
+
+
+def read_all(path: str | Path, values: bool = True) -> Contents:
+    """Read every training sheet of ``path`` and its sweep table."""
+    path = Path(path)
+    with _open(path, values) as wb:
+        names = [SHEET] + [n for n in wb.sheetnames if n.startswith(RATE_SHEET_PREFIX)]
+        training = {name: _parse(path, name, _rows(wb, path, name)) for name in names}
+        plan, cells = None, {}
+        if SWEEP_SHEET in wb.sheetnames and len(names) > 1:
+            plan = SweepPlan(tuple(names[1:]), training[SHEET].layout)
+            rows = _rows(wb, path, SWEEP_SHEET)
+            cells = {(name, it): _at(rows, plan.cell(k, it)) for k, name in enumerate(plan.sheets)
+                     for it in plan.iterations}
+    return Contents(training, plan, cells)
+
+
+@contextmanager
+def _open(path: str | Path, values: bool) -> Iterator[Any]:
     path = Path(path)
     if not path.exists():
         raise WorkbookError(f"{path}: no such file")
@@ -49,12 +84,15 @@ def read(path: str | Path, values: bool = True) -> WorkbookData:
     except Exception as exc:  # openpyxl raises many kinds for a damaged package
         raise WorkbookError(f"{path}: not a readable .xlsx file ({type(exc).__name__}: {exc})") from None
     try:
-        if SHEET not in wb.sheetnames:
-            raise WorkbookError(f"{path}: no sheet named {SHEET!r}; not an xlbackprop workbook")
-        rows = [list(r) for r in wb[SHEET].iter_rows(values_only=True)]
+        yield wb
     finally:
         wb.close()
-    return _parse(path, rows)
+
+
+def _rows(wb, path: str | Path, sheet: str) -> list[list[Any]]:
+    if sheet not in wb.sheetnames:
+        raise WorkbookError(f"{path}: no sheet named {sheet!r}; not an xlbackprop workbook")
+    return [list(r) for r in wb[sheet].iter_rows(values_only=True)]
 
 
 def is_error(value: Any) -> bool:
@@ -69,51 +107,52 @@ def _at(rows: list[list[Any]], coordinate: str) -> Any:
     return rows[row - 1][col - 1]
 
 
-def _parse(path: Path, rows: list[list[Any]]) -> WorkbookData:
+def _parse(path: Path, sheet: str, rows: list[list[Any]]) -> WorkbookData:
+    where = f"{path}" if sheet == SHEET else f"{path}, sheet {sheet!r}"
     meta = {}
     for key, row in META_ROWS.items():
         if _at(rows, f"A{row}") != key:
-            raise WorkbookError(f"{path}: cell A{row} should read {key!r}; not an xlbackprop workbook")
+            raise WorkbookError(f"{where}: cell A{row} should read {key!r}; not an xlbackprop workbook")
         meta[key] = _at(rows, f"B{row}")
-    network = _network(path, meta)
+    network = _network(where, meta)
     iterations = meta["iterations"]
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
-        raise WorkbookError(f"{path}: cell B{META_ROWS['iterations']} (iterations) holds {iterations!r}, not a count")
+        raise WorkbookError(f"{where}: cell B{META_ROWS['iterations']} (iterations) holds {iterations!r}, not a count")
     layout = Layout(network, iterations)
     header = rows[layout.header_row - 1] if len(rows) >= layout.header_row else []
     for column in layout.columns:
         got = header[column.index - 1] if column.index <= len(header) else None
         if got != column.name:
-            raise WorkbookError(f"{path}: header cell {column.letter}{layout.header_row} reads {got!r} where "
+            raise WorkbookError(f"{where}: header cell {column.letter}{layout.header_row} reads {got!r} where "
                                 f"{column.name!r} belongs; not an xlbackprop workbook of this shape")
     training = rows[layout.first_row - 1: layout.last_row]
     if len(training) < iterations:
-        raise WorkbookError(f"{path}: {len(training)} training rows, but B{META_ROWS['iterations']} says {iterations}")
+        raise WorkbookError(f"{where}: {len(training)} training rows, but B{META_ROWS['iterations']} says {iterations}")
     cells = {c.name: [r[c.index - 1] if c.index <= len(r) else None for r in training]
              for c in layout.columns if c.name != ITERATION}
-    return WorkbookData(_spec(path, rows, layout), layout, cells)
+    return WorkbookData(_spec(where, rows, layout), layout, cells)
 
 
-def _network(path: Path, meta: dict[str, Any]) -> Network:
+def _network(where: str, meta: dict[str, Any]) -> Network:
     try:
         layers = tuple(int(n) for n in str(meta["network"]).split("-"))
         activations = tuple(a.strip() for a in str(meta["activations"]).split(","))
     except ValueError:
-        raise WorkbookError(f"{path}: cell B{META_ROWS['network']} should hold layer sizes like 2-2-2, "
+        raise WorkbookError(f"{where}: cell B{META_ROWS['network']} should hold layer sizes like 2-2-2, "
                             f"got {meta['network']!r}") from None
     if len(layers) < 2 or min(layers) < 1 or len(activations) != len(layers) - 1 \
             or any(a not in ACTIVATIONS for a in activations):
-        raise WorkbookError(f"{path}: network {meta['network']!r} with activations {meta['activations']!r} "
+        raise WorkbookError(f"{where}: network {meta['network']!r} with activations {meta['activations']!r} "
                             f"is not a network xlbackprop makes")
     if meta["biases"] not in ("none", "frozen", "trained"):
-        raise WorkbookError(f"{path}: cell B{META_ROWS['biases']} should be none, frozen or trained")
+        raise WorkbookError(f"{where}: cell B{META_ROWS['biases']} should be none, frozen or trained")
     samples = meta["samples"]
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise WorkbookError(f"{path}: cell B{META_ROWS['samples']} (samples) holds {samples!r}, not a count")
+        raise WorkbookError(f"{where}: cell B{META_ROWS['samples']} (samples) holds {samples!r}, not a count")
     return Network(layers, activations, meta["biases"], samples)
 
 
-def _spec(path: Path, rows: list[list[Any]], layout: Layout) -> Spec:
+def _spec(where: str, rows: list[list[Any]], layout: Layout) -> Spec:
     """The spec this workbook trains, from its given-value cells."""
     net = layout.network
     data: dict[str, Any] = {
@@ -134,4 +173,4 @@ def _spec(path: Path, rows: list[list[Any]], layout: Layout) -> Spec:
     try:
         return from_mapping(data)
     except SpecError as exc:
-        raise WorkbookError(f"{path}: a parameter cell is wrong: {exc}") from None
+        raise WorkbookError(f"{where}: a parameter cell is wrong: {exc}") from None

@@ -23,9 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
+from openpyxl.utils.cell import quote_sheetname
+
 from . import recalc, reader
 from .arithmetic import LIBREOFFICE
+from .layout import SHEET
+from .network import E_TOTAL
 from .reference import train
+from .sweep import SHEET as SWEEP_SHEET
 
 RTOL = 1e-12
 SHOW_MISMATCHES = 10
@@ -67,9 +72,9 @@ class Report:
 
     def text(self) -> str:
         lines = [f"verify {self.path}  (engine: {self.engine}; tolerance: relative {RTOL:g})",
-                 f"{'quantity':<10} {'cells':>9} {'max abs err':>12} {'max rel err':>12}  {'worst cell':<11} verdict"]
+                 f"{'quantity':<12} {'cells':>9} {'max abs err':>12} {'max rel err':>12}  {'worst cell':<16} verdict"]
         for c in self.checks:
-            lines.append(f"{c.name:<10} {c.cells:>9,} {c.max_abs:>12.1e} {c.max_rel:>12.1e}  {c.worst_cell:<11} "
+            lines.append(f"{c.name:<12} {c.cells:>9,} {c.max_abs:>12.1e} {c.max_rel:>12.1e}  {c.worst_cell:<16} "
                          f"{'OK' if c.ok else f'MISMATCH ({c.n_mismatches:,} cells)'}")
         for c in self.checks:
             for m in c.mismatches:
@@ -96,13 +101,15 @@ class Report:
 def verify(path: str | Path, timeout: float = 900) -> Report:
     """Recalculate ``path`` in LibreOffice and compare every training cell with the reference.
 
-    Raises :class:`~xlbackprop.errors.WorkbookError` or :class:`~xlbackprop.errors.EngineError`
-    when the file cannot be checked at all.
+    Every training sheet is checked (``Training`` and the rate sheets of a sweep, each against
+    the reference for its own parameters), and so is the sweep table. Raises
+    :class:`~xlbackprop.errors.WorkbookError` or :class:`~xlbackprop.errors.EngineError` when
+    the file cannot be checked at all.
     """
     path = Path(path)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    formulas = reader.read(path, values=False)  # is it ours, and is every quantity a live formula?
+    formulas = reader.read_all(path, values=False)  # is it ours, and is every quantity a live formula?
     seconds["read"] = time.perf_counter() - start
     engine = recalc.version()
     with tempfile.TemporaryDirectory(prefix="xlbackprop-verify-") as out:
@@ -110,23 +117,50 @@ def verify(path: str | Path, timeout: float = 900) -> Report:
         recalculated = recalc.convert(path, out, timeout=timeout)
         seconds["recalculate"] = time.perf_counter() - start
         start = time.perf_counter()
-        data = reader.read(recalculated)
+        data = reader.read_all(recalculated)
         seconds["read"] += time.perf_counter() - start
     start = time.perf_counter()
-    expected = train(data.spec, LIBREOFFICE)
+    expected = {sheet: train(contents.spec, LIBREOFFICE) for sheet, contents in data.training.items()}
     seconds["reference"] = time.perf_counter() - start
-    layout = data.layout
-    checks = [_compare(name, got, expected[name], layout.column[name].letter, layout.first_row)
-              for name, got in data.cells.items()]
-    not_formulas = [f"{layout.column[name].letter}{layout.first_row + k}"
-                    for name, cells in formulas.cells.items()
-                    for k, v in enumerate(cells) if not (isinstance(v, str) and v.startswith("="))]
+
+    layout = data.training[SHEET].layout
+    checks = []
+    for column in layout.columns[1:]:
+        got, exp, refs, notes = [], [], [], []
+        for sheet, contents in data.training.items():
+            got += contents.cells[column.name]
+            exp.append(expected[sheet][column.name])
+            refs += [_ref(sheet, f"{column.letter}{layout.row(k)}") for k in range(1, layout.iterations + 1)]
+            notes += [f"iteration {k}" for k in range(1, layout.iterations + 1)]
+        checks.append(_compare(column.name, got, np.concatenate(exp), refs, notes))
+    not_formulas = [_ref(sheet, f"{layout.column[name].letter}{layout.first_row + k}")
+                    for sheet, contents in formulas.training.items()
+                    for name, cells in contents.cells.items()
+                    for k, v in enumerate(cells) if not _is_formula(v)]
+    if data.sweep is not None:
+        plan = data.sweep
+        keys = list(data.sweep_cells)
+        refs = [_ref(SWEEP_SHEET, plan.cell(plan.sheets.index(sheet), it)) for sheet, it in keys]
+        notes = [f"E_total of {sheet!r} at iteration {it}" for sheet, it in keys]
+        exp = np.array([expected[sheet][E_TOTAL][it - 1] for sheet, it in keys])
+        checks.append(_compare(f"{SWEEP_SHEET} table", [data.sweep_cells[k] for k in keys], exp, refs, notes))
+        not_formulas += [ref for ref, key in zip(refs, keys) if not _is_formula(formulas.sweep_cells[key])]
     return Report(path, checks, not_formulas, engine, seconds)
 
 
-def _compare(name: str, cells: list, expected: np.ndarray, letter: str, first_row: int) -> QuantityCheck:
-    """Hold one column against the reference: a number where the reference has one, within RTOL,
-    and an error value (``#NUM!``) where the reference overflowed (NaN)."""
+def _ref(sheet: str, coordinate: str) -> str:
+    """A cell as the report names it: ``T57`` on Training, ``'eta 2'!T57`` elsewhere."""
+    return coordinate if sheet == SHEET else f"{quote_sheetname(sheet)}!{coordinate}"
+
+
+def _is_formula(value) -> bool:
+    return isinstance(value, str) and value.startswith("=")
+
+
+def _compare(name: str, cells: list, expected: np.ndarray, refs: list[str], notes: list[str]) -> QuantityCheck:
+    """Hold one quantity against the reference: a number where the reference has one, within RTOL,
+    and an error value (``#NUM!``) where the reference overflowed (NaN). ``refs[k]`` names cell k
+    (``"T57"``, ``"'eta 2'!T57"``) and ``notes[k]`` says what it is (``"iteration 38"``)."""
     is_error = np.array([reader.is_error(v) for v in cells], dtype=bool)
     got = np.array([v if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan for v in cells],
                    dtype=float)
@@ -141,9 +175,9 @@ def _compare(name: str, cells: list, expected: np.ndarray, letter: str, first_ro
     bad = np.flatnonzero(rel_err > RTOL)
     worst = int(np.argmax(rel_err))
     check = QuantityCheck(name, len(cells), float(abs_err.max()), float(rel_err.max()),
-                          f"{letter}{first_row + worst}", n_mismatches=len(bad),
+                          refs[worst], n_mismatches=len(bad),
                           n_overflowed=int(both_overflowed.sum()))
     for k in bad[:SHOW_MISMATCHES]:
         exp = "an error value (the math overflows)" if overflowed[k] else repr(float(expected[k]))
-        check.mismatches.append(f"{letter}{first_row + k} (iteration {k + 1}): got {cells[k]!r}, expected {exp}")
+        check.mismatches.append(f"{refs[k]} ({notes[k]}): got {cells[k]!r}, expected {exp}")
     return check

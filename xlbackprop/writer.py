@@ -3,6 +3,8 @@
 The layout (:mod:`xlbackprop.layout`) says where each quantity lives and the expressions
 (:mod:`xlbackprop.expressions`) what each formula says; this module streams them into a
 write-only workbook, row by row, so memory stays flat however many iterations there are.
+The sheets, in order: ``Training``, then with a learning-rate sweep (:mod:`xlbackprop.sweep`)
+``Sweep`` and one training sheet per rate (``eta 0.1``, ...).
 The file is written beside its target under a temporary name and renamed at the end, and
 its bytes depend only on the spec (fixed timestamps inside and outside the zip).
 """
@@ -14,27 +16,32 @@ import os
 import shutil
 import zipfile
 from pathlib import Path
-from typing import Callable
+from dataclasses import replace
+from typing import Callable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils.cell import absolute_coordinate
+from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.writer.excel import ExcelWriter
 
 from .errors import XlbackpropError
 from .expressions import Templates
 from .layout import ETA_LABEL, ETA_ROW, META_ROWS, SAMPLES_HEADER_ROW, SHEET, TITLE_ROW, Layout
-from .chart import loss_chart
+from .chart import loss_chart, sweep_chart
 from .spec import Spec
 from .styles import KINDS, named_styles
+from . import sweep as sweep_plan
 
 FIXED_TIME = dt.datetime(2024, 2, 9, 0, 0, 0)  # the seed lecture's date; keeps builds byte-identical
 ZIP_TIME = (2024, 2, 9, 0, 0, 0)
 
 
-def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None = None) -> Path:
-    """Write the workbook of ``spec`` to ``path``; ``progress(k)`` is told of each k rows written."""
+def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None = None,
+          sweep: Sequence[float] = sweep_plan.DEFAULT_RATES) -> Path:
+    """Write the workbook of ``spec`` to ``path``, with one training sheet per rate of ``sweep``
+    (``()`` for none); ``progress(k)`` is told of the k training rows written so far, over all sheets."""
+    rates = sweep_plan.check_rates(sweep)
     path = Path(path)
     if path.is_dir():
         raise XlbackpropError(f"-o: {path} is a folder; give a file name such as {path / 'backprop.xlsx'}")
@@ -45,7 +52,7 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     wb = Workbook(write_only=True)
     try:
-        _fill(wb, spec, progress)
+        _fill(wb, spec, rates, progress)
         with _FixedTimeZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
             ExcelWriter(wb, archive).write_data()
         os.replace(tmp, path)
@@ -78,15 +85,37 @@ def _discard(wb: Workbook) -> None:
             pass
 
 
-def _fill(wb: Workbook, spec: Spec, progress: Callable[[int], None] | None) -> None:
+def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...], progress: Callable[[int], None] | None) -> None:
     layout = Layout(spec.network, spec.iterations)
     wb.properties.creator = "xlbackprop"
     wb.properties.created = wb.properties.modified = FIXED_TIME
     styles = named_styles()
     for style in dict.fromkeys(styles.values()):
         wb.add_named_style(style)
-    ws = wb.create_sheet(SHEET)
-    ws.sheet_properties.tabColor = "C00000"
+
+    def rows_done(sheets_before: int):
+        if progress is None:
+            return None
+        return lambda k: progress(sheets_before * layout.iterations + k)
+
+    _training_sheet(wb, SHEET, spec, layout, styles, rows_done(0))
+    wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
+    if not rates:
+        return
+    names = tuple(sweep_plan.sheet_name(r) for r in rates)
+    _sweep_sheet(wb, sweep_plan.SweepPlan(names, layout), styles)
+    for k, (name, rate) in enumerate(zip(names, rates), 1):
+        title = f"{spec.title} (learning rate {rate:g})"
+        ws = _training_sheet(wb, name, replace(spec, eta=rate, title=title), layout, styles, rows_done(k))
+        ws.defined_names["eta"] = DefinedName(  # sheet scope: this sheet's formulas read this cell
+            "eta", attr_text=f"{quote_sheetname(name)}!{absolute_coordinate(layout.eta_cell)}")
+
+
+def _training_sheet(wb: Workbook, name: str, spec: Spec, layout: Layout, styles,
+                    progress: Callable[[int], None] | None):
+    """One sheet of the training contract: parameter block, loss chart, header, one row per iteration."""
+    ws = wb.create_sheet(name)
+    ws.sheet_properties.tabColor = "C00000" if name == SHEET else "F4B183"
     ws.column_dimensions["A"].width = 22
     for column in layout.columns[1:]:
         ws.column_dimensions[column.letter].width = 12 if column.kind in ("weight", "bias", "forward") else 13
@@ -100,9 +129,31 @@ def _fill(wb: Workbook, spec: Spec, progress: Callable[[int], None] | None) -> N
         ws.append(row)
     ws.append([cell(c.name, "header", text=True) for c in layout.columns])
     _training_rows(ws, layout, styles, progress)
-
     ws.add_chart(loss_chart(ws, layout))
-    wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
+    return ws
+
+
+def _sweep_sheet(wb: Workbook, plan: sweep_plan.SweepPlan, styles) -> None:
+    """The ``Sweep`` sheet: E_total of every rate at a few iterations, and the overlay chart."""
+    ws = wb.create_sheet(sweep_plan.SHEET)
+    ws.sheet_properties.tabColor = "2F5597"
+    ws.column_dimensions["A"].width = 12
+    for k in range(len(plan.sheets)):
+        ws.column_dimensions[get_column_letter(plan.column(k))].width = 13
+    cell = _CellMaker(ws, styles)
+    rows: dict[int, list] = {
+        sweep_plan.TITLE_ROW: [cell("Learning-rate sweep: E_total for each eta", "title", text=True)],
+        sweep_plan.HINT_ROW: [cell("Each curve is one sheet (eta 0.1, eta 0.2, ...). Type a new rate into B3 of "
+                                   "that sheet, its own cell named eta, and only its curve moves.", "hint", text=True)],
+        sweep_plan.HEADER_ROW: [cell("iteration", "header", text=True)]
+                               + [cell(plan.header_formula(name), "header") for name in plan.sheets],
+    }
+    for iteration in plan.iterations:
+        rows[plan.table_row(iteration)] = [cell(iteration, "iteration")] + [
+            cell(plan.value_formula(name, iteration), "loss") for name in plan.sheets]
+    for r in range(1, max(rows) + 1):
+        ws.append(rows.get(r, []))
+    ws.add_chart(sweep_chart(plan))
 
 
 class _CellMaker:

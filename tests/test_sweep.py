@@ -1,0 +1,121 @@
+"""The learning-rate sweep: one training sheet per rate, the Sweep sheet, each rate's own eta."""
+
+import re
+import zipfile
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from xlbackprop import presets, sweep
+from xlbackprop.cli import main
+from xlbackprop.errors import SpecError
+from xlbackprop.reader import read_all
+from xlbackprop.recalc import convert
+from xlbackprop.reference import train
+from xlbackprop.verify import RTOL, verify
+
+from conftest import edit_cell
+
+RATES = sweep.DEFAULT_RATES
+RATE_SHEETS = ["eta 0.1", "eta 0.2", "eta 0.5", "eta 0.8", "eta 1", "eta 2"]
+
+
+def test_default_workbook_has_one_training_sheet_per_rate_of_the_assignment(built):
+    wb = load_workbook(built("class-2024", sweep=RATES))
+    assert wb.sheetnames == ["Training", "Sweep"] + RATE_SHEETS
+    assert wb.defined_names["eta"].attr_text == "'Training'!$B$3"
+    for name, rate in zip(RATE_SHEETS, RATES):
+        ws = wb[name]
+        assert ws["B3"].value == rate
+        assert ws.defined_names["eta"].attr_text == f"'{name}'!$B$3"  # sheet scope
+        assert ws["F21"].value == "=F20-eta*AC20"  # the same contract as Training
+        assert [c.value for c in ws[19]] == [c.value for c in wb["Training"][19]]
+
+
+def test_sweep_table_reads_e_total_of_every_rate_sheet(built):
+    ws = load_workbook(built("class-2024", sweep=RATES))["Sweep"]
+    assert [ws.cell(4, c).value for c in range(1, 8)] == ["iteration"] + [
+        f"=\"eta \"&'{name}'!$B$3" for name in RATE_SHEETS]
+    assert [ws.cell(r, 1).value for r in range(5, 10)] == [1, 2, 10, 50, 100]
+    assert ws["B5"].value == "='eta 0.1'!$T$20"
+    assert ws["G9"].value == "='eta 2'!$T$119"
+
+
+def test_sweep_chart_overlays_every_rate_on_a_log_axis(built):
+    with zipfile.ZipFile(built("class-2024", sweep=RATES)) as z:
+        charts = {n: z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")}
+    overlay = [c for c in charts.values() if "one curve per learning rate" in c]
+    assert len(overlay) == 1 and len(charts) == 1 + len(RATES) + 1  # a loss chart per training sheet
+    chart = overlay[0]
+    assert chart.count("<ser>") == len(RATES)
+    assert re.search(r'logBase val="10"', chart)
+    for k, name in enumerate(RATE_SHEETS):
+        letter = "BCDEFG"[k]
+        assert f"'Sweep'!${letter}$4" in chart  # the legend entry is the live header cell
+        assert f"'{name}'!$T$20:$T$119" in chart
+
+
+@pytest.mark.libreoffice
+def test_each_rate_sheet_matches_the_reference_for_its_rate(recalculated):
+    contents = read_all(recalculated("class-2024", sweep=RATES))
+    assert list(contents.training) == ["Training"] + RATE_SHEETS
+    for name, rate in zip(RATE_SHEETS, RATES):
+        exp = train(presets.load("class-2024").with_overrides(eta=rate))
+        for quantity, cells in contents.training[name].cells.items():
+            np.testing.assert_allclose(np.array(cells, dtype=float), exp[quantity], rtol=RTOL, atol=0,
+                                       err_msg=f"{name} {quantity}")
+        for iteration in (1, 2, 10, 50, 100):
+            assert contents.sweep_cells[(name, iteration)] == pytest.approx(exp["E_total"][iteration - 1], rel=RTOL)
+    # the rates differ: a faster rate ends lower for this network (no overshoot below eta = 2)
+    last = [contents.sweep_cells[(name, 100)] for name in RATE_SHEETS]
+    assert last == sorted(last, reverse=True)
+
+
+@pytest.mark.libreoffice
+def test_changing_one_rate_sheets_eta_moves_only_that_curve(built, recalculated, tmp_path):
+    before = read_all(recalculated("class-2024", sweep=RATES))
+    edited = tmp_path / "edited.xlsx"
+    sheet_number = 3 + RATE_SHEETS.index("eta 0.5")  # Training, Sweep, then the rate sheets
+    edit_cell(built("class-2024", sweep=RATES), edited, "B3", '<c r="B3" s="3" t="n"><v>0.3</v></c>', sheet_number)
+    after = read_all(convert(edited, tmp_path / "out"))
+    exp = train(presets.load("class-2024").with_overrides(eta=0.3))
+    np.testing.assert_allclose(np.array(after.training["eta 0.5"].cells["E_total"], dtype=float),
+                               exp["E_total"], rtol=RTOL, atol=0)
+    assert after.sweep_cells[("eta 0.5", 100)] == pytest.approx(exp["E_total"][99], rel=RTOL)
+    assert after.sweep_cells[("eta 0.5", 100)] != pytest.approx(before.sweep_cells[("eta 0.5", 100)], rel=1e-3)
+    for name in ["Training"] + [n for n in RATE_SHEETS if n != "eta 0.5"]:
+        assert after.training[name].cells == before.training[name].cells, name
+    report = verify(edited)
+    assert report.ok, report.text()
+
+
+def test_sweep_option(tmp_path):
+    runner = CliRunner()
+    path = tmp_path / "s.xlsx"
+    result = runner.invoke(main, ["build", "--sweep", "0.1,1,10,100", "--iterations", "20", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    assert load_workbook(path, read_only=True).sheetnames == ["Training", "Sweep", "eta 0.1", "eta 1", "eta 10",
+                                                              "eta 100"]
+    result = runner.invoke(main, ["build", "--sweep", "none", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    assert load_workbook(path, read_only=True).sheetnames == ["Training"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("0.1,fast", "--sweep: must be rates separated by commas, such as 0.1,1,10, or none; got 'fast'"),
+    ("1,inf", "--sweep: rates must be finite numbers, got 'inf'"),
+    ("1,1.0", "--sweep: rate 1.0 is listed twice (sheet 'eta 1')"),
+    (",".join(["1"] * 13), "--sweep: at most 12 rates fit one chart, got 13"),
+])
+def test_bad_sweep_is_one_clear_error(text, message):
+    with pytest.raises(SpecError) as err:
+        sweep.parse_rates(text)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize("iterations, exp", [(1, [1]), (7, [1, 2, 7]), (100, [1, 2, 10, 50, 100]),
+                                             (1000, [1, 2, 10, 50, 100, 1000])])
+def test_table_rows_stop_at_the_last_iteration(iterations, exp):
+    assert sweep.summary_iterations(iterations) == exp

@@ -1,0 +1,109 @@
+"""The learning-rate sweep: the class assignment, answered live in one workbook.
+
+The course asks: "show what happens to the error graph when you change the learning rate from
+0.1, 0.2, 0.5, 0.8, 1.0, 2.0". Besides ``Training``, the workbook holds one training sheet per
+rate, named ``eta 0.1``, ``eta 0.2`` ..., each following the contract of ``Training`` except
+that its learning-rate cell B3 is a *sheet-scoped* defined name ``eta``: typing a new rate
+there retrains that sheet alone. The ``Sweep`` sheet overlays their E_total curves and
+tabulates E_total at iterations 1, 2, 10, 50, 100 and the last. For the seed (E_total in
+column T, iteration 1 on row 20) and the default rates::
+
+    A4 iteration  B4 ="eta "&'eta 0.1'!$B$3   C4 ="eta "&'eta 0.2'!$B$3   ...
+    A5 1          B5 ='eta 0.1'!$T$20          C5 ='eta 0.2'!$T$20          ...
+    A9 100        B9 ='eta 0.1'!$T$119         ...
+
+Everything here is pure planning; :mod:`xlbackprop.writer` places it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
+
+from .errors import SpecError
+from .layout import Layout
+from .network import E_TOTAL
+
+DEFAULT_RATES = (0.1, 0.2, 0.5, 0.8, 1.0, 2.0)
+SHEET = "Sweep"
+SUMMARY_ITERATIONS = (1, 2, 10, 50, 100)
+MAX_RATES = 12
+TITLE_ROW, HINT_ROW, HEADER_ROW = 1, 2, 4
+
+
+def sheet_name(eta: float) -> str:
+    """The training sheet of one rate: ``sheet_name(0.1) == "eta 0.1"``."""
+    return f"eta {eta:g}"
+
+
+def parse_rates(text: str) -> tuple[float, ...]:
+    """``--sweep``: ``"0.1,1,10"`` -> ``(0.1, 1.0, 10.0)``; ``"none"`` -> ``()``."""
+    text = text.strip()
+    if text.lower() == "none":
+        return ()
+    rates = []
+    for item in text.split(","):
+        try:
+            rate = float(item)
+        except ValueError:
+            raise SpecError("--sweep", f"must be rates separated by commas, such as 0.1,1,10, or none; "
+                                       f"got {item.strip()!r}") from None
+        if not math.isfinite(rate):
+            raise SpecError("--sweep", f"rates must be finite numbers, got {item.strip()!r}")
+        rates.append(rate)
+    return check_rates(rates)
+
+
+def check_rates(rates) -> tuple[float, ...]:
+    """Validate a list of rates: at most :data:`MAX_RATES`, each with its own sheet name."""
+    rates = tuple(float(r) for r in rates)
+    if len(rates) > MAX_RATES:
+        raise SpecError("--sweep", f"at most {MAX_RATES} rates fit one chart, got {len(rates)}")
+    names = [sheet_name(r) for r in rates]
+    for k, name in enumerate(names):
+        if name in names[:k]:
+            raise SpecError("--sweep", f"rate {rates[k]!r} is listed twice (sheet {name!r})")
+    return rates
+
+
+def summary_iterations(iterations: int) -> list[int]:
+    """Rows of the sweep table: ``[1, 2, 10, 50, 100]`` and the last, as far as the run goes."""
+    return sorted({k for k in SUMMARY_ITERATIONS if k <= iterations} | {iterations})
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """The ``Sweep`` sheet of a workbook whose rate sheets are ``sheets`` (each laid out as ``layout``)."""
+
+    sheets: tuple[str, ...]
+    layout: Layout
+
+    @property
+    def iterations(self) -> list[int]:
+        return summary_iterations(self.layout.iterations)
+
+    def table_row(self, iteration: int) -> int:
+        return HEADER_ROW + 1 + self.iterations.index(iteration)
+
+    def column(self, k: int) -> int:
+        """Column of the k-th rate sheet (0-based k): B, C, ..."""
+        return 2 + k
+
+    def header_formula(self, sheet: str) -> str:
+        """The live legend label: ``="eta "&'eta 0.1'!$B$3``, so an edited rate renames its curve."""
+        return f'="eta "&{quote_sheetname(sheet)}!{absolute_coordinate(self.layout.eta_cell)}'
+
+    def value_formula(self, sheet: str, iteration: int) -> str:
+        """E_total of ``sheet`` at ``iteration``: ``='eta 0.1'!$T$20`` for iteration 1 of the seed."""
+        return f"={quote_sheetname(sheet)}!{absolute_coordinate(self.layout.cell(E_TOTAL, iteration))}"
+
+    @property
+    def chart_anchor_column(self) -> int:
+        """0-based first column of the overlay chart, right of the table."""
+        return self.column(len(self.sheets)) + 1
+
+    def cell(self, k: int, iteration: int) -> str:
+        """The table cell of rate sheet k at ``iteration``: ``"B5"`` for the first rate at iteration 1."""
+        return f"{get_column_letter(self.column(k))}{self.table_row(iteration)}"
