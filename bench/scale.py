@@ -347,12 +347,13 @@ def _whatif_case(spec: Spec, folder: Path) -> list[dict]:
     probes = [("E_total", k) for k in (1, 10, 100, 1000, spec.iterations)] + [(w, spec.iterations) for w in ("w1", "w8")]
     cells = [layout.cell(name, k) for name, k in probes]
     rows, values = [], []
-    for label, path in (("what-if ours", ours), ("what-if course", course)):
+    for label, path, columns in (("what-if ours", ours, table_columns(layout)),
+                                 ("what-if course", course, course_columns(layout))):
         out = subprocess.run(["/usr/bin/python3", str(HERE / "_whatif_uno.py"), str(path), "--eta",
                               *map(str, WHATIF_ETAS), "--cells", *cells], capture_output=True, text=True, check=True)
         result = json.loads(out.stdout.splitlines()[-1])
         values.append([result["values"][c] for c in cells])
-        rows.append({"label": label, "wall": statistics.median(result["recalc"]), "peak_mb": result["soffice_peak_mb"],
+        rows.append({"label": label, "cells": spec.iterations * len(columns), "wall": statistics.median(result["recalc"]), "peak_mb": result["soffice_peak_mb"],
                      "file_mb": path.stat().st_size / 1e6,
                      "notes": f"set eta + calculateAll: {' '.join(f'{s:.2f}' for s in result['recalc'])} s; "
                               f"load {result['load']:.1f} s; peak MB is soffice's"})
@@ -406,7 +407,8 @@ def run_case(kind: str, network: str, iterations: int) -> None:
         rows = CASES[kind](spec, Path(folder))
     for row in rows:
         row.setdefault("peak_mb", _peak_mb())
-        row.update(network=spec.network.describe(), iterations=iterations, cells=cells)
+        row.setdefault("cells", cells)
+        row.update(network=spec.network.describe(), iterations=iterations)
     print(json.dumps(rows))
 
 

@@ -119,3 +119,21 @@ def test_bad_sweep_is_one_clear_error(text, message):
                                              (1000, [1, 2, 10, 50, 100, 1000])])
 def test_table_rows_stop_at_the_last_iteration(iterations, exp):
     assert sweep.summary_iterations(iterations) == exp
+
+
+@pytest.mark.libreoffice
+def test_render_draws_the_sweep_overlay_with_one_colour_per_rate(built, tmp_path):
+    from PIL import Image
+
+    from xlbackprop.chart import SWEEP_COLOURS
+
+    result = CliRunner().invoke(main, ["render", str(built("class-2024", sweep=RATES)), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loss-chart.png", "sweep-chart.png"]
+    with Image.open(tmp_path / "sweep-chart.png") as picture:
+        assert picture.width > 600 and picture.height > 300
+        rgb = np.asarray(picture.convert("RGB")).astype(int)
+    for colour in SWEEP_COLOURS[:len(RATES)]:
+        target = np.array([int(colour[i:i + 2], 16) for i in (0, 2, 4)])
+        near = int((np.abs(rgb - target).sum(axis=-1) < 40).sum())
+        assert near > 150, f"curve in #{colour} is missing ({near} pixels)"

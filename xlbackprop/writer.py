@@ -138,6 +138,9 @@ def _sweep_sheet(wb: Workbook, plan: sweep_plan.SweepPlan, styles) -> None:
     ws = wb.create_sheet(sweep_plan.SHEET)
     ws.sheet_properties.tabColor = "2F5597"
     ws.column_dimensions["A"].width = 12
+    ws.page_setup.orientation = "landscape"  # printing: table and chart on one page
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     for k in range(len(plan.sheets)):
         ws.column_dimensions[get_column_letter(plan.column(k))].width = 13
     cell = _CellMaker(ws, styles)
