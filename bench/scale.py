@@ -1,57 +1,61 @@
 """How the build scales: time, peak memory and size up to Excel's last row, beside plain openpyxl and the floor.
 
-    python bench/scale.py                          # everything, one run (about 45 minutes on 2 cores)
+    python bench/scale.py                          # everything, one run (about an hour on 2 cores)
     python bench/scale.py --quick                  # 100 and 10,000 iterations only; no full height, no what-if
     python bench/scale.py --only writes --only whatif     # parts: writes large verify whatif reference stretch
 
-Prints one table, a row as soon as it is measured; times are this machine's, in this run. Each row
-is measured in a fresh Python process (this script run with ``--case``), so its peak memory is its own.
+Prints one table, a row as soon as it is measured, then a summary; times are this machine's, in
+this run. Each case runs in a fresh Python process (this script with ``--case``), so each peak
+memory is that case's own.
 
-Rows (the network is ``class-2024``'s 2-2-2 unless it says ``4-8-8-2``):
+Rows (2-2-2 is the ``class-2024`` preset; 4-8-8-2 is :data:`LARGE`, sigmoid, 4 samples, 450 columns):
 
-- ``build``: ``xlbackprop.writer.build(spec, path)``, the product: parameter block, colour key,
-  column widths, frozen panes, named styles, the training table and the loss chart.
-- ``bare openpyxl``: the library's own cost, as a bare openpyxl write-only loop: the same training
-  cells (the same formula text, from ``Layout`` and ``Templates``, the same named styles, one reused
-  ``WriteOnlyCell`` per column), the same header row and the parameter cells the formulas read
-  (eta in B3 and its defined name, inputs, targets, initial weights), saved with ``wb.save``.
-  Left out: title, shape rows, connection row, colour key, widths, panes, page setup, chart,
-  fixed timestamps (about 40 cells and a few small parts; the table is 99.9 % of any file here).
-- ``raw XML floor``: the same cells as ``bare openpyxl``, each cell's XML as openpyxl writes it
-  (``<c r="B21" s="2"><f>B20-eta*Y20</f><v></v></c>``), one ``str.format`` per row, streamed into
-  ``zipfile`` (deflate, the same level as openpyxl) with minimal workbook parts and a styles part
-  holding the same fills and number formats: no spool file, no cell objects.
+- ``build``: ``xlbackprop.writer.build(spec, path, sweep=())``: the product as it stands, without
+  the learning-rate sweep sheets (``--sweep none``): parameter block, colour key, widths, frozen
+  panes, named styles, the training table, the loss chart, and any sheet of fixed size the build
+  adds (the Derivation sheet, being added as this is written: a constant cost, not per row).
+- ``bare openpyxl``: the library's own cost, measured as a bare openpyxl write-only loop writing the
+  same training cells: the same formula text (from ``Layout`` and ``Templates``), the same named
+  styles, one reused ``WriteOnlyCell`` per column, the same header row and the parameter cells the
+  formulas read (eta in B3 and its defined name, inputs, targets, initial weights), then what
+  ``wb.save`` does. Left out: title, shape rows, connection row, colour key, widths, panes, page
+  setup, chart and fixed timestamps (about 40 cells and a few small parts).
+- ``raw XML floor``: the cells of ``bare openpyxl``, each in the XML openpyxl writes for it
+  (``<c r="B21" s="2"><f>B20-eta*Y20</f><v></v></c>``), one ``str.format`` per row, streamed
+  straight into ``zipfile`` (deflate at openpyxl's level, ZIP64) with minimal workbook parts and
+  a styles part with the same fills and number formats: no cell objects, no spool file.
 - ``verify``: ``xlbackprop.verify.verify(path)`` of a built workbook (LibreOffice recalculates it,
-  every cell against numpy); notes split its time. Peak MB is the Python side only.
-- ``what-if ours`` / ``what-if course``: LibreOffice through UNO (``bench/_whatif_uno.py``, system
-  Python): the book is loaded, then for each of 3 learning rates B3 (``eta``) is set and
-  ``calculateAll()`` runs; wall s is the median of the 3, peak MB is soffice's. ``ours`` is the
-  built workbook; ``course`` is the course template's style: no δ columns, each gradient repeating
-  its whole chain (``∂E/∂w1 = ((a_o1-t1)*(a_o1*(1-a_o1))*w5 + (a_o2-t2)*(a_o2*(1-a_o2))*w7)
-  *(a_h1*(1-a_h1))*i1``), on the same parameter cells. Both are checked to give the same numbers.
+  every cell is held against numpy); the notes split its time. Peak MB is the Python side only.
+- ``what-if ours`` / ``what-if course``: LibreOffice through UNO (``bench/_whatif_uno.py``, run by
+  the system Python): the book is loaded, then three times B3 (``eta``) is set to a new rate and
+  ``calculateAll()`` runs; wall s is the median of the three, peak MB is soffice's. ``ours`` is the
+  built workbook; ``course`` is the course template's style: no δ columns, every gradient repeats
+  its whole chain (``∂E/∂w1 = ((a_o1-t1)*(a_o1*(1-a_o1))*w5+(a_o2-t2)*(a_o2*(1-a_o2))*w7)
+  *(a_h1*(1-a_h1))*i1``) on the same parameter cells. The notes check both give the same numbers.
 - ``reference``: ``xlbackprop.reference.train(spec)``, the numpy engine.
-- ``stretch``: at 100,000 iterations, the bare loop and the floor again with zlib level 1 instead
-  of openpyxl's default 6, and a profile of where the bare loop's time goes.
+- stretch, at 100,000 iterations: ``..., zlib level 1``: the bare loop and the floor with deflate
+  level 1 instead of 6; ``openpyxl + text rows``: openpyxl writes the workbook of ``bare openpyxl``
+  (every part, the styles, the defined name, the rows above the table) but the training rows, which
+  reach its sheet part as XML text with openpyxl's style ids, spliced in as the zip takes the part;
+  ``bare stage 1..5``: the bare loop stopped after each stage, so a stage costs its row minus the
+  row before.
 
 Columns: ``cells`` is training rows × columns; ``wall s`` is ``time.perf_counter`` around the
-measured call only (interpreter start, imports and the spec are outside); ``CPU s`` is user +
-system time of the process and its children over the same span (less sensitive to a busy
-machine); ``peak MB`` is the process's VmHWM at the end, imports included (the 100-iteration rows
-show that floor); ``file MB`` is the file written. The full height is the most iterations that
-fit: 2-2-2's iteration 1 sits on row 20, so 1,048,557 iterations fill rows 20 .. 1,048,576.
-At the end: build / bare openpyxl at each size, and the build's peak memory against 150 MB.
+measured call only (interpreter start, imports and the spec are outside); ``CPU s`` is user + system
+time of the process and its children over the same span (steadier on a busy machine); ``peak MB``
+is the process's VmHWM at its end, imports included (the 100-iteration rows show that floor);
+``file MB`` is the file written. The full height is the most iterations that fit: 2-2-2's
+iteration 1 is on row 20, so 1,048,557 iterations fill rows 20 .. 1,048,576.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
-import cProfile
-import io
 import json
 import os
 import platform
-import pstats
 import resource
 import statistics
 import subprocess
@@ -60,6 +64,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Iterator, NamedTuple
 from xml.sax.saxutils import escape
 
 import openpyxl
@@ -84,11 +89,17 @@ LARGE = {"title": "bench: 4-8-8-2 sigmoid, 4 samples", "layers": [4, 8, 8, 2], "
 WHATIF_ETAS = (0.5, 2.0, 0.1)
 MEMORY_LIMIT_MB = 150
 RATIO_TARGET, RATIO_AT = 1.15, 100_000
+CHUNK_CHARACTERS = 1 << 20  # the floor writes its rows about 1 MB at a time
 HERE = Path(__file__).resolve().parent
 
-# One column of the training table after ``iteration``: header, kind (its style), the formula of
-# iteration 1 and the formula after it, with ``{r}`` for the cell's row and ``{p}`` for the row above.
-Column = tuple[str, str, str, str]
+
+class Column(NamedTuple):
+    """A training-table column after ``iteration``: formulas with ``{r}`` for the row, ``{p}`` the row above."""
+
+    name: str
+    kind: str  # its style
+    first: str  # the formula of iteration 1
+    rest: str  # the formula after it
 
 
 # -- what is written -------------------------------------------------------------------------
@@ -111,17 +122,17 @@ def _build(spec: Spec, path: Path) -> None:
 def table_columns(layout: Layout) -> list[Column]:
     """The training table as xlbackprop plans it."""
     t = Templates(layout)
-    return [(c.name, c.kind, t.first[c.name], t.rest[c.name]) for c in layout.columns[1:]]
+    return [Column(c.name, c.kind, t.first[c.name], t.rest[c.name]) for c in layout.columns[1:]]
 
 
 def course_columns(layout: Layout) -> list[Column]:
     """The course template's style (2-2-2, one sample): weights, forward pass and loss as ours, then
-    ``∂E/∂w1..w8`` each repeating the chain instead of reading δ columns. Its products group as
-    ours do (``(a_o1-t1)*(a_o1*(1-a_o1))`` is our δ_o1's text), so both books compute the same bits."""
+    ``∂E/∂w1..w8`` each repeating its chain instead of reading δ columns. Products group as ours do
+    (``(a_o1-t1)*(a_o1*(1-a_o1))`` is our δ_o1's text), so both books compute the same bits."""
     t = Templates(layout)
     kept = [c for c in layout.columns[1:] if c.kind in ("weight", "forward", "loss")]
 
-    def ref(name: str) -> str:  # weights, forward and loss sit in the same columns in both books
+    def ref(name: str) -> str:  # weights, forward pass and loss sit in the same columns in both books
         return f"{layout.column[name].letter}{{r}}"
 
     i1, i2 = layout.input_cell(1, 1), layout.input_cell(1, 2)
@@ -136,26 +147,61 @@ def course_columns(layout: Layout) -> list[Column]:
         rest = t.rest[c.name]
         if c.kind == "weight":
             rest = f"={c.letter}{{p}}-eta*{gradient_letter[int(c.name[1:]) - 1]}{{p}}"
-        columns.append((c.name, c.kind, t.first[c.name], rest))
-    return columns + [(f"∂E/∂w{n}", "gradient", f"={chain}", f"={chain}") for n, chain in enumerate(chains, 1)]
+        columns.append(Column(c.name, c.kind, t.first[c.name], rest))
+    return columns + [Column(f"∂E/∂w{n}", "gradient", f"={chain}", f"={chain}") for n, chain in enumerate(chains, 1)]
 
 
 def given_rows(spec: Spec, layout: Layout, columns: list[Column]) -> dict[int, list[tuple[object, str]]]:
-    """Rows above the table that its formulas read (eta, inputs and targets, initial weights), then the header."""
+    """Rows above the table that its formulas read (eta, inputs and targets, initial weights), then
+    the header: ``{row: [(value, kind), ...]}``."""
     assert spec.network.bias_mode == "none", "the bench's networks have no biases"
     rows = {ETA_ROW: [("eta", "label"), (spec.eta, "eta")]}
     for s, (inputs, targets) in enumerate(zip(spec.inputs, spec.targets), 1):
         rows[layout.sample_row(s)] = [(s, "iteration")] + [(v, "given") for v in (*inputs, *targets)]
     rows[layout.weights_rows[2]] = [("initial value", "label")] + [(w, "given") for w in spec.weights]
-    rows[layout.header_row] = [(name, "header") for name in ["iteration"] + [c[0] for c in columns]]
+    rows[layout.header_row] = [(name, "header") for name in ["iteration"] + [c.name for c in columns]]
     return rows
 
 
-# -- the bare openpyxl loop --------------------------------------------------------------------
+# -- through openpyxl --------------------------------------------------------------------------
 def write_openpyxl(spec: Spec, path: Path, columns: list[Column], level: int | None = None) -> None:
-    """The same cells through openpyxl's write-only mode and nothing else (``level``: zlib's; None is
-    openpyxl's own choice, as ``wb.save`` makes it)."""
+    """The cells through openpyxl's write-only mode and nothing else; ``level`` is zlib's (None:
+    openpyxl's own, as ``wb.save`` does it)."""
     layout = Layout(spec.network, spec.iterations)
+    wb, ws, styles = _openpyxl_book(spec, layout, columns)
+    cells = [_styled(ws, styles[kind].name) for kind in ["iteration"] + [c.kind for c in columns]]
+    first, rest = [c.first for c in columns], [c.rest for c in columns]
+    for iteration in range(1, spec.iterations + 1):
+        row = layout.row(iteration)
+        cells[0].value = iteration
+        for cell, template in zip(cells[1:], first if iteration == 1 else rest):
+            cell.value = template.format(r=row, p=row - 1)
+        ws.append(cells)
+    _save(wb, _deflated(path, level))
+
+
+def write_spliced(spec: Spec, path: Path, columns: list[Column]) -> None:
+    """openpyxl writes the workbook of :func:`write_openpyxl` but for the training rows, which go
+    into its sheet part as XML text (with openpyxl's own style ids) while the zip takes the part."""
+    layout = Layout(spec.network, spec.iterations)
+    wb, ws, styles = _openpyxl_book(spec, layout, columns)
+    style_id = {kind: _styled(ws, styles[kind].name).style_id for kind in ["iteration"] + [c.kind for c in columns]}
+    _save(wb, _SplicingZipFile(path, _xml_rows(layout, columns, style_id), "w", zipfile.ZIP_DEFLATED, allowZip64=True))
+
+
+def _save(wb: Workbook, archive: zipfile.ZipFile) -> None:
+    """What ``wb.save(path)`` does, into a zip of our choosing."""
+    with archive:
+        ExcelWriter(wb, archive).write_data()
+
+
+def _deflated(path: Path, level: int | None = None) -> zipfile.ZipFile:
+    """The zip ``wb.save`` opens, with zlib's ``level`` exposed (None: the default, 6)."""
+    return zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=level)
+
+
+def _openpyxl_book(spec: Spec, layout: Layout, columns: list[Column]):
+    """A write-only workbook holding the named styles, the given rows and header, and the name ``eta``."""
     wb = Workbook(write_only=True)
     styles = named_styles()
     for style in dict.fromkeys(styles.values()):
@@ -164,23 +210,32 @@ def write_openpyxl(spec: Spec, path: Path, columns: list[Column], level: int | N
     given = given_rows(spec, layout, columns)
     for r in range(1, layout.header_row + 1):
         ws.append([_styled(ws, styles[kind].name, value) for value, kind in given.get(r, [])])
-    cells = [_styled(ws, styles[kind].name) for kind in ["iteration"] + [c[1] for c in columns]]
-    first, rest = [c[2] for c in columns], [c[3] for c in columns]
-    for iteration in range(1, spec.iterations + 1):
-        row = layout.row(iteration)
-        cells[0].value = iteration
-        for cell, template in zip(cells[1:], first if iteration == 1 else rest):
-            cell.value = template.format(r=row, p=row - 1)
-        ws.append(cells)
     wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=level) as archive:
-        ExcelWriter(wb, archive).write_data()  # what wb.save(path) does, with the zip level exposed
+    return wb, ws, styles
 
 
 def _styled(ws, style: str, value=None) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=value)
     cell.style = style
     return cell
+
+
+class _SplicingZipFile(zipfile.ZipFile):
+    """A zip that streams ``rows`` into the first sheet part openpyxl hands it, before ``</sheetData>``."""
+
+    def __init__(self, path: Path, rows: Iterator[bytes], *args, **kwargs):
+        super().__init__(path, *args, **kwargs)
+        self.rows = rows
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        if arcname != "xl/worksheets/sheet1.xml":
+            return super().write(filename, arcname, compress_type, compresslevel)
+        head, tail = Path(filename).read_bytes().split(b"</sheetData>")  # the rows above the table only
+        with self.open(arcname, "w", force_zip64=True) as part:
+            part.write(head)
+            for chunk in self.rows:
+                part.write(chunk)
+            part.write(b"</sheetData>" + tail)
 
 
 # -- the raw floor ----------------------------------------------------------------------------
@@ -212,34 +267,41 @@ RAW_STYLE_ID = {kind: i for i, kind in enumerate(RAW_KINDS, 1)}  # cellXfs 0 is 
 
 
 def write_raw(spec: Spec, path: Path, columns: list[Column], level: int | None = None) -> None:
-    """The same cells as :func:`write_openpyxl`, as XML text streamed straight into the zip."""
+    """The cells of :func:`write_openpyxl` as XML text, streamed straight into the zip."""
     layout = Layout(spec.network, spec.iterations)
     given = given_rows(spec, layout, columns)
-    batch = 1000
+    parts = {**RAW_PARTS, "xl/workbook.xml": _raw_workbook(layout), "xl/styles.xml": _raw_styles()}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
-        for name, text in {**RAW_PARTS, "xl/workbook.xml": _raw_workbook(layout), "xl/styles.xml": _raw_styles()}.items():
+        for name, text in parts.items():
             archive.writestr(name, text)
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             sheet.write(f'<worksheet xmlns="{_MAIN}"><sheetData>'.encode())
-            sheet.write("".join(_raw_given_row(r, given.get(r, [])) for r in range(1, layout.header_row + 1)).encode())
-            first, rest = _raw_row_template(columns, 2), _raw_row_template(columns, 3)
-            for start in range(1, spec.iterations + 1, batch):
-                stop = min(start + batch, spec.iterations + 1)
-                sheet.write("".join((first if i == 1 else rest).format(r=layout.row(i), p=layout.row(i) - 1, i=i)
-                                    for i in range(start, stop)).encode())
+            sheet.write("".join(_given_row_xml(r, given.get(r, [])) for r in range(1, layout.header_row + 1)).encode())
+            for chunk in _xml_rows(layout, columns, RAW_STYLE_ID):
+                sheet.write(chunk)
             sheet.write(b"</sheetData></worksheet>")
 
 
-def _raw_row_template(columns: list[Column], which: int) -> str:
-    """One row's XML with ``{r}``, ``{p}`` and ``{i}`` (the iteration) left to fill."""
-    cells = [f'<c r="A{{r}}" s="{RAW_STYLE_ID["iteration"]}" t="n"><v>{{i}}</v></c>']
+def _xml_rows(layout: Layout, columns: list[Column], style_id: dict[str, int]) -> Iterator[bytes]:
+    """The training rows' XML, in chunks of about :data:`CHUNK_CHARACTERS`."""
+    first, rest = _row_template(columns, "first", style_id), _row_template(columns, "rest", style_id)
+    offset, step = layout.first_row - 1, max(1, CHUNK_CHARACTERS // len(rest))
+    for start in range(layout.first_row, layout.last_row + 1, step):
+        stop = min(start + step, layout.last_row + 1)
+        yield "".join((rest if r > layout.first_row else first).format(r=r, p=r - 1, i=r - offset)
+                      for r in range(start, stop)).encode()
+
+
+def _row_template(columns: list[Column], which: str, style_id: dict[str, int]) -> str:
+    """One row's XML (``which`` formulas: first or rest) with ``{r}``, ``{p}`` and ``{i}`` (the iteration) to fill."""
+    cells = [f'<c r="A{{r}}" s="{style_id["iteration"]}" t="n"><v>{{i}}</v></c>']
     for k, column in enumerate(columns, 2):
-        cells.append(f'<c r="{get_column_letter(k)}{{r}}" s="{RAW_STYLE_ID[column[1]]}">'
-                     f'<f>{escape(column[which][1:])}</f><v></v></c>')
+        cells.append(f'<c r="{get_column_letter(k)}{{r}}" s="{style_id[column.kind]}">'
+                     f'<f>{escape(getattr(column, which)[1:])}</f><v></v></c>')
     return '<row r="{r}">' + "".join(cells) + "</row>"
 
 
-def _raw_given_row(r: int, cells: list[tuple[object, str]]) -> str:
+def _given_row_xml(r: int, cells: list[tuple[object, str]]) -> str:
     out = []
     for k, (value, kind) in enumerate(cells, 1):
         ref, style = f"{get_column_letter(k)}{r}", RAW_STYLE_ID[kind]
@@ -277,7 +339,7 @@ def _raw_styles() -> str:
             '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
 
 
-# -- the cases, each run in its own process ----------------------------------------------------
+# -- the cases, each run in its own process ------------------------------------------------------
 @contextlib.contextmanager
 def timed(row: dict):
     """Record ``wall`` and ``cpu`` seconds of the block into ``row``."""
@@ -297,11 +359,12 @@ def _peak_mb() -> float:
 
 
 def _write_case(label: str, write, check: bool = False):
-    """A case timing ``write(spec, path)``; with ``check``, a small file is read back too."""
+    """A case timing ``write(spec, path, columns)``; with ``check``, a small file is read back too."""
     def case(spec: Spec, folder: Path) -> list[dict]:
         path, row = folder / "book.xlsx", {"label": label}
+        columns = table_columns(Layout(spec.network, spec.iterations))  # the bare loop's given input
         with timed(row):
-            write(spec, path)
+            write(spec, path, columns)
         row["file_mb"] = path.stat().st_size / 1e6
         if check and spec.iterations <= 100:
             row["notes"] = _opens_in_openpyxl(path, spec)
@@ -309,21 +372,13 @@ def _write_case(label: str, write, check: bool = False):
     return case
 
 
-def _bare(level: int | None = None):
-    return lambda spec, path: write_openpyxl(spec, path, table_columns(Layout(spec.network, spec.iterations)), level)
-
-
-def _raw(level: int | None = None):
-    return lambda spec, path: write_raw(spec, path, table_columns(Layout(spec.network, spec.iterations)), level)
-
-
 def _opens_in_openpyxl(path: Path, spec: Spec) -> str:
-    """Check the floor's file is a workbook: openpyxl (read-only) finds every formula."""
+    """Check a file not written by xlbackprop is a workbook: openpyxl (read-only) finds every formula."""
     wb = openpyxl.load_workbook(path, read_only=True)
     formulas = sum(isinstance(v, str) and v.startswith("=") for row in wb[SHEET].iter_rows(values_only=True) for v in row)
     wb.close()
     expected = spec.iterations * (len(Layout(spec.network, 1).columns) - 1)
-    assert formulas == expected, f"the floor's file holds {formulas} formulas, not {expected}"
+    assert formulas == expected, f"the file holds {formulas} formulas, not {expected}"
     return f"valid: openpyxl reads back all {formulas:,} formulas"
 
 
@@ -341,28 +396,26 @@ def _verify_case(spec: Spec, folder: Path) -> list[dict]:
 
 def _whatif_case(spec: Spec, folder: Path) -> list[dict]:
     layout = Layout(spec.network, spec.iterations)
-    ours, course = folder / "ours.xlsx", folder / "course.xlsx"
-    _build(spec, ours)
-    write_openpyxl(spec, course, course_columns(layout))
     probes = [("E_total", k) for k in (1, 10, 100, 1000, spec.iterations)] + [(w, spec.iterations) for w in ("w1", "w8")]
     cells = [layout.cell(name, k) for name, k in probes]
+    ours, course, course_table = folder / "ours.xlsx", folder / "course.xlsx", course_columns(layout)
+    _build(spec, ours)
+    write_openpyxl(spec, course, course_table)
     rows, values = [], []
-    for label, path, columns in (("what-if ours", ours, table_columns(layout)),
-                                 ("what-if course", course, course_columns(layout))):
+    for label, path, width in (("what-if ours", ours, len(layout.columns) - 1),
+                               ("what-if course", course, len(course_table))):
         out = subprocess.run(["/usr/bin/python3", str(HERE / "_whatif_uno.py"), str(path), "--eta",
                               *map(str, WHATIF_ETAS), "--cells", *cells], capture_output=True, text=True, check=True)
         result = json.loads(out.stdout.splitlines()[-1])
         values.append([result["values"][c] for c in cells])
-        rows.append({"label": label, "cells": spec.iterations * len(columns), "wall": statistics.median(result["recalc"]), "peak_mb": result["soffice_peak_mb"],
-                     "file_mb": path.stat().st_size / 1e6,
+        rows.append({"label": label, "cells": spec.iterations * width, "wall": statistics.median(result["recalc"]),
+                     "peak_mb": result["soffice_peak_mb"], "file_mb": path.stat().st_size / 1e6,
                      "notes": f"set eta + calculateAll: {' '.join(f'{s:.2f}' for s in result['recalc'])} s; "
                               f"load {result['load']:.1f} s; peak MB is soffice's"})
     expected = train(spec.with_overrides(eta=WHATIF_ETAS[-1]))
-    exp = [float(expected[name][k - 1]) for name, k in probes]
-    same = values[0] == values[1]
-    worst = max(abs(g - e) / abs(e) for g, e in zip(values[0], exp) if e)
-    rows[1]["notes"] += (f"; {'the same' if same else 'NOT the same'} {len(cells)} probed cells as ours "
-                         f"({', '.join(cells)}), {worst:.0e} from numpy at eta = {WHATIF_ETAS[-1]}")
+    worst = max(abs(got - e) / abs(e) for got, e in zip(values[1], (expected[n][k - 1] for n, k in probes)) if e)
+    rows[1]["notes"] += (f"; {'the same' if values[0] == values[1] else 'NOT the same'} values as ours in "
+                         f"{', '.join(cells)}, {worst:.0e} from numpy (eta {WHATIF_ETAS[-1]})")
     return rows
 
 
@@ -373,26 +426,54 @@ def _reference_case(spec: Spec, folder: Path) -> list[dict]:
     return [row]
 
 
-def _profile_case(spec: Spec, folder: Path) -> list[dict]:
-    """Where the bare loop's time goes: cProfile's top functions by own time (profiling slows it)."""
-    row = {"label": "bare openpyxl, profiled"}
-    profile = cProfile.Profile()
-    with timed(row):
-        profile.runcall(_bare(), spec, folder / "book.xlsx")
-    stats = pstats.Stats(profile)
-    total = sum(t for _, _, t, _, _ in stats.stats.values())
-    top = sorted(stats.stats.items(), key=lambda item: -item[1][2])[:8]
-    row["notes"] = "own time: " + ", ".join(f"{fn} {t / total:.0%}" for (_, _, fn), (_, _, t, _, _) in top)
-    return [row]
+STAGES = ("format the formula text", "+ WriteOnlyCell.value =", "+ openpyxl's row to cells (ws._values_to_row)",
+          "+ ws.append (cells to XML, spooled)", "+ save (deflate into the zip)")
+
+
+def _stages_case(spec: Spec, folder: Path) -> list[dict]:
+    """Where the bare loop's time goes: the loop run once per stage, stopping after that stage."""
+    rows = []
+    for stage, what in enumerate(STAGES, 1):
+        row = {"label": f"bare stage {stage}"}
+        with timed(row):
+            wb = _bare_until(stage, spec)
+            if stage == len(STAGES):
+                _save(wb, _deflated(folder / "book.xlsx"))
+        if stage < len(STAGES):  # untimed: openpyxl closes its stream and deletes its spool file
+            _save(wb, _deflated(folder / "book.xlsx"))
+        row["notes"] = what + (f": {row['wall'] - rows[-1]['wall']:+.2f} s" if rows else "")
+        rows.append(row)
+    return rows
+
+
+def _bare_until(stage: int, spec: Spec) -> Workbook:
+    layout = Layout(spec.network, spec.iterations)
+    columns = table_columns(layout)
+    wb, ws, styles = _openpyxl_book(spec, layout, columns)
+    cells = [_styled(ws, styles[kind].name) for kind in ["iteration"] + [c.kind for c in columns]]
+    first, rest = [c.first for c in columns], [c.rest for c in columns]
+    for iteration in range(1, spec.iterations + 1):
+        row = layout.row(iteration)
+        texts = [template.format(r=row, p=row - 1) for template in (first if iteration == 1 else rest)]
+        if stage >= 2:
+            cells[0].value = iteration
+            for cell, text in zip(cells[1:], texts):
+                cell.value = text
+        if stage == 3:
+            collections.deque(ws._values_to_row(cells, row), maxlen=0)
+        if stage >= 4:
+            ws.append(cells)
+    return wb
 
 
 CASES = {
-    "build": _write_case("build", _build),
-    "bare": _write_case("bare openpyxl", _bare()),
-    "raw": _write_case("raw XML floor", _raw(), check=True),
-    "bare-level1": _write_case("bare openpyxl, zlib level 1", _bare(1)),
-    "raw-level1": _write_case("raw XML floor, zlib level 1", _raw(1)),
-    "profile": _profile_case,
+    "build": _write_case("build", lambda spec, path, columns: _build(spec, path)),
+    "bare": _write_case("bare openpyxl", write_openpyxl),
+    "raw": _write_case("raw XML floor", write_raw, check=True),
+    "bare-level1": _write_case("bare openpyxl, zlib level 1", lambda *a: write_openpyxl(*a, level=1)),
+    "raw-level1": _write_case("raw XML floor, zlib level 1", lambda *a: write_raw(*a, level=1)),
+    "spliced": _write_case("openpyxl + text rows", write_spliced, check=True),
+    "stages": _stages_case,
     "verify": _verify_case,
     "whatif": _whatif_case,
     "reference": _reference_case,
@@ -402,12 +483,11 @@ CASES = {
 def run_case(kind: str, network: str, iterations: int) -> None:
     """In the child process: measure one case and print its rows as one JSON line."""
     spec = make_spec(network, iterations)
-    cells = iterations * (len(Layout(spec.network, 1).columns) - 1)
     with tempfile.TemporaryDirectory(prefix="xlbackprop-bench-") as folder:
         rows = CASES[kind](spec, Path(folder))
     for row in rows:
+        row.setdefault("cells", iterations * (len(Layout(spec.network, 1).columns) - 1))
         row.setdefault("peak_mb", _peak_mb())
-        row.setdefault("cells", cells)
         row.update(network=spec.network.describe(), iterations=iterations)
     print(json.dumps(rows))
 
@@ -415,16 +495,18 @@ def run_case(kind: str, network: str, iterations: int) -> None:
 # -- the table ----------------------------------------------------------------------------------
 def plan(quick: bool) -> dict[str, list[tuple[str, str, int]]]:
     """Parts, each a list of (case, network, iterations), in the order they run."""
+    trio = ("build", "bare", "raw")
     sizes = [100, 10_000] if quick else [100, 10_000, 100_000, full_height("2-2-2")]
     large = [100, 10_000] if quick else [10_000, 100_000]
-    trio = ("build", "bare", "raw")
+    stretch = 10_000 if quick else RATIO_AT
     return {
         "writes": [(k, "2-2-2", n) for n in sizes for k in trio],
         "large": [(k, "large", n) for n in large for k in trio],
         "verify": [("verify", "2-2-2", n) for n in (1_000, 10_000)],
         "whatif": [] if quick else [("whatif", "2-2-2", 10_000)],
         "reference": [("reference", "2-2-2", 10_000 if quick else 1_000_000)],
-        "stretch": [(k, "2-2-2", 10_000 if quick else RATIO_AT) for k in ("bare-level1", "raw-level1", "profile")],
+        "stretch": [(k, "2-2-2", n) for k, n in (("spliced", 100), ("spliced", stretch), ("bare-level1", stretch),
+                                                  ("raw-level1", stretch), ("stages", stretch))],
     }
 
 
@@ -437,49 +519,50 @@ def measure(kind: str, network: str, iterations: int) -> list[dict]:
     return json.loads(out.stdout.splitlines()[-1])
 
 
-HEADER = (f"{'measure':<28} {'network':<8} {'iterations':>10} {'cells':>12} {'wall s':>8} {'CPU s':>8} "
+HEADER = (f"{'measure':<27} {'network':<8} {'iterations':>10} {'cells':>12} {'wall s':>8} {'CPU s':>8} "
           f"{'peak MB':>8} {'file MB':>8}  notes")
 
 
 def format_row(row: dict) -> str:
     def number(key: str, fmt: str) -> str:
         return format(row[key], fmt) if key in row else f"{'-':>8}"
-    return (f"{row['label']:<28} {row['network']:<8} {row['iterations']:>10,} {row['cells']:>12,} "
+    return (f"{row['label']:<27} {row['network']:<8} {row['iterations']:>10,} {row['cells']:>12,} "
             f"{number('wall', '>8.2f')} {number('cpu', '>8.2f')} {number('peak_mb', '>8.1f')} "
             f"{number('file_mb', '>8.2f')}  {row.get('notes', '')}")
 
 
 def summary(rows: list[dict]) -> list[str]:
-    """build / bare openpyxl (and bare / floor) at each size, and the build's memory against the limit."""
+    """build (and openpyxl + text rows) / bare openpyxl and bare / floor at each size, and the builds'
+    peak memory against the limit."""
     by = {(r["label"], r["network"], r["iterations"]): r for r in rows}
     lines = []
-    for (label, network, n), build in by.items():
+    for (label, network, n), row in by.items():
         bare, raw = by.get(("bare openpyxl", network, n)), by.get(("raw XML floor", network, n))
-        if label != "build" or bare is None:
+        if label not in ("build", "openpyxl + text rows") or bare is None:
             continue
-        ratio = build["wall"] / bare["wall"]
-        verdict = f" (target ≤ {RATIO_TARGET}: {'met' if ratio <= RATIO_TARGET else 'NOT met'})" if n == RATIO_AT else ""
-        floor = f"; bare openpyxl / raw floor {bare['wall'] / raw['wall']:.2f}" if raw else ""
-        lines.append(f"{network} at {n:>9,}: build / bare openpyxl {ratio:.3f} wall, "
-                     f"{build['cpu'] / bare['cpu']:.3f} CPU{verdict}{floor}")
+        ratio = row["wall"] / bare["wall"]
+        target = (f" (target ≤ {RATIO_TARGET}: {'met' if ratio <= RATIO_TARGET else 'NOT met'})"
+                  if (label, n) == ("build", RATIO_AT) else "")
+        floor = f"; bare openpyxl / raw floor {bare['wall'] / raw['wall']:.1f}" if raw and label == "build" else ""
+        lines.append(f"{network} at {n:>9,}: {label} / bare openpyxl {ratio:.3f} wall, "
+                     f"{row['cpu'] / bare['cpu']:.3f} CPU{target}{floor}")
     builds = [r for r in rows if r["label"] == "build"]
     for network in dict.fromkeys(r["network"] for r in builds):
         peaks = [(r["iterations"], r["peak_mb"]) for r in builds if r["network"] == network]
-        worst = max(p for _, p in peaks)
         lines.append(f"{network} build peak memory: " + ", ".join(f"{p:.1f} MB at {n:,}" for n, p in peaks)
-                     + f"; under {MEMORY_LIMIT_MB} MB: {'yes' if worst < MEMORY_LIMIT_MB else 'NO'}")
+                     + f"; all under {MEMORY_LIMIT_MB} MB: {'yes' if max(p for _, p in peaks) < MEMORY_LIMIT_MB else 'NO'}")
     return lines
 
 
 def machine() -> str:
-    return (f"{platform.node()}: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, Python {platform.python_version()}, "
-            f"openpyxl {openpyxl.__version__} (lxml {'on' if openpyxl.LXML else 'off'}), {recalc.version()}")
+    return (f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; Python {platform.python_version()}, "
+            f"openpyxl {openpyxl.__version__} (lxml {'on' if openpyxl.LXML else 'off'}); {recalc.version()}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100 and 10,000 iterations; no full height, no what-if")
-    parser.add_argument("--only", action="append", choices=list(plan(False)), help="run only this part (repeatable)")
+    parser.add_argument("--only", action="append", choices=list(plan(True)), help="run only this part (repeatable)")
     parser.add_argument("--case", nargs=3, metavar=("CASE", "NETWORK", "ITERATIONS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:

@@ -71,18 +71,19 @@ def recalculated(built, tmp_path_factory):
     return make
 
 
-def edit_cell(src: Path, dst: Path, ref: str, cell_xml: str, sheet: int = 1) -> None:
-    """Copy the package ``src`` to ``dst`` with cell ``ref`` of sheet number ``sheet`` replaced
-    (1 is Training; with a sweep, 2 is Sweep and 3.. the rate sheets).
+def edit_cell(src: Path, dst: Path, ref: str, cell_xml: str, sheet: str = "Training") -> None:
+    """Copy the package ``src`` to ``dst`` with cell ``ref`` of sheet ``sheet`` replaced.
 
     This edits the file as a spreadsheet program would save it, without loading it in
     openpyxl (which would drop the chart): ``edit_cell(a, b, "B3", '<c r="B3"><v>0.5</v></c>')``.
     """
     pattern = re.compile(rf'<c r="{ref}"(?: [^>]*)?(?:/>|>.*?</c>)', re.S)
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        names = re.findall(r'<sheet [^>]*name="([^"]*)"', zin.read("xl/workbook.xml").decode("utf-8"))
+        part = f"xl/worksheets/sheet{names.index(sheet) + 1}.xml"  # openpyxl numbers sheet parts in order
         for item in zin.infolist():
             data = zin.read(item.filename)
-            if item.filename == f"xl/worksheets/sheet{sheet}.xml":
+            if item.filename == part:
                 text, count = pattern.subn(cell_xml.replace("\\", "\\\\"), data.decode("utf-8"), count=1)
                 assert count == 1, f"cell {ref} not found in {src}"
                 data = text.encode("utf-8")

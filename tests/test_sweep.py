@@ -24,7 +24,7 @@ RATE_SHEETS = ["eta 0.1", "eta 0.2", "eta 0.5", "eta 0.8", "eta 1", "eta 2"]
 
 def test_default_workbook_has_one_training_sheet_per_rate_of_the_assignment(built):
     wb = load_workbook(built("class-2024", sweep=RATES))
-    assert wb.sheetnames == ["Training", "Sweep"] + RATE_SHEETS
+    assert wb.sheetnames == ["Training", "Sweep", "Derivation"] + RATE_SHEETS
     assert wb.defined_names["eta"].attr_text == "'Training'!$B$3"
     for name, rate in zip(RATE_SHEETS, RATES):
         ws = wb[name]
@@ -77,8 +77,7 @@ def test_each_rate_sheet_matches_the_reference_for_its_rate(recalculated):
 def test_changing_one_rate_sheets_eta_moves_only_that_curve(built, recalculated, tmp_path):
     before = read_all(recalculated("class-2024", sweep=RATES))
     edited = tmp_path / "edited.xlsx"
-    sheet_number = 3 + RATE_SHEETS.index("eta 0.5")  # Training, Sweep, then the rate sheets
-    edit_cell(built("class-2024", sweep=RATES), edited, "B3", '<c r="B3" s="3" t="n"><v>0.3</v></c>', sheet_number)
+    edit_cell(built("class-2024", sweep=RATES), edited, "B3", '<c r="B3" s="3" t="n"><v>0.3</v></c>', "eta 0.5")
     after = read_all(convert(edited, tmp_path / "out"))
     exp = train(presets.load("class-2024").with_overrides(eta=0.3))
     np.testing.assert_allclose(np.array(after.training["eta 0.5"].cells["E_total"], dtype=float),
@@ -96,11 +95,11 @@ def test_sweep_option(tmp_path):
     path = tmp_path / "s.xlsx"
     result = runner.invoke(main, ["build", "--sweep", "0.1,1,10,100", "--iterations", "20", "-o", str(path)])
     assert result.exit_code == 0, result.output
-    assert load_workbook(path, read_only=True).sheetnames == ["Training", "Sweep", "eta 0.1", "eta 1", "eta 10",
-                                                              "eta 100"]
+    assert load_workbook(path, read_only=True).sheetnames == ["Training", "Sweep", "Derivation", "eta 0.1",
+                                                              "eta 1", "eta 10", "eta 100"]
     result = runner.invoke(main, ["build", "--sweep", "none", "-o", str(path)])
     assert result.exit_code == 0, result.output
-    assert load_workbook(path, read_only=True).sheetnames == ["Training"]
+    assert load_workbook(path, read_only=True).sheetnames == ["Training", "Derivation"]
 
 
 @pytest.mark.parametrize("text, message", [

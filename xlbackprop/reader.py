@@ -24,6 +24,8 @@ from .layout import ETA_ROW, META_ROWS, SHEET, Layout
 from .network import ITERATION, Network
 from .spec import Spec, from_mapping
 from .sweep import SHEET as SWEEP_SHEET, SweepPlan
+from . import derivation
+from .derivation import SHEET as DERIVATION_SHEET, DerivationPlan
 
 RATE_SHEET_PREFIX = "eta "  # the training sheets of a sweep: eta 0.1, eta 0.2, ...
 
@@ -44,11 +46,13 @@ class WorkbookData:
 @dataclass(frozen=True)
 class Contents:
     """Everything verify checks in one file: each training sheet by name (``Training`` first,
-    then the rate sheets of a sweep) and the ``Sweep`` table, if there is one."""
+    then the rate sheets of a sweep), the ``Sweep`` table and the ``Derivation`` sheet, where present."""
 
     training: dict[str, WorkbookData]
     sweep: SweepPlan | None
     sweep_cells: dict[tuple[str, int], Any]  # (rate sheet, iteration) -> the table's cell
+    derivation: DerivationPlan | None
+    derivation_cells: dict[str, Any]  # coordinate -> cell, for every live cell of the plan and h
 
 
 def read(path: str | Path, values: bool = True, sheet: str = SHEET) -> WorkbookData:
@@ -69,7 +73,12 @@ def read_all(path: str | Path, values: bool = True) -> Contents:
             rows = _rows(wb, path, SWEEP_SHEET)
             cells = {(name, it): _at(rows, plan.cell(k, it)) for k, name in enumerate(plan.sheets)
                      for it in plan.iterations}
-    return Contents(training, plan, cells)
+        steps, step_cells = None, {}
+        if DERIVATION_SHEET in wb.sheetnames:
+            steps = derivation.plan(training[SHEET].layout)
+            rows = _rows(wb, path, DERIVATION_SHEET)
+            step_cells = {c: _at(rows, c) for c in [derivation.H_CELL, *steps.expected]}
+    return Contents(training, plan, cells, steps, step_cells)
 
 
 @contextmanager

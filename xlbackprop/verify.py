@@ -31,6 +31,9 @@ from .layout import SHEET
 from .network import E_TOTAL
 from .reference import train
 from .sweep import SHEET as SWEEP_SHEET
+from . import derivation
+from .derivation import SHEET as DERIVATION_SHEET
+from .errors import WorkbookError
 
 RTOL = 1e-12
 SHOW_MISMATCHES = 10
@@ -145,7 +148,28 @@ def verify(path: str | Path, timeout: float = 900) -> Report:
         exp = np.array([expected[sheet][E_TOTAL][it - 1] for sheet, it in keys])
         checks.append(_compare(f"{SWEEP_SHEET} table", [data.sweep_cells[k] for k in keys], exp, refs, notes))
         not_formulas += [ref for ref, key in zip(refs, keys) if not _is_formula(formulas.sweep_cells[key])]
+    if data.derivation is not None:
+        checks.append(_check_derivation(path, data, expected[SHEET]))
+        not_formulas += [_ref(DERIVATION_SHEET, c) for c in data.derivation.expected
+                         if not _is_formula(formulas.derivation_cells[c])]
     return Report(path, checks, not_formulas, engine, seconds)
+
+
+def _check_derivation(path: Path, data: reader.Contents, table) -> QuantityCheck:
+    """Every live cell of the Derivation sheet, against numpy: the steps from the reference table,
+    the finite-difference cells from reference runs with one parameter moved by the sheet's own h."""
+    plan, cells = data.derivation, data.derivation_cells
+    spec = data.training[SHEET].spec
+    h = cells[derivation.H_CELL]
+    if isinstance(h, bool) or not isinstance(h, (int, float)):
+        raise WorkbookError(f"{path}: cell {derivation.H_CELL} of {DERIVATION_SHEET!r} (h) holds {h!r}, not a number")
+    perturbed = {(p, sign): train(derivation.perturbed_spec(spec, p, sign, h), LIBREOFFICE)
+                 for p in plan.parameters for sign in (1, -1)}
+    context = derivation.Context(table, perturbed, float(h), spec)
+    coordinates = list(plan.expected)
+    exp = np.array([plan.expected[c](context) for c in coordinates])
+    refs = [_ref(DERIVATION_SHEET, c) for c in coordinates]
+    return _compare(DERIVATION_SHEET, [cells[c] for c in coordinates], exp, refs, ["a step of iteration 1"] * len(refs))
 
 
 def _ref(sheet: str, coordinate: str) -> str:

@@ -31,6 +31,7 @@ from .layout import ETA_LABEL, ETA_ROW, META_ROWS, SAMPLES_HEADER_ROW, SHEET, TI
 from .chart import loss_chart, sweep_chart
 from .spec import Spec
 from .styles import KINDS, named_styles
+from . import derivation
 from . import sweep as sweep_plan
 
 FIXED_TIME = dt.datetime(2024, 2, 9, 0, 0, 0)  # the seed lecture's date; keeps builds byte-identical
@@ -100,10 +101,10 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...], progress: Callable
 
     _training_sheet(wb, SHEET, spec, layout, styles, rows_done(0))
     wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
-    if not rates:
-        return
     names = tuple(sweep_plan.sheet_name(r) for r in rates)
-    _sweep_sheet(wb, sweep_plan.SweepPlan(names, layout), styles)
+    if rates:
+        _sweep_sheet(wb, sweep_plan.SweepPlan(names, layout), styles)
+    _derivation_sheet(wb, layout, styles)
     for k, (name, rate) in enumerate(zip(names, rates), 1):
         title = f"{spec.title} (learning rate {rate:g})"
         ws = _training_sheet(wb, name, replace(spec, eta=rate, title=title), layout, styles, rows_done(k))
@@ -131,6 +132,18 @@ def _training_sheet(wb: Workbook, name: str, spec: Spec, layout: Layout, styles,
     _training_rows(ws, layout, styles, progress)
     ws.add_chart(loss_chart(ws, layout))
     return ws
+
+
+def _derivation_sheet(wb: Workbook, layout: Layout, styles) -> None:
+    """The ``Derivation`` sheet: the lecture's steps, live on iteration 1, and the finite-difference check."""
+    plan = derivation.plan(layout)
+    ws = wb.create_sheet(derivation.SHEET)
+    ws.sheet_properties.tabColor = "7030A0"
+    for letter, width in zip("ABCDEFG", (16, 46, 36, 34, 15, 15, 12)):
+        ws.column_dimensions[letter].width = width
+    cell = _CellMaker(ws, styles)
+    for r in range(1, max(plan.rows) + 1):
+        ws.append([cell(c.value, c.kind, text=c.text) for c in plan.rows.get(r, [])])
 
 
 def _sweep_sheet(wb: Workbook, plan: sweep_plan.SweepPlan, styles) -> None:
