@@ -45,7 +45,8 @@ measured call only (interpreter start, imports and the spec are outside); ``CPU 
 time of the process and its children over the same span (steadier on a busy machine); ``peak MB``
 is the process's VmHWM at its end, imports included (the 100-iteration rows show that floor);
 ``file MB`` is the file written. The full height is the most iterations that fit: 2-2-2's
-iteration 1 is on row 20, so 1,048,557 iterations fill rows 20 .. 1,048,576.
+iteration 1 is on row 20, so 1,048,557 iterations fill rows 20 .. 1,048,576. A case that fails
+says FAILED and why; a writer's failed row keeps its time and memory up to the failure.
 """
 
 from __future__ import annotations
@@ -342,10 +343,12 @@ def _raw_styles() -> str:
 # -- the cases, each run in its own process ------------------------------------------------------
 @contextlib.contextmanager
 def timed(row: dict):
-    """Record ``wall`` and ``cpu`` seconds of the block into ``row``."""
+    """Record ``wall`` and ``cpu`` seconds of the block into ``row``, also when it fails."""
     wall, cpu = time.perf_counter(), _cpu()
-    yield
-    row["wall"], row["cpu"] = time.perf_counter() - wall, _cpu() - cpu
+    try:
+        yield
+    finally:
+        row["wall"], row["cpu"] = time.perf_counter() - wall, _cpu() - cpu
 
 
 def _cpu() -> float:
@@ -359,12 +362,17 @@ def _peak_mb() -> float:
 
 
 def _write_case(label: str, write, check: bool = False):
-    """A case timing ``write(spec, path, columns)``; with ``check``, a small file is read back too."""
+    """A case timing ``write(spec, path, columns)``; with ``check``, a small file is read back too.
+    A writer that fails is a result too: its row says so, with the time and memory up to the failure."""
     def case(spec: Spec, folder: Path) -> list[dict]:
         path, row = folder / "book.xlsx", {"label": label}
         columns = table_columns(Layout(spec.network, spec.iterations))  # the bare loop's given input
-        with timed(row):
-            write(spec, path, columns)
+        try:
+            with timed(row):
+                write(spec, path, columns)
+        except Exception as exc:
+            row.update(failed=True, notes=f"FAILED (time and memory up to the failure): {type(exc).__name__}: {exc}")
+            return [row]
         row["file_mb"] = path.stat().st_size / 1e6
         if check and spec.iterations <= 100:
             row["notes"] = _opens_in_openpyxl(path, spec)
@@ -515,7 +523,8 @@ def measure(kind: str, network: str, iterations: int) -> list[dict]:
     out = subprocess.run([sys.executable, __file__, "--case", kind, network, str(iterations)],
                          capture_output=True, text=True)
     if out.returncode != 0:
-        sys.exit(f"case {kind} {network} {iterations} failed:\n{out.stderr}")
+        error = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit code {out.returncode}"
+        return [{"label": kind, "network": network, "iterations": iterations, "failed": True, "notes": f"FAILED: {error}"}]
     return json.loads(out.stdout.splitlines()[-1])
 
 
@@ -524,20 +533,20 @@ HEADER = (f"{'measure':<27} {'network':<8} {'iterations':>10} {'cells':>12} {'wa
 
 
 def format_row(row: dict) -> str:
-    def number(key: str, fmt: str) -> str:
-        return format(row[key], fmt) if key in row else f"{'-':>8}"
-    return (f"{row['label']:<27} {row['network']:<8} {row['iterations']:>10,} {row['cells']:>12,} "
-            f"{number('wall', '>8.2f')} {number('cpu', '>8.2f')} {number('peak_mb', '>8.1f')} "
-            f"{number('file_mb', '>8.2f')}  {row.get('notes', '')}")
+    def number(key: str, fmt: str, width: int = 8) -> str:
+        return format(row[key], f">{width}{fmt}") if key in row else "-".rjust(width)
+    return (f"{row['label']:<27} {row['network']:<8} {row['iterations']:>10,} {number('cells', ',', 12)} "
+            f"{number('wall', '.2f')} {number('cpu', '.2f')} {number('peak_mb', '.1f')} "
+            f"{number('file_mb', '.2f')}  {row.get('notes', '')}")
 
 
 def summary(rows: list[dict]) -> list[str]:
     """build (and openpyxl + text rows) / bare openpyxl and bare / floor at each size, and the builds'
-    peak memory against the limit."""
-    by = {(r["label"], r["network"], r["iterations"]): r for r in rows}
+    peak memory against the limit; failed rows give no ratio."""
+    done = {(r["label"], r["network"], r["iterations"]): r for r in rows if not r.get("failed")}
     lines = []
-    for (label, network, n), row in by.items():
-        bare, raw = by.get(("bare openpyxl", network, n)), by.get(("raw XML floor", network, n))
+    for (label, network, n), row in done.items():
+        bare, raw = done.get(("bare openpyxl", network, n)), done.get(("raw XML floor", network, n))
         if label not in ("build", "openpyxl + text rows") or bare is None:
             continue
         ratio = row["wall"] / bare["wall"]
@@ -546,11 +555,13 @@ def summary(rows: list[dict]) -> list[str]:
         floor = f"; bare openpyxl / raw floor {bare['wall'] / raw['wall']:.1f}" if raw and label == "build" else ""
         lines.append(f"{network} at {n:>9,}: {label} / bare openpyxl {ratio:.3f} wall, "
                      f"{row['cpu'] / bare['cpu']:.3f} CPU{target}{floor}")
-    builds = [r for r in rows if r["label"] == "build"]
+    builds = [r for r in rows if r["label"] == "build" and "peak_mb" in r]
     for network in dict.fromkeys(r["network"] for r in builds):
-        peaks = [(r["iterations"], r["peak_mb"]) for r in builds if r["network"] == network]
-        lines.append(f"{network} build peak memory: " + ", ".join(f"{p:.1f} MB at {n:,}" for n, p in peaks)
-                     + f"; all under {MEMORY_LIMIT_MB} MB: {'yes' if max(p for _, p in peaks) < MEMORY_LIMIT_MB else 'NO'}")
+        peaks = [r for r in builds if r["network"] == network]
+        worst = max(r["peak_mb"] for r in peaks)
+        lines.append(f"{network} build peak memory: " + ", ".join(
+            f"{r['peak_mb']:.1f} MB at {r['iterations']:,}{' (up to its failure)' if r.get('failed') else ''}"
+            for r in peaks) + f"; all under {MEMORY_LIMIT_MB} MB: {'yes' if worst < MEMORY_LIMIT_MB else 'NO'}")
     return lines
 
 

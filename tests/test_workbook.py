@@ -41,7 +41,7 @@ def test_ten_thousand_iterations_match_reference_in_every_cell(preset, built):
     path = built(preset, iterations=10_000)
     report = verify(path)
     assert report.ok, report.text()
-    assert report.cells == 10_000 * 31
+    assert sum(c.cells for c in report.checks if c.name not in ("Derivation", "Network")) == 10_000 * 31
     assert max(c.max_rel for c in report.checks) < RTOL
 
 

@@ -26,6 +26,7 @@ from openpyxl.formula.tokenizer import Tokenizer
 from openpyxl.utils.cell import absolute_coordinate
 
 from .activations import ACTIVATIONS
+from .cells import PlannedCell
 from .arithmetic import LIBREOFFICE
 from .expressions import Templates
 from .layout import SHEET as TRAINING, Layout
@@ -58,13 +59,6 @@ class Context:
 
 
 Expected = Callable[[Context], float]
-
-
-@dataclass(frozen=True)
-class PlannedCell:
-    value: object
-    kind: str | None = None
-    text: bool = False
 
 
 @dataclass

@@ -24,8 +24,9 @@ from .layout import ETA_ROW, META_ROWS, SHEET, Layout
 from .network import ITERATION, Network
 from .spec import Spec, from_mapping
 from .sweep import SHEET as SWEEP_SHEET, SweepPlan
-from . import derivation
+from . import derivation, diagram
 from .derivation import SHEET as DERIVATION_SHEET, DerivationPlan
+from .diagram import SHEET as DIAGRAM_SHEET, DiagramPlan
 
 RATE_SHEET_PREFIX = "eta "  # the training sheets of a sweep: eta 0.1, eta 0.2, ...
 
@@ -46,13 +47,15 @@ class WorkbookData:
 @dataclass(frozen=True)
 class Contents:
     """Everything verify checks in one file: each training sheet by name (``Training`` first,
-    then the rate sheets of a sweep), the ``Sweep`` table and the ``Derivation`` sheet, where present."""
+    then the rate sheets of a sweep), the ``Sweep`` table, the ``Derivation`` and ``Network`` sheets."""
 
     training: dict[str, WorkbookData]
     sweep: SweepPlan | None
     sweep_cells: dict[tuple[str, int], Any]  # (rate sheet, iteration) -> the table's cell
     derivation: DerivationPlan | None
     derivation_cells: dict[str, Any]  # coordinate -> cell, for every live cell of the plan and h
+    diagram: DiagramPlan | None
+    diagram_cells: dict[str, Any]  # coordinate -> cell, for every live cell and the chosen iteration, sample
 
 
 def read(path: str | Path, values: bool = True, sheet: str = SHEET) -> WorkbookData:
@@ -78,7 +81,12 @@ def read_all(path: str | Path, values: bool = True) -> Contents:
             steps = derivation.plan(training[SHEET].layout)
             rows = _rows(wb, path, DERIVATION_SHEET)
             step_cells = {c: _at(rows, c) for c in [derivation.H_CELL, *steps.expected]}
-    return Contents(training, plan, cells, steps, step_cells)
+        drawing, drawing_cells = None, {}
+        if DIAGRAM_SHEET in wb.sheetnames:
+            drawing = diagram.plan(training[SHEET].layout)
+            rows = _rows(wb, path, DIAGRAM_SHEET)
+            drawing_cells = {c: _at(rows, c) for c in [diagram.ITERATION_CELL, diagram.SAMPLE_CELL, *drawing.expected]}
+    return Contents(training, plan, cells, steps, step_cells, drawing, drawing_cells)
 
 
 @contextmanager

@@ -31,8 +31,9 @@ from .layout import SHEET
 from .network import E_TOTAL
 from .reference import train
 from .sweep import SHEET as SWEEP_SHEET
-from . import derivation
+from . import derivation, diagram
 from .derivation import SHEET as DERIVATION_SHEET
+from .diagram import SHEET as DIAGRAM_SHEET
 from .errors import WorkbookError
 
 RTOL = 1e-12
@@ -152,7 +153,30 @@ def verify(path: str | Path, timeout: float = 900) -> Report:
         checks.append(_check_derivation(path, data, expected[SHEET]))
         not_formulas += [_ref(DERIVATION_SHEET, c) for c in data.derivation.expected
                          if not _is_formula(formulas.derivation_cells[c])]
+    if data.diagram is not None:
+        checks.append(_check_diagram(path, data, expected[SHEET]))
+        not_formulas += [_ref(DIAGRAM_SHEET, c) for c in data.diagram.expected
+                         if not _is_formula(formulas.diagram_cells[c])]
     return Report(path, checks, not_formulas, engine, seconds)
+
+
+def _check_diagram(path: Path, data: reader.Contents, table) -> QuantityCheck:
+    """The Network sheet's values, against the reference at the iteration (and sample) it shows."""
+    cells, spec = data.diagram_cells, data.training[SHEET].spec
+    iteration = _chosen(path, cells, diagram.ITERATION_CELL, spec.iterations)
+    sample = _chosen(path, cells, diagram.SAMPLE_CELL, spec.network.n_samples) if spec.network.n_samples > 1 else 1
+    coordinates = list(data.diagram.expected)
+    exp = np.array([data.diagram.expected[c](table, spec, iteration, sample) for c in coordinates])
+    refs = [_ref(DIAGRAM_SHEET, c) for c in coordinates]
+    return _compare(DIAGRAM_SHEET, [cells[c] for c in coordinates], exp, refs, [f"iteration {iteration}"] * len(refs))
+
+
+def _chosen(path: Path, cells: dict, coordinate: str, most: int) -> int:
+    value = cells[coordinate]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or not 1 <= value <= most:
+        raise WorkbookError(f"{path}: cell {coordinate} of {DIAGRAM_SHEET!r} holds {value!r}; "
+                            f"it should be a whole number from 1 to {most}")
+    return int(value)
 
 
 def _check_derivation(path: Path, data: reader.Contents, table) -> QuantityCheck:

@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
 from .errors import XlbackpropError
@@ -31,7 +32,7 @@ from .layout import ETA_LABEL, ETA_ROW, META_ROWS, SAMPLES_HEADER_ROW, SHEET, TI
 from .chart import loss_chart, sweep_chart
 from .spec import Spec
 from .styles import KINDS, named_styles
-from . import derivation
+from . import derivation, diagram
 from . import sweep as sweep_plan
 
 FIXED_TIME = dt.datetime(2024, 2, 9, 0, 0, 0)  # the seed lecture's date; keeps builds byte-identical
@@ -105,6 +106,7 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...], progress: Callable
     if rates:
         _sweep_sheet(wb, sweep_plan.SweepPlan(names, layout), styles)
     _derivation_sheet(wb, layout, styles)
+    _diagram_sheet(wb, layout, styles)
     for k, (name, rate) in enumerate(zip(names, rates), 1):
         title = f"{spec.title} (learning rate {rate:g})"
         ws = _training_sheet(wb, name, replace(spec, eta=rate, title=title), layout, styles, rows_done(k))
@@ -141,9 +143,34 @@ def _derivation_sheet(wb: Workbook, layout: Layout, styles) -> None:
     ws.sheet_properties.tabColor = "7030A0"
     for letter, width in zip("ABCDEFG", (16, 46, 36, 34, 15, 15, 12)):
         ws.column_dimensions[letter].width = width
+    _planned_rows(ws, styles, plan.rows)
+
+
+def _diagram_sheet(wb: Workbook, layout: Layout, styles) -> None:
+    """The ``Network`` sheet: neurons and weights in cells, live at the iteration typed into B3."""
+    plan = diagram.plan(layout)
+    ws = wb.create_sheet(diagram.SHEET)
+    ws.sheet_properties.tabColor = "00B050"
+    ws.column_dimensions["A"].width = 10
+    for column in range(2, max(len(r) for r in plan.rows.values()) + 1):
+        ws.column_dimensions[get_column_letter(column)].width = 14 if column % 4 == 0 else 11
+    iterations = DataValidation(type="whole", operator="between", formula1="1", formula2=str(layout.iterations),
+                                showErrorMessage=True, error=f"an iteration from 1 to {layout.iterations}")
+    iterations.add(diagram.ITERATION_CELL)
+    ws.data_validations.append(iterations)
+    if layout.network.n_samples > 1:
+        samples = DataValidation(type="whole", operator="between", formula1="1",
+                                 formula2=str(layout.network.n_samples), showErrorMessage=True)
+        samples.add(diagram.SAMPLE_CELL)
+        ws.data_validations.append(samples)
+    _planned_rows(ws, styles, plan.rows)
+
+
+def _planned_rows(ws, styles, rows: dict[int, list]) -> None:
+    """Append planned rows 1 .. last in order (a write-only sheet takes rows only in order)."""
     cell = _CellMaker(ws, styles)
-    for r in range(1, max(plan.rows) + 1):
-        ws.append([cell(c.value, c.kind, text=c.text) for c in plan.rows.get(r, [])])
+    for r in range(1, max(rows) + 1):
+        ws.append([cell(c.value, c.kind, text=c.text) for c in rows.get(r, [])])
 
 
 def _sweep_sheet(wb: Workbook, plan: sweep_plan.SweepPlan, styles) -> None:
