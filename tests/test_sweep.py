@@ -136,3 +136,33 @@ def test_render_draws_the_sweep_overlay_with_one_colour_per_rate(built, tmp_path
         target = np.array([int(colour[i:i + 2], 16) for i in (0, 2, 4)])
         near = int((np.abs(rgb - target).sum(axis=-1) < 40).sum())
         assert near > 150, f"curve in #{colour} is missing ({near} pixels)"
+
+
+def test_log_axis_starts_below_the_smallest_loss_only_where_a_loss_reaches_zero():
+    spec = presets.load("class-2024")
+    assert sweep.log_axis_floor(spec, RATES) is None  # every E_total > 0: the spreadsheet picks the axis
+    fast = (0.1, 1, 10, 100, 1000)
+    assert train(spec.with_overrides(eta=10))["E_total"].min() == 0  # a_o - t cancels to exactly 0
+    floor = sweep.log_axis_floor(spec, fast)
+    positive = min(e for r in fast for e in train(spec.with_overrides(eta=r))["E_total"] if e > 0)
+    assert floor == max(sweep.LOG_FLOOR, 10.0 ** np.floor(np.log10(positive)))
+    assert sweep.log_axis_floor(spec.with_overrides(iterations=10_000), fast) == sweep.LOG_FLOOR  # too long to look
+
+
+@pytest.mark.libreoffice
+def test_overshoot_and_saturation_rates_still_draw_every_curve(tmp_path):
+    from PIL import Image
+
+    from xlbackprop import writer
+    from xlbackprop.chart import SWEEP_COLOURS
+    from xlbackprop.render import render
+
+    rates = (0.1, 1, 10, 100, 1000)
+    path = writer.build(presets.load("class-2024"), tmp_path / "fast.xlsx", sweep=rates)
+    assert verify(path).ok
+    render(path, tmp_path)
+    with Image.open(tmp_path / "sweep-chart.png") as picture:
+        rgb = np.asarray(picture.convert("RGB")).astype(int)
+    for colour in SWEEP_COLOURS[:len(rates)]:
+        target = np.array([int(colour[i:i + 2], 16) for i in (0, 2, 4)])
+        assert int((np.abs(rgb - target).sum(axis=-1) < 40).sum()) > 150, colour

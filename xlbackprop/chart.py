@@ -91,6 +91,7 @@ def sweep_chart(plan: SweepPlan) -> ScatterChart:
     chart.x_axis.scaling.min = 0
     chart.x_axis.scaling.max = layout.iterations
     chart.y_axis.scaling.logBase = 10
+    chart.y_axis.scaling.min = plan.log_floor
     chart.y_axis.number_format = "0.0E+00"
     chart.x_axis.number_format = "#,##0"
     chart.x_axis.majorGridlines = None

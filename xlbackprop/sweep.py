@@ -18,18 +18,24 @@ Everything here is pure planning; :mod:`xlbackprop.writer` places it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
 
 from .errors import SpecError
 from .layout import Layout
 from .network import E_TOTAL
+from .reference import train
+from .spec import Spec
 
 DEFAULT_RATES = (0.1, 0.2, 0.5, 0.8, 1.0, 2.0)
 SHEET = "Sweep"
 SUMMARY_ITERATIONS = (1, 2, 10, 50, 100)
 MAX_RATES = 12
+LOG_FLOOR = 1e-16  # the overlay's lowest tick when E_total reaches 0 and the run is too long to look at first
+FLOOR_BUDGET = 20_000  # iterations x rates the reference may run at build time to choose the axis
 TITLE_ROW, HINT_ROW, HEADER_ROW = 1, 2, 4
 
 
@@ -73,12 +79,30 @@ def summary_iterations(iterations: int) -> list[int]:
     return sorted({k for k in SUMMARY_ITERATIONS if k <= iterations} | {iterations})
 
 
+def log_axis_floor(spec: Spec, rates: tuple[float, ...]) -> float | None:
+    """The lowest tick of the overlay's log axis, or None to let the spreadsheet choose.
+
+    A log axis cannot show 0, and LibreOffice draws nothing at all when one value is 0 (a fast
+    rate converges until ``a_o1 - t1`` rounds to 0). So where some E_total reaches 0, the axis
+    starts at the power of ten below the smallest positive E_total (never under 1e-16);
+    the reference tells, when the run is short enough to compute at build time."""
+    if spec.iterations * len(rates) > FLOOR_BUDGET:
+        return LOG_FLOOR
+    losses = np.concatenate([train(replace(spec, eta=r))[E_TOTAL] for r in rates])
+    if np.all(losses[np.isfinite(losses)] > 0):
+        return None
+    positive = losses[np.isfinite(losses) & (losses > 0)]
+    smallest = float(positive.min()) if positive.size else LOG_FLOOR
+    return max(LOG_FLOOR, 10.0 ** math.floor(math.log10(smallest)))
+
+
 @dataclass(frozen=True)
 class SweepPlan:
     """The ``Sweep`` sheet of a workbook whose rate sheets are ``sheets`` (each laid out as ``layout``)."""
 
     sheets: tuple[str, ...]
     layout: Layout
+    log_floor: float | None = None  # see :func:`log_axis_floor`
 
     @property
     def iterations(self) -> list[int]:

@@ -104,7 +104,8 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...], progress: Callable
     wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
     names = tuple(sweep_plan.sheet_name(r) for r in rates)
     if rates:
-        _sweep_sheet(wb, sweep_plan.SweepPlan(names, layout), styles)
+        floor = sweep_plan.log_axis_floor(spec, rates)
+        _sweep_sheet(wb, sweep_plan.SweepPlan(names, layout, floor), styles)
     _derivation_sheet(wb, layout, styles)
     _diagram_sheet(wb, layout, styles)
     for k, (name, rate) in enumerate(zip(names, rates), 1):
