@@ -124,9 +124,7 @@ def _training_sheet(wb: Workbook, name: str, spec: Spec, layout: Layout, styles,
     for column in layout.columns[1:]:
         ws.column_dimensions[column.letter].width = 12 if column.kind in ("weight", "bias", "forward") else 13
     ws.freeze_panes = f"B{layout.first_row}"
-    ws.page_setup.orientation = "landscape"  # printing: as wide as one page, as many pages as rows need
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    _print_landscape(ws, pages_tall=0)
 
     cell = _CellMaker(ws, styles)
     for row in _parameter_rows(spec, layout, cell):
@@ -144,6 +142,7 @@ def _derivation_sheet(wb: Workbook, layout: Layout, styles) -> None:
     ws.sheet_properties.tabColor = "7030A0"
     for letter, width in zip("ABCDEFG", (16, 46, 36, 34, 15, 15, 12)):
         ws.column_dimensions[letter].width = width
+    _print_landscape(ws, pages_tall=0)
     _planned_rows(ws, styles, plan.rows)
 
 
@@ -153,6 +152,7 @@ def _diagram_sheet(wb: Workbook, layout: Layout, styles) -> None:
     ws = wb.create_sheet(diagram.SHEET)
     ws.sheet_properties.tabColor = "00B050"
     ws.column_dimensions["A"].width = 10
+    _print_landscape(ws, pages_tall=1)
     for column in range(2, max(len(r) for r in plan.rows.values()) + 1):
         ws.column_dimensions[get_column_letter(column)].width = 14 if column % 4 == 0 else 11
     iterations = DataValidation(type="whole", operator="between", formula1="1", formula2=str(layout.iterations),
@@ -167,6 +167,13 @@ def _diagram_sheet(wb: Workbook, layout: Layout, styles) -> None:
     _planned_rows(ws, styles, plan.rows)
 
 
+def _print_landscape(ws, pages_tall: int) -> None:
+    """Print as wide as one landscape page; ``pages_tall`` pages high (0: as many as rows need)."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, pages_tall
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
 def _planned_rows(ws, styles, rows: dict[int, list]) -> None:
     """Append planned rows 1 .. last in order (a write-only sheet takes rows only in order)."""
     cell = _CellMaker(ws, styles)
@@ -179,9 +186,7 @@ def _sweep_sheet(wb: Workbook, plan: sweep_plan.SweepPlan, styles) -> None:
     ws = wb.create_sheet(sweep_plan.SHEET)
     ws.sheet_properties.tabColor = "2F5597"
     ws.column_dimensions["A"].width = 12
-    ws.page_setup.orientation = "landscape"  # printing: table and chart on one page
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    _print_landscape(ws, pages_tall=1)
     for k in range(len(plan.sheets)):
         ws.column_dimensions[get_column_letter(plan.column(k))].width = 13
     cell = _CellMaker(ws, styles)
