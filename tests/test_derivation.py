@@ -22,7 +22,8 @@ SEED = Layout(presets.load("class-2024").network, 100)
     ("=O20-$D$11", False, "=Training!O20-Training!$D$11"),
     ("=(U20*F20+V20*H20)*(K20*(1-K20))", False, "=(Training!U20*Training!F20+Training!V20*Training!H20)*"
                                                   "(Training!K20*(1-Training!K20))"),
-    ("=1/(1+EXP(-J20))", False, "=1/(1+EXP(-Training!J20))"),
+    ("=IF(J20>=0,1/(1+EXP(-J20)),EXP(J20)/(1+EXP(J20)))", False,
+     "=IF(Training!J20>=0,1/(1+EXP(-Training!J20)),EXP(Training!J20)/(1+EXP(Training!J20)))"),
     ("=B20-eta*Y20", False, "=Training!B20-eta*Training!Y20"),
     ("=0.5*($D$11-O91)^2", True, "=0.5*(Training!$D$11-O91)^2"),
 ])

@@ -5,8 +5,12 @@ the same floating-point operations in the same order, so LibreOffice and the ref
 to the last bit, not merely approximately. For sigmoid, with ``J20`` holding h1 and ``K20``
 holding a_h1::
 
-    forward     a_h1 = 1/(1+EXP(-J20))        1.0 / ops.add(1.0, ops.exp(-z))
+    forward     a_h1 = IF(J20>=0,1/(1+EXP(-J20)),EXP(J20)/(1+EXP(J20)))
+                                              np.where(z >= 0, 1.0 / ops.add(1.0, ops.exp(-z)), ...)
     derivative  a_h1*(1-a_h1) = K20*(1-K20)   a * ops.sub(1.0, a)
+
+Each form is written so that no learning rate, however large, overflows it: sigmoid branches on
+the sign of its argument, TANH, MAX and IF never overflow.
 
 ``ops`` is the engine's :mod:`~xlbackprop.arithmetic`: its additions (LibreOffice rounds
 cancellations to 0) and the C library's exp and tanh, as spreadsheets call them.
@@ -42,14 +46,21 @@ class Activation:
     formula: str  # for people: the math, as the derivation shows it
 
 
+def _sigmoid(z: Array, ops: Arithmetic) -> Array:
+    """1/(1+e^-z) for z >= 0 and e^z/(1+e^z) below: EXP never sees a large positive argument, so
+    no rate however large overflows it (``=1/(1+EXP(-J20))`` shows #NUM! once h1 < -709.78)."""
+    e = ops.exp(z)
+    return np.where(z >= 0, 1.0 / ops.add(1.0, ops.exp(-z)), e / ops.add(1.0, e))
+
+
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
         Activation(
             "sigmoid",
-            forward=lambda z, ops: 1.0 / ops.add(1.0, ops.exp(-z)),
+            forward=_sigmoid,
             derivative=lambda z, a, ops: a * ops.sub(1.0, a),
-            excel_forward=lambda z: f"1/(1+EXP(-{z}))",
+            excel_forward=lambda z: f"IF({z}>=0,1/(1+EXP(-{z})),EXP({z})/(1+EXP({z})))",
             excel_derivative=lambda z, a: f"{a}*(1-{a})",
             formula="g(x) = 1/(1+e^-x), g' = a(1-a)",
         ),

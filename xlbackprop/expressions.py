@@ -5,7 +5,7 @@ For the seed's 2-2-2 network (iteration 1 on row 20, inputs in B11:C11, targets 
 
     w5       row 21:  =F20-eta*AC20          (previous w5 minus eta times previous ∂E/∂w5)
     h1       row 20:  =B20*$B$11+C20*$C$11   (w1*i1 + w2*i2)
-    a_h1     row 20:  =1/(1+EXP(-J20))
+    a_h1     row 20:  =IF(J20>=0,1/(1+EXP(-J20)),EXP(J20)/(1+EXP(J20)))   (sigmoid, safe at any rate)
     E1       row 20:  =0.5*($D$11-O20)^2
     δ_o1     row 20:  =(O20-$D$11)*(O20*(1-O20))
     δ_h1     row 20:  =(U20*F20+V20*H20)*(K20*(1-K20))   (δ_o1*w5 + δ_o2*w7, times g'(h1))
