@@ -90,3 +90,61 @@ def test_libreoffice_missing_says_how_to_install(built, monkeypatch):
     monkeypatch.setenv("PATH", os.path.dirname(os.__file__))  # no soffice on it
     with pytest.raises(EngineError, match="apt-get install -y libreoffice-calc-nogui"):
         verify(built("class-2024"))
+
+
+def _copy_with(src, dst, replace: dict):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, replace.get(item.filename, zin.read(item.filename)))
+
+
+def test_zip_bomb_is_refused_before_anything_unpacks_it(built, tmp_path):
+    bomb = tmp_path / "bomb.xlsx"
+    _copy_with(built("class-2024"), bomb, {"xl/worksheets/sheet1.xml": b"<a>" + b" " * (200 * 2**20) + b"</a>"})
+    with pytest.raises(WorkbookError, match="looks like a zip bomb"):
+        verify(bomb)
+
+
+def test_xml_with_entities_is_refused(built, tmp_path):
+    laughs = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+              b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">&lol2;</workbook>')
+    evil = tmp_path / "laughs.xlsx"
+    _copy_with(built("class-2024"), evil, {"xl/workbook.xml": laughs})
+    with pytest.raises(WorkbookError, match="declares a document type or entities"):
+        verify(evil)
+
+
+def test_cli_reports_untrusted_files_in_one_line(built, tmp_path):
+    from click.testing import CliRunner
+
+    from xlbackprop.cli import main
+
+    bomb = tmp_path / "bomb.xlsx"
+    _copy_with(built("class-2024"), bomb, {"xl/worksheets/sheet1.xml": b"<a>" + b" " * (200 * 2**20) + b"</a>"})
+    result = CliRunner().invoke(main, ["verify", str(bomb)])
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and "zip bomb" in result.output
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_timeout_kills_it_and_leaves_nothing_behind(built, tmp_path):
+    import subprocess
+    import time
+
+    from xlbackprop.recalc import convert
+
+    with pytest.raises(EngineError, match="took longer than"):
+        convert(built("class-2024", iterations=5000), tmp_path, timeout=0.3)
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-f", "xlbackprop-lo-"], capture_output=True, text=True).stdout
+    assert left == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.libreoffice
+def test_two_verify_runs_at_once_do_not_collide(built):
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = [built("class-2021"), built("mazur")]
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(verify, paths))
+    assert all(r.ok for r in reports), [r.text() for r in reports]

@@ -1,6 +1,8 @@
 """Read an xlbackprop workbook back: its network, its parameters and every training value.
 
-Only this module and the writer import openpyxl. Everything verify needs comes from the
+Only this module and the writer import openpyxl. A file is untrusted until read: a zip bomb is
+refused before anything unpacks it, and XML is parsed with entities off (openpyxl uses
+defusedxml when it is installed, as xlbackprop requires). Everything verify needs comes from the
 file itself: the shape from the labelled cells of the parameter block (``A4 network``,
 ``B4 2-2-2``), the numbers from the given-value cells, so a workbook whose eta, inputs or
 initial weights a user changed is checked against its own numbers.
@@ -29,6 +31,9 @@ from .derivation import SHEET as DERIVATION_SHEET, DerivationPlan
 from .diagram import SHEET as DIAGRAM_SHEET, DiagramPlan
 
 RATE_SHEET_PREFIX = "eta "  # the training sheets of a sweep: eta 0.1, eta 0.2, ...
+MAX_UNPACKED = 32 * 2**30
+MAX_PACKED_RATIO, MAX_PACKED_RATIO_FROM = 200, 2**20  # parts over 1 MiB packed tighter than 200:1 are refused
+PROLOG_BYTES = 4096  # a DOCTYPE can only stand before the root element
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ def _open(path: str | Path, values: bool) -> Iterator[Any]:
         raise WorkbookError(f"{path}: no such file")
     if not zipfile.is_zipfile(path):
         raise WorkbookError(f"{path}: not an .xlsx file (it is not a zip package)")
+    _check_package(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=values)
     except Exception as exc:  # openpyxl raises many kinds for a damaged package
@@ -104,6 +110,32 @@ def _open(path: str | Path, values: bool) -> Iterator[Any]:
         yield wb
     finally:
         wb.close()
+
+
+def _check_package(path: Path) -> None:
+    """Refuse a zip bomb or XML with a document type (entity tricks) before anything, LibreOffice
+    included, unpacks the file. Our sheets compress about 7:1 and a full-height workbook with a
+    sweep unpacks to some 10 GB; a bomb packs 1000:1 and more. No part of an .xlsx has a DOCTYPE."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            for member in members:
+                ratio = member.file_size / max(member.compress_size, 1)
+                if member.file_size > MAX_PACKED_RATIO_FROM and ratio > MAX_PACKED_RATIO:
+                    raise WorkbookError(f"{path}: part {member.filename} would unpack {ratio:,.0f} times its packed "
+                                        f"size ({member.file_size:,} bytes); refusing what looks like a zip bomb")
+                if member.filename.endswith((".xml", ".rels")):
+                    with archive.open(member) as part:
+                        prolog = part.read(PROLOG_BYTES)
+                    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+                        raise WorkbookError(f"{path}: part {member.filename} declares a document type or entities, "
+                                            f"which no .xlsx has; refusing it")
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
+        raise WorkbookError(f"{path}: not a readable .xlsx file ({exc})") from None
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNPACKED:
+        raise WorkbookError(f"{path}: would unpack to {total / 2**30:,.1f} GiB, more than the "
+                            f"{MAX_UNPACKED / 2**30:.0f} GiB any xlbackprop workbook needs")
 
 
 def _rows(wb, path: str | Path, sheet: str) -> list[list[Any]]:
