@@ -1,7 +1,7 @@
 """The command line: a thin click layer over the library.
 
     xlbackprop build [--preset NAME | --config FILE.toml] [--lr X] [--iterations N] [--sweep RATES] [-o PATH]
-    xlbackprop verify FILE
+    xlbackprop verify FILE [--engine libreoffice|gnumeric] [--timeout SECONDS]
     xlbackprop render FILE [-o DIR]
     xlbackprop presets
 
@@ -99,17 +99,21 @@ def build(preset: str | None, config: Path | None, lr: float | None, iterations:
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--timeout", type=float, default=900, show_default=True, metavar="SECONDS",
-              help="Stop LibreOffice after this long.")
-def verify(file: Path, timeout: float) -> None:
-    """Recalculate FILE in LibreOffice and compare every cell with the numpy reference.
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=900, show_default=True,
+              metavar="SECONDS", help="Stop the spreadsheet engine after this long.")
+@click.option("--engine", type=click.Choice(["libreoffice", "gnumeric"]), default="libreoffice", show_default=True,
+              help="The spreadsheet engine that recalculates the file.")
+def verify(file: Path, timeout: float, engine: str) -> None:
+    """Recalculate FILE in LibreOffice (or Gnumeric) and compare every cell with the numpy reference.
 
-    Exits 0 when every cell agrees within a relative 1e-12, 1 when any disagrees, 2 when the
-    file cannot be checked (missing, not an xlsx, not an xlbackprop workbook, no LibreOffice).
+    Exits 0 when every cell agrees (LibreOffice: within a relative 1e-12; Gnumeric, which
+    computes in extended precision: relative 1e-9 + 1e-12 of the quantity's largest value),
+    1 when any disagrees, 2 when the file cannot be checked (missing, not an xlsx, not an
+    xlbackprop workbook, a zip bomb, the engine not installed or timed out).
     """
     from .verify import verify as run
 
-    report = run(file, timeout=timeout)
+    report = run(file, timeout=timeout, engine=engine)
     click.echo(report.text())
     sys.exit(0 if report.ok else 1)
 

@@ -69,6 +69,10 @@ class DerivationPlan:
     rows: dict[int, list[PlannedCell]] = field(default_factory=dict)
     expected: dict[str, Expected] = field(default_factory=dict)
     parameters: list[str] = field(default_factory=list)  # checked by finite differences, in order
+    # The size of what cancels in a cell whose value is mostly rounding: E(p+h) - E(p-h) loses the
+    # digits of E, so the slope and its difference from the analytic gradient are only as exact as
+    # E / 2h. An engine in another precision (Gnumeric) is compared to within a share of this.
+    cancels: dict[str, Expected] = field(default_factory=dict)
 
     def add(self, cells: list[PlannedCell]) -> int:
         row = max(self.rows, default=0) + 1
@@ -313,6 +317,9 @@ def _finite_differences(layout: Layout, out: DerivationPlan, number: int) -> Non
         e[f"E{r}"] = lambda c, r=r: _sub(e[f"C{r}"](c), e[f"D{r}"](c)) / (2 * c.h)
         e[f"F{r}"] = lambda c, r=r: _sub(e[f"E{r}"](c), e[f"B{r}"](c))
         e[f"G{r}"] = lambda c, r=r: abs(e[f"F{r}"](c)) if e[f"B{r}"](c) == 0 else abs(e[f"F{r}"](c) / e[f"B{r}"](c))
+        slope_noise = lambda c, r=r: max(abs(e[f"C{r}"](c)), abs(e[f"D{r}"](c))) / (2 * c.h)  # noqa: E731
+        out.cancels[f"E{r}"] = out.cancels[f"F{r}"] = slope_noise
+        out.cancels[f"G{r}"] = lambda c, r=r, n=slope_noise: n(c) / (abs(e[f"B{r}"](c)) or 1.0)
     out.rows[block_title] = [PlannedCell("The perturbed forward passes: Training's formulas, with one parameter "
                                          "moved by +h or −h", "label", True)]
     width = forward[-1].index

@@ -10,6 +10,7 @@ initial weights a user changed is checked against its own numbers.
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -103,7 +104,9 @@ def _open(path: str | Path, values: bool) -> Iterator[Any]:
         raise WorkbookError(f"{path}: not an .xlsx file (it is not a zip package)")
     _check_package(path)
     try:
-        wb = load_workbook(path, read_only=True, data_only=values)
+        with warnings.catch_warnings():  # Gnumeric's files have no default style; openpyxl says so
+            warnings.filterwarnings("ignore", "Workbook contains no default style", UserWarning)
+            wb = load_workbook(path, read_only=True, data_only=values)
     except Exception as exc:  # openpyxl raises many kinds for a damaged package
         raise WorkbookError(f"{path}: not a readable .xlsx file ({type(exc).__name__}: {exc})") from None
     try:

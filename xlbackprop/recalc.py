@@ -1,4 +1,4 @@
-"""Recalculate a workbook in LibreOffice, headless: the only module that starts a process.
+"""Recalculate a workbook in LibreOffice (or Gnumeric), headless: the only module that starts a process.
 
 LibreOffice trusts the cached values a file carries unless told otherwise, and a file a user
 edited and saved holds stale ones. So each run gets a private profile, in a temporary folder,
@@ -23,6 +23,7 @@ from pathlib import Path
 from .errors import EngineError
 
 INSTALL_HINT = "install it with: apt-get install -y libreoffice-calc-nogui"
+GNUMERIC_HINT = "install it with: apt-get install -y gnumeric"
 
 _ALWAYS_RECALCULATE = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
@@ -66,8 +67,37 @@ def convert(src: str | Path, out_dir: str | Path, to: str = "xlsx:Calc MS Excel 
     return produced
 
 
-def _run(command: list[str], timeout: float) -> None:
-    """Run soffice in its own process group; on timeout kill the whole group, leaving nothing behind."""
+def ssconvert() -> str:
+    """Path of Gnumeric's ``ssconvert``, or :class:`EngineError` saying how to install it."""
+    found = shutil.which("ssconvert")
+    if not found:
+        raise EngineError(f"Gnumeric (ssconvert) is not installed; {GNUMERIC_HINT}")
+    return found
+
+
+def gnumeric_version() -> str:
+    """``"Gnumeric 1.12.55"``."""
+    out = subprocess.run([ssconvert(), "--version"], capture_output=True, text=True, timeout=60)
+    words = out.stdout.split("'")
+    return f"Gnumeric {words[1]}" if len(words) > 2 else "Gnumeric (unknown version)"
+
+
+def convert_gnumeric(src: str | Path, out_dir: str | Path, timeout: float = 900) -> Path:
+    """Recalculate ``src`` with Gnumeric, ``ssconvert --recalc``, into a fresh .xlsx in ``out_dir``.
+
+    Gnumeric computes in extended (80-bit) precision and writes 21 significant digits, so its
+    numbers are close to, not identical with, double-precision arithmetic."""
+    src, out_dir = Path(src).resolve(), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    produced = out_dir / (src.stem + ".xlsx")
+    _run([ssconvert(), "--recalc", str(src), str(produced)], timeout, engine="Gnumeric")
+    if not produced.exists() or produced.stat().st_size == 0:
+        raise EngineError(f"Gnumeric did not recalculate {src.name} (it produced no output)")
+    return produced
+
+
+def _run(command: list[str], timeout: float, engine: str = "LibreOffice") -> None:
+    """Run the engine in its own process group; on timeout kill the whole group, leaving nothing behind."""
     env = dict(os.environ, SAL_USE_VCLPLUGIN="svp")
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, start_new_session=True, env=env)
@@ -76,4 +106,4 @@ def _run(command: list[str], timeout: float) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-        raise EngineError(f"LibreOffice took longer than {timeout:.0f} s and was stopped") from None
+        raise EngineError(f"{engine} took longer than {timeout:g} s and was stopped") from None

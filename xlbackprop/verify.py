@@ -17,16 +17,18 @@ The values LibreOffice saves carry 15 significant digits, so agreement is ~5e-15
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from openpyxl.utils.cell import quote_sheetname
 
 from . import recalc, reader
-from .arithmetic import LIBREOFFICE
+from .arithmetic import IEEE, LIBREOFFICE, Arithmetic
 from .layout import SHEET
 from .network import E_TOTAL
 from .reference import train
@@ -37,6 +39,36 @@ from .diagram import SHEET as DIAGRAM_SHEET
 from .errors import WorkbookError
 
 RTOL = 1e-12
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A spreadsheet engine verify can recalculate with, and how closely it must agree.
+
+    A cell passes when ``|got - expected| <= rtol * |expected| + atol * scale``, ``scale`` being
+    the largest magnitude of that quantity in the run. LibreOffice computes in IEEE doubles as the
+    reference does, so it must agree to the last digits it saves (``atol`` 0). Gnumeric computes
+    in 80-bit extended precision: each operation differs from the double one by up to 1e-16 of
+    its operands, which adds up over thousands of iterations and shows in full where a quantity
+    cancels (``a_o1 - t1`` near convergence), hence its looser, stated tolerance.
+    """
+
+    name: str
+    recalculate: Callable[..., Path]
+    version: Callable[[], str]
+    arithmetic: Arithmetic
+    rtol: float
+    atol: float
+
+    def describe(self) -> str:
+        extra = f" + {self.atol:g} x the quantity's largest value (or what cancels in it)" if self.atol else ""
+        return f"relative {self.rtol:g}{extra}"
+
+
+ENGINES = {
+    "libreoffice": Engine("libreoffice", recalc.convert, recalc.version, LIBREOFFICE, RTOL, 0.0),
+    "gnumeric": Engine("gnumeric", recalc.convert_gnumeric, recalc.gnumeric_version, IEEE, 1e-9, 1e-12),
+}
 SHOW_MISMATCHES = 10
 
 
@@ -65,6 +97,7 @@ class Report:
     not_formulas: list[str]
     engine: str
     seconds: dict[str, float]
+    tolerance: str = f"relative {RTOL:g}"
 
     @property
     def ok(self) -> bool:
@@ -75,7 +108,7 @@ class Report:
         return sum(c.cells for c in self.checks)
 
     def text(self) -> str:
-        lines = [f"verify {self.path}  (engine: {self.engine}; tolerance: relative {RTOL:g})",
+        lines = [f"verify {self.path}  (engine: {self.engine}; tolerance: {self.tolerance})",
                  f"{'quantity':<12} {'cells':>9} {'max abs err':>12} {'max rel err':>12}  {'worst cell':<16} verdict"]
         for c in self.checks:
             lines.append(f"{c.name:<12} {c.cells:>9,} {c.max_abs:>12.1e} {c.max_rel:>12.1e}  {c.worst_cell:<16} "
@@ -94,16 +127,16 @@ class Report:
         timing = ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
         if self.ok:
             worst = max(self.checks, key=lambda c: c.max_rel)
-            lines.append(f"OK: {self.cells:,} cells of {self.path} agree with the reference within relative "
-                         f"{RTOL:g} (worst: {worst.name} at {worst.worst_cell}, rel {worst.max_rel:.1e}; {timing})")
+            lines.append(f"OK: {self.cells:,} cells of {self.path} agree with the reference within {self.tolerance} "
+                         f"(worst: {worst.name} at {worst.worst_cell}, rel {worst.max_rel:.1e}; {timing})")
         else:
             bad = sum(c.n_mismatches for c in self.checks) + len(self.not_formulas)
             lines.append(f"FAILED: {bad:,} of {self.cells:,} cells of {self.path} are wrong ({timing})")
         return "\n".join(lines)
 
 
-def verify(path: str | Path, timeout: float = 900) -> Report:
-    """Recalculate ``path`` in LibreOffice and compare every training cell with the reference.
+def verify(path: str | Path, timeout: float = 900, engine: str = "libreoffice") -> Report:
+    """Recalculate ``path`` in ``engine`` (:data:`ENGINES`) and compare every cell with the reference.
 
     Every training sheet is checked (``Training`` and the rate sheets of a sweep, each against
     the reference for its own parameters), and so is the sweep table. Raises
@@ -115,16 +148,18 @@ def verify(path: str | Path, timeout: float = 900) -> Report:
     start = time.perf_counter()
     formulas = reader.read_all(path, values=False)  # is it ours, and is every quantity a live formula?
     seconds["read"] = time.perf_counter() - start
-    engine = recalc.version()
+    chosen = ENGINES[engine]
+    version = chosen.version()
     with tempfile.TemporaryDirectory(prefix="xlbackprop-verify-") as out:
         start = time.perf_counter()
-        recalculated = recalc.convert(path, out, timeout=timeout)
+        recalculated = chosen.recalculate(path, out, timeout=timeout)
         seconds["recalculate"] = time.perf_counter() - start
         start = time.perf_counter()
         data = reader.read_all(recalculated)
         seconds["read"] += time.perf_counter() - start
     start = time.perf_counter()
-    expected = {sheet: train(contents.spec, LIBREOFFICE) for sheet, contents in data.training.items()}
+    expected = {sheet: train(contents.spec, chosen.arithmetic) for sheet, contents in data.training.items()}
+    compare = partial(_compare, engine=chosen)
     seconds["reference"] = time.perf_counter() - start
 
     layout = data.training[SHEET].layout
@@ -136,7 +171,7 @@ def verify(path: str | Path, timeout: float = 900) -> Report:
             exp.append(expected[sheet][column.name])
             refs += [_ref(sheet, f"{column.letter}{layout.row(k)}") for k in range(1, layout.iterations + 1)]
             notes += [f"iteration {k}" for k in range(1, layout.iterations + 1)]
-        checks.append(_compare(column.name, got, np.concatenate(exp), refs, notes))
+        checks.append(compare(column.name, got, np.concatenate(exp), refs, notes))
     not_formulas = [_ref(sheet, f"{layout.column[name].letter}{layout.first_row + k}")
                     for sheet, contents in formulas.training.items()
                     for name, cells in contents.cells.items()
@@ -147,20 +182,20 @@ def verify(path: str | Path, timeout: float = 900) -> Report:
         refs = [_ref(SWEEP_SHEET, plan.cell(plan.sheets.index(sheet), it)) for sheet, it in keys]
         notes = [f"E_total of {sheet!r} at iteration {it}" for sheet, it in keys]
         exp = np.array([expected[sheet][E_TOTAL][it - 1] for sheet, it in keys])
-        checks.append(_compare(f"{SWEEP_SHEET} table", [data.sweep_cells[k] for k in keys], exp, refs, notes))
+        checks.append(compare(f"{SWEEP_SHEET} table", [data.sweep_cells[k] for k in keys], exp, refs, notes))
         not_formulas += [ref for ref, key in zip(refs, keys) if not _is_formula(formulas.sweep_cells[key])]
     if data.derivation is not None:
-        checks.append(_check_derivation(path, data, expected[SHEET]))
+        checks.append(_check_derivation(path, data, expected[SHEET], chosen))
         not_formulas += [_ref(DERIVATION_SHEET, c) for c in data.derivation.expected
                          if not _is_formula(formulas.derivation_cells[c])]
     if data.diagram is not None:
-        checks.append(_check_diagram(path, data, expected[SHEET]))
+        checks.append(_check_diagram(path, data, expected[SHEET], chosen))
         not_formulas += [_ref(DIAGRAM_SHEET, c) for c in data.diagram.expected
                          if not _is_formula(formulas.diagram_cells[c])]
-    return Report(path, checks, not_formulas, engine, seconds)
+    return Report(path, checks, not_formulas, version, seconds, chosen.describe())
 
 
-def _check_diagram(path: Path, data: reader.Contents, table) -> QuantityCheck:
+def _check_diagram(path: Path, data: reader.Contents, table, engine: Engine) -> QuantityCheck:
     """The Network sheet's values, against the reference at the iteration (and sample) it shows."""
     cells, spec = data.diagram_cells, data.training[SHEET].spec
     iteration = _chosen(path, cells, diagram.ITERATION_CELL, spec.iterations)
@@ -168,7 +203,8 @@ def _check_diagram(path: Path, data: reader.Contents, table) -> QuantityCheck:
     coordinates = list(data.diagram.expected)
     exp = np.array([data.diagram.expected[c](table, spec, iteration, sample) for c in coordinates])
     refs = [_ref(DIAGRAM_SHEET, c) for c in coordinates]
-    return _compare(DIAGRAM_SHEET, [cells[c] for c in coordinates], exp, refs, [f"iteration {iteration}"] * len(refs))
+    return _compare(DIAGRAM_SHEET, [cells[c] for c in coordinates], exp, refs, [f"iteration {iteration}"] * len(refs),
+                    engine)
 
 
 def _chosen(path: Path, cells: dict, coordinate: str, most: int) -> int:
@@ -179,7 +215,7 @@ def _chosen(path: Path, cells: dict, coordinate: str, most: int) -> int:
     return int(value)
 
 
-def _check_derivation(path: Path, data: reader.Contents, table) -> QuantityCheck:
+def _check_derivation(path: Path, data: reader.Contents, table, engine: Engine) -> QuantityCheck:
     """Every live cell of the Derivation sheet, against numpy: the steps from the reference table,
     the finite-difference cells from reference runs with one parameter moved by the sheet's own h."""
     plan, cells = data.derivation, data.derivation_cells
@@ -187,13 +223,15 @@ def _check_derivation(path: Path, data: reader.Contents, table) -> QuantityCheck
     h = cells[derivation.H_CELL]
     if isinstance(h, bool) or not isinstance(h, (int, float)):
         raise WorkbookError(f"{path}: cell {derivation.H_CELL} of {DERIVATION_SHEET!r} (h) holds {h!r}, not a number")
-    perturbed = {(p, sign): train(derivation.perturbed_spec(spec, p, sign, h), LIBREOFFICE)
+    perturbed = {(p, sign): train(derivation.perturbed_spec(spec, p, sign, h), engine.arithmetic)
                  for p in plan.parameters for sign in (1, -1)}
     context = derivation.Context(table, perturbed, float(h), spec)
     coordinates = list(plan.expected)
     exp = np.array([plan.expected[c](context) for c in coordinates])
+    scale = np.array([plan.cancels[c](context) if c in plan.cancels else abs(e) for c, e in zip(coordinates, exp)])
     refs = [_ref(DERIVATION_SHEET, c) for c in coordinates]
-    return _compare(DERIVATION_SHEET, [cells[c] for c in coordinates], exp, refs, ["a step of iteration 1"] * len(refs))
+    return _compare(DERIVATION_SHEET, [cells[c] for c in coordinates], exp, refs, ["a step of iteration 1"] * len(refs),
+                    engine, scale)
 
 
 def _ref(sheet: str, coordinate: str) -> str:
@@ -205,10 +243,12 @@ def _is_formula(value) -> bool:
     return isinstance(value, str) and value.startswith("=")
 
 
-def _compare(name: str, cells: list, expected: np.ndarray, refs: list[str], notes: list[str]) -> QuantityCheck:
-    """Hold one quantity against the reference: a number where the reference has one, within RTOL,
-    and an error value (``#NUM!``) where the reference overflowed (NaN). ``refs[k]`` names cell k
-    (``"T57"``, ``"'eta 2'!T57"``) and ``notes[k]`` says what it is (``"iteration 38"``)."""
+def _compare(name: str, cells: list, expected: np.ndarray, refs: list[str], notes: list[str],
+             engine: Engine = ENGINES["libreoffice"], scale: np.ndarray | None = None) -> QuantityCheck:
+    """Hold one quantity against the reference: a number where the reference has one, within the
+    engine's tolerance, and an error value (``#NUM!``) where the reference overflowed (NaN).
+    ``refs[k]`` names cell k (``"T57"``, ``"'eta 2'!T57"``), ``notes[k]`` says what it is;
+    ``scale[k]`` is what the engine's ``atol`` is a share of (default: the quantity's largest value)."""
     is_error = np.array([reader.is_error(v) for v in cells], dtype=bool)
     got = np.array([v if isinstance(v, (int, float)) and not isinstance(v, bool) else np.nan for v in cells],
                    dtype=float)
@@ -220,7 +260,11 @@ def _compare(name: str, cells: list, expected: np.ndarray, refs: list[str], note
     abs_err = np.where(np.isnan(abs_err), np.inf, abs_err)
     both_overflowed = overflowed & is_error
     rel_err[both_overflowed] = abs_err[both_overflowed] = 0.0
-    bad = np.flatnonzero(rel_err > RTOL)
+    if scale is None:
+        finite = np.abs(expected[np.isfinite(expected)])
+        scale = np.full(len(expected), float(finite.max()) if finite.size else 0.0)
+    allowed = engine.rtol * np.abs(expected) + engine.atol * scale
+    bad = np.flatnonzero(~both_overflowed & ~(abs_err <= allowed))
     worst = int(np.argmax(rel_err))
     check = QuantityCheck(name, len(cells), float(abs_err.max()), float(rel_err.max()),
                           refs[worst], n_mismatches=len(bad),

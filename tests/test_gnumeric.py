@@ -1,0 +1,40 @@
+"""A second, independent engine: Gnumeric recalculates the same workbooks, in extended precision."""
+
+import os
+
+import pytest
+
+from xlbackprop.errors import EngineError
+from xlbackprop.verify import ENGINES, verify
+
+from conftest import edit_cell
+
+pytestmark = pytest.mark.gnumeric
+
+
+@pytest.mark.parametrize("preset", ["class-2024", "class-2021", "mazur", "xor", "deep"])
+def test_every_preset_agrees_with_the_reference_in_gnumeric(preset, built):
+    from xlbackprop.sweep import DEFAULT_RATES
+
+    report = verify(built(preset, sweep=DEFAULT_RATES), engine="gnumeric")
+    assert report.ok, report.text()
+    assert report.engine.startswith("Gnumeric")
+    assert "relative 1e-09 + 1e-12" in report.text()  # the stated, looser tolerance of extended precision
+
+
+def test_libreoffice_is_held_to_the_last_digits():
+    assert (ENGINES["libreoffice"].rtol, ENGINES["libreoffice"].atol) == (1e-12, 0.0)
+
+
+def test_gnumeric_catches_the_course_template_bug(built, tmp_path):
+    tampered = tmp_path / "bug.xlsx"
+    edit_cell(built("class-2021"), tampered, "AA24", '<c r="AA24" s="12"><f>W24*$B$11</f><v></v></c>')
+    report = verify(tampered, engine="gnumeric")
+    assert not report.ok
+    assert any(m.startswith("AA24 (iteration 5)") for c in report.checks for m in c.mismatches)
+
+
+def test_gnumeric_missing_says_how_to_install(built, monkeypatch):
+    monkeypatch.setenv("PATH", os.path.dirname(os.__file__))
+    with pytest.raises(EngineError, match="apt-get install -y gnumeric"):
+        verify(built("class-2024"), engine="gnumeric")
