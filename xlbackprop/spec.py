@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ from .network import Network
 KEYS = ("title", "layers", "activation", "weights", "seed", "biases", "train_biases",
         "eta", "iterations", "inputs", "targets")
 DEFAULT_ITERATIONS = 100
+MAX_TITLE = 1_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what XML 1.0, and so a worksheet, cannot hold
 DEFAULT_ETA = 0.5
 
 
@@ -111,6 +114,11 @@ def from_mapping(data: dict[str, Any]) -> Spec:
     title = data.get("title", f"xlbackprop: a {network.describe()} network trained in formulas")
     if not isinstance(title, str):
         raise SpecError("title", f"must be text, got {title!r}")
+    bad = _CONTROL.search(title)
+    if bad:
+        raise SpecError("title", f"contains the control character {bad.group()!r}, which a worksheet cannot hold")
+    if len(title) > MAX_TITLE:
+        raise SpecError("title", f"is {len(title):,} characters long; at most {MAX_TITLE:,} fit a title")
     spec = Spec(
         network=network,
         weights=weights,
