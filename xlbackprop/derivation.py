@@ -40,7 +40,8 @@ H_ROW, H = 4, 1e-4  # the finite-difference step h: a given value in B4
 H_CELL = f"B{H_ROW}"
 HEADER_ROW = 6
 VALUE, CHECK, DIFFERENCE = "E", "F", "G"  # columns of a step: its value here, Training's cell, their difference
-MAX_CHECKED = 100  # finite-difference checks of at most this many parameters
+MAX_CHECKED = 100  # finite-difference checks of at most this many parameters,
+BLOCK_BUDGET = 100_000  # and of as many as fit this many cells of perturbed forward passes
 HEADERS = ("quantity", "in words", "math", "formula on Training, iteration 1", "value, computed here",
            "Training's cell", "difference")
 FD_HEADERS = ("parameter", "analytic ∂E/∂p", "E(p + h)", "E(p − h)", "(E(p+h) − E(p−h)) / 2h",
@@ -287,17 +288,18 @@ def _finite_differences(layout: Layout, out: DerivationPlan, number: int) -> Non
     params = [weight_name(n) for n in range(1, net.n_weights + 1)]
     if net.bias_mode == "trained":
         params += [bias_name(n) for n in range(1, net.n_biases + 1)]
-    checked = params[:MAX_CHECKED]
+    forward = [c for c in layout.columns if c.kind in ("forward", "loss")]
+    width = forward[-1].index
+    checked = params[:max(1, min(MAX_CHECKED, BLOCK_BUDGET // (2 * width)))]
     out.parameters = checked
     out.add([])
-    more = f" (the first {MAX_CHECKED} of {len(params)} parameters)" if len(params) > MAX_CHECKED else ""
+    more = f" (the first {len(checked)} of {len(params):,} parameters)" if len(checked) < len(params) else ""
     out.add([PlannedCell(f"{number}. Finite-difference check{more}: move one parameter by ±h, run the forward pass "
                          "again (rows below), and compare the slope of E with the analytic gradient", "label", True)])
     out.add([PlannedCell(h, "header", True) for h in FD_HEADERS])
     top = max(out.rows) + 1
     block_title = top + len(checked) + 1
     block_header = block_title + 1
-    forward = [c for c in layout.columns if c.kind in ("forward", "loss")]
     e_total = layout.column[E_TOTAL].letter
     h_cell = absolute_coordinate(H_CELL)
     for k, p in enumerate(checked):
@@ -322,7 +324,6 @@ def _finite_differences(layout: Layout, out: DerivationPlan, number: int) -> Non
         out.cancels[f"G{r}"] = lambda c, r=r, n=slope_noise: n(c) / (abs(e[f"B{r}"](c)) or 1.0)
     out.rows[block_title] = [PlannedCell("The perturbed forward passes: Training's formulas, with one parameter "
                                          "moved by +h or −h", "label", True)]
-    width = forward[-1].index
     header = [PlannedCell("run", "header", True)] + [PlannedCell(None)] * (width - 1)
     for column in layout.columns[1:width]:
         if column.kind in ("weight", "bias", "forward", "loss"):
