@@ -113,8 +113,8 @@ def plan(layout: Layout) -> DerivationPlan:
 
 
 class _Steps:
-    """Sections 1-6: forward pass, loss, the chain rule for one weight, δ and gradients layer by
-    layer, the update."""
+    """The numbered sections before the finite-difference check: forward pass, loss, the chain rule
+    for one weight, δ and gradients layer by layer, the update."""
 
     def __init__(self, layout: Layout, out: DerivationPlan):
         self.layout, self.out, self.net = layout, out, layout.network
@@ -150,7 +150,7 @@ class _Steps:
 
     # -- sections --------------------------------------------------------------------------
     def chain_rule(self) -> None:
-        """Section 3: ∂E/∂w for the first weight into o1, as the product of three factors."""
+        """∂E/∂w for the first weight into o1 (w5 for the seed), as the product of three factors."""
         net, depth = self.net, self.net.depth
         n = net.weight_numbers[(depth, 1, 1)]
         w, a_o, o = weight_name(n), a_name(net, 1, depth, 1), z_name(net, 1, depth, 1)
