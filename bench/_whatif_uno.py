@@ -8,7 +8,8 @@ temporary folder, listening on a named pipe), loads the book hidden, and for eac
 ``Training`` (the cell named ``eta``) and calls ``calculateAll()``. It prints one JSON line:
 ``load`` (seconds to open the book), ``recalc`` (seconds of each set-eta-and-recalculate),
 ``values`` (the cells asked for, after the last recalculation) and ``soffice_peak_mb`` (the
-largest VmHWM among soffice's processes). soffice's whole process group is killed at the end.
+largest VmHWM among soffice's processes). soffice's whole process group is killed at the end
+and its pipe removed.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def main() -> None:
         finally:
             os.killpg(office.pid, signal.SIGKILL)
             office.wait()
+            for socket in Path("/tmp").glob(f"OSL_PIPE_*_{pipe}"):  # a killed soffice leaves its pipe behind
+                socket.unlink()
     print(json.dumps(result))
 
 

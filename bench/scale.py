@@ -1,6 +1,6 @@
 """How the build scales: time, peak memory and size up to Excel's last row, beside plain openpyxl and the floor.
 
-    python bench/scale.py                          # everything, one run (about an hour on 2 cores)
+    python bench/scale.py                          # everything, one run (about 50 minutes on 2 cores)
     python bench/scale.py --quick                  # 100 and 10,000 iterations only; no full height, no what-if
     python bench/scale.py --only writes --only whatif     # parts: writes large verify whatif reference stretch
 
@@ -588,7 +588,8 @@ def main() -> None:
             for row in measure(*case):
                 rows.append(row)
                 print(format_row(row), flush=True)
-    print("\n".join(summary(rows)), flush=True)
+    for line in summary(rows):
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -92,3 +92,20 @@ def test_title_is_text_even_when_it_looks_like_a_formula(tmp_path):
     path = writer.build(spec, tmp_path / "t.xlsx")
     ws = load_workbook(path)["Training"]
     assert ws["A1"].value == "=HYPERLINK(\"http://x\")" and ws["A1"].data_type == "s"
+
+
+def test_charts_reach_the_last_excel_row():
+    # openpyxl's chart Reference stops at row 1,000,000; a full-height workbook ends at 1,048,576
+    from openpyxl import Workbook
+    from openpyxl.xml.functions import tostring
+
+    from xlbackprop.chart import loss_chart, sweep_chart
+    from xlbackprop.sweep import SweepPlan
+
+    spec = presets.load("class-2024")
+    layout = Layout(spec.network, 1_048_557)
+    assert layout.last_row == 1_048_576
+    ws = Workbook(write_only=True).create_sheet("Training")
+    for chart in (loss_chart(ws, layout), sweep_chart(SweepPlan(("eta 0.1", "eta 1"), layout))):
+        xml = tostring(chart._write()).decode()
+        assert "$T$20:$T$1048576" in xml and "$A$20:$A$1048576" in xml

@@ -6,10 +6,10 @@ readable from 10 to 1,000,000 iterations (a line chart's category labels overpri
 
 from __future__ import annotations
 
-from openpyxl.chart import Reference, ScatterChart, Series
-from openpyxl.chart.data_source import StrRef
+from openpyxl.chart import ScatterChart
+from openpyxl.chart.data_source import AxDataSource, NumDataSource, NumRef, StrRef
 from openpyxl.chart.legend import Legend
-from openpyxl.chart.series import SeriesLabel
+from openpyxl.chart.series import SeriesLabel, XYSeries
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
 from openpyxl.utils.cell import get_column_letter
 
@@ -34,11 +34,8 @@ def chart_range(layout: Layout) -> str:
 
 def loss_chart(ws, layout: Layout, title: str = "Loss E_total by iteration") -> ScatterChart:
     """The chart, anchored to :func:`chart_range`, so it grows with the parameter block."""
-    x_col = layout.column[ITERATION].index
-    y_col = layout.column[E_TOTAL].index
-    xs = Reference(ws, min_col=x_col, min_row=layout.first_row, max_row=layout.last_row)
-    ys = Reference(ws, min_col=y_col, min_row=layout.first_row, max_row=layout.last_row)
-    series = Series(ys, xs, title="E_total")
+    series = _e_total_series(ws.title, layout)
+    series.tx = SeriesLabel(v="E_total")
     series.marker.symbol = "none"
     series.smooth = False
     series.graphicalProperties.line.solidFill = "C00000"
@@ -73,10 +70,7 @@ def sweep_chart(plan: SweepPlan) -> ScatterChart:
     chart.title = "E_total by iteration, one curve per learning rate"
     chart.style = 2
     for k, sheet in enumerate(plan.sheets):
-        column = layout.column
-        xs = Reference(range_string=f"{quote_sheetname(sheet)}!{_column_range(layout, column[ITERATION].letter)}")
-        ys = Reference(range_string=f"{quote_sheetname(sheet)}!{_column_range(layout, column[E_TOTAL].letter)}")
-        series = Series(ys, xs)
+        series = _e_total_series(sheet, layout)
         label = absolute_coordinate(f"{get_column_letter(plan.column(k))}{HEADER_ROW}")
         series.tx = SeriesLabel(strRef=StrRef(f"{quote_sheetname(SWEEP_SHEET)}!{label}"))
         series.marker.symbol = "none"
@@ -110,5 +104,14 @@ def sweep_chart_range(plan: SweepPlan) -> str:
     return f"{get_column_letter(first)}1:{get_column_letter(first + columns - 1)}{rows}"
 
 
-def _column_range(layout: Layout, letter: str) -> str:
-    return f"${letter}${layout.first_row}:${letter}${layout.last_row}"
+def _e_total_series(sheet: str, layout: Layout) -> XYSeries:
+    """E_total against iteration on ``sheet``: ``'Training'!$T$20:$T$119`` over ``$A$20:$A$119``.
+
+    The references are written as text: openpyxl's ``Reference`` refuses rows past 1,000,000,
+    and a full-height workbook's last row is 1,048,576."""
+    def column(name: str) -> str:
+        letter = layout.column[name].letter
+        return f"{quote_sheetname(sheet)}!${letter}${layout.first_row}:${letter}${layout.last_row}"
+
+    return XYSeries(xVal=AxDataSource(numRef=NumRef(f=column(ITERATION))),
+                    yVal=NumDataSource(numRef=NumRef(f=column(E_TOTAL))))
