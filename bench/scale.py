@@ -12,8 +12,8 @@ Rows (2-2-2 is the ``class-2024`` preset; 4-8-8-2 is :data:`LARGE`, sigmoid, 4 s
 
 - ``build``: ``xlbackprop.writer.build(spec, path, sweep=())``: the product as it stands, without
   the learning-rate sweep sheets (``--sweep none``): parameter block, colour key, widths, frozen
-  panes, named styles, the training table, the loss chart, and any sheet of fixed size the build
-  adds (the Derivation sheet, being added as this is written: a constant cost, not per row).
+  panes, named styles, the training table, the loss chart, and the sheets of fixed size the build
+  adds (Derivation and Network: a constant cost, not per row).
 - ``bare openpyxl``: the library's own cost, measured as a bare openpyxl write-only loop writing the
   same training cells: the same formula text (from ``Layout`` and ``Templates``), the same named
   styles, one reused ``WriteOnlyCell`` per column, the same header row and the parameter cells the
