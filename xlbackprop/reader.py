@@ -71,7 +71,8 @@ def read(path: str | Path, values: bool = True, sheet: str = SHEET) -> WorkbookD
 
 
 def read_all(path: str | Path, values: bool = True) -> Contents:
-    """Read every training sheet of ``path`` and its sweep table."""
+    """Read every training sheet of ``path``, its sweep table, and the live cells of its Derivation
+    and Network sheets (where each is present): everything verify holds against the reference."""
     path = Path(path)
     with _open(path, values) as wb:
         names = [SHEET] + [n for n in wb.sheetnames if n.startswith(RATE_SHEET_PREFIX)]
