@@ -48,9 +48,10 @@ class Activation:
 
 def _sigmoid(z: Array, ops: Arithmetic) -> Array:
     """1/(1+e^-z) for z >= 0 and e^z/(1+e^z) below: EXP never sees a large positive argument, so
-    no rate however large overflows it (``=1/(1+EXP(-J20))`` shows #NUM! once h1 < -709.78)."""
-    e = ops.exp(z)
-    return np.where(z >= 0, 1.0 / ops.add(1.0, ops.exp(-z)), e / ops.add(1.0, e))
+    no rate however large overflows it (``=1/(1+EXP(-J20))`` shows #NUM! once h1 < -709.78).
+    Both branches' EXP is e^-|z|, so one call serves them."""
+    e = ops.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / ops.add(1.0, e), e / ops.add(1.0, e))
 
 
 ACTIVATIONS: dict[str, Activation] = {

@@ -11,9 +11,7 @@ from openpyxl.chart.data_source import AxDataSource, NumDataSource, NumRef, StrR
 from openpyxl.chart.legend import Legend
 from openpyxl.chart.series import SeriesLabel, XYSeries
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
-from openpyxl.utils.cell import get_column_letter
-
-from openpyxl.utils.cell import absolute_coordinate, quote_sheetname
+from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
 
 from .layout import Layout
 from .network import E_TOTAL, ITERATION
@@ -34,28 +32,12 @@ def chart_range(layout: Layout) -> str:
 
 def loss_chart(ws, layout: Layout, title: str = "Loss E_total by iteration") -> ScatterChart:
     """The chart, anchored to :func:`chart_range`, so it grows with the parameter block."""
-    series = _e_total_series(ws.title, layout)
-    series.tx = SeriesLabel(v="E_total")
-    series.marker.symbol = "none"
-    series.smooth = False
-    series.graphicalProperties.line.solidFill = "C00000"
-    series.graphicalProperties.line.width = 28575  # 2.25 pt, in EMU
-
-    chart = ScatterChart()
-    chart.title = title
-    chart.style = 2
-    chart.series.append(series)
+    chart = _e_total_chart(title, layout)
+    chart.series.append(_e_total_series(ws.title, layout, SeriesLabel(v="E_total"), "C00000", 28575))  # 2.25 pt
     chart.legend = None
-    chart.x_axis.title = "iteration"
     chart.y_axis.title = "E_total"
-    chart.x_axis.scaling.min = 0
-    chart.x_axis.scaling.max = layout.iterations
     chart.y_axis.scaling.min = 0
     chart.y_axis.number_format = "0.000"
-    chart.x_axis.number_format = "#,##0"
-    chart.x_axis.majorGridlines = None
-    for axis in (chart.x_axis, chart.y_axis):
-        axis.delete = False
     first_col = layout.parameter_width + 1  # 0-based, as drawing markers count
     chart.anchor = TwoCellAnchor(_from=AnchorMarker(col=first_col, row=0),
                                  to=AnchorMarker(col=first_col + CHART_COLUMNS, row=layout.header_row - 1))
@@ -65,32 +47,18 @@ def loss_chart(ws, layout: Layout, title: str = "Loss E_total by iteration") -> 
 def sweep_chart(plan: SweepPlan) -> ScatterChart:
     """E_total of every rate sheet, overlaid on a logarithmic y axis (the curves of different rates
     span orders of magnitude); each curve's legend entry is the live header cell ``="eta "&...``."""
-    layout = plan.layout
-    chart = ScatterChart()
-    chart.title = "E_total by iteration, one curve per learning rate"
-    chart.style = 2
+    chart = _e_total_chart("E_total by iteration, one curve per learning rate", plan.layout)
     for k, sheet in enumerate(plan.sheets):
-        series = _e_total_series(sheet, layout)
         label = absolute_coordinate(f"{get_column_letter(plan.column(k))}{HEADER_ROW}")
-        series.tx = SeriesLabel(strRef=StrRef(f"{quote_sheetname(SWEEP_SHEET)}!{label}"))
-        series.marker.symbol = "none"
-        series.smooth = False
-        series.graphicalProperties.line.solidFill = SWEEP_COLOURS[k % len(SWEEP_COLOURS)]
-        series.graphicalProperties.line.width = 22225  # 1.75 pt
-        chart.series.append(series)
+        chart.series.append(_e_total_series(sheet, plan.layout,
+                                            SeriesLabel(strRef=StrRef(f"{quote_sheetname(SWEEP_SHEET)}!{label}")),
+                                            SWEEP_COLOURS[k % len(SWEEP_COLOURS)], 22225))  # 1.75 pt
     chart.legend = Legend()
     chart.legend.position = "r"
-    chart.x_axis.title = "iteration"
     chart.y_axis.title = "E_total (log scale)"
-    chart.x_axis.scaling.min = 0
-    chart.x_axis.scaling.max = layout.iterations
     chart.y_axis.scaling.logBase = 10
     chart.y_axis.scaling.min = plan.log_floor
     chart.y_axis.number_format = "0.0E+00"
-    chart.x_axis.number_format = "#,##0"
-    chart.x_axis.majorGridlines = None
-    for axis in (chart.x_axis, chart.y_axis):
-        axis.delete = False
     first = plan.chart_anchor_column
     columns, rows = SWEEP_CHART_SIZE
     chart.anchor = TwoCellAnchor(_from=AnchorMarker(col=first, row=0), to=AnchorMarker(col=first + columns, row=rows))
@@ -104,8 +72,24 @@ def sweep_chart_range(plan: SweepPlan) -> str:
     return f"{get_column_letter(first)}1:{get_column_letter(first + columns - 1)}{rows}"
 
 
-def _e_total_series(sheet: str, layout: Layout) -> XYSeries:
-    """E_total against iteration on ``sheet``: ``'Training'!$T$20:$T$119`` over ``$A$20:$A$119``.
+def _e_total_chart(title: str, layout: Layout) -> ScatterChart:
+    """A scatter chart with the x axis both charts share: iteration 0 .. the last, no gridlines."""
+    chart = ScatterChart()
+    chart.title = title
+    chart.style = 2
+    chart.x_axis.title = "iteration"
+    chart.x_axis.scaling.min = 0
+    chart.x_axis.scaling.max = layout.iterations
+    chart.x_axis.number_format = "#,##0"
+    chart.x_axis.majorGridlines = None
+    for axis in (chart.x_axis, chart.y_axis):
+        axis.delete = False
+    return chart
+
+
+def _e_total_series(sheet: str, layout: Layout, label: SeriesLabel, colour: str, width: int) -> XYSeries:
+    """E_total against iteration on ``sheet`` (``'Training'!$T$20:$T$119`` over ``$A$20:$A$119``),
+    a straight line without markers, ``width`` in EMU.
 
     The references are written as text: openpyxl's ``Reference`` refuses rows past 1,000,000,
     and a full-height workbook's last row is 1,048,576."""
@@ -113,5 +97,10 @@ def _e_total_series(sheet: str, layout: Layout) -> XYSeries:
         letter = layout.column[name].letter
         return f"{quote_sheetname(sheet)}!${letter}${layout.first_row}:${letter}${layout.last_row}"
 
-    return XYSeries(xVal=AxDataSource(numRef=NumRef(f=column(ITERATION))),
-                    yVal=NumDataSource(numRef=NumRef(f=column(E_TOTAL))))
+    series = XYSeries(tx=label, xVal=AxDataSource(numRef=NumRef(f=column(ITERATION))),
+                      yVal=NumDataSource(numRef=NumRef(f=column(E_TOTAL))))
+    series.marker.symbol = "none"
+    series.smooth = False
+    series.graphicalProperties.line.solidFill = colour
+    series.graphicalProperties.line.width = width
+    return series

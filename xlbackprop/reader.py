@@ -75,11 +75,10 @@ def read_all(path: str | Path, values: bool = True) -> Contents:
     and Network sheets (where each is present): everything verify holds against the reference."""
     path = Path(path)
     with _open(path, values) as wb:
-        names = [SHEET] + [n for n in wb.sheetnames if n.startswith(RATE_SHEET_PREFIX)]
+        names = [SHEET, *_rate_sheets(wb)]
         training = {name: _parse(path, name, _rows(wb, path, name)) for name in names}
-        plan, cells = None, {}
-        if SWEEP_SHEET in wb.sheetnames and len(names) > 1:
-            plan = SweepPlan(tuple(names[1:]), training[SHEET].layout)
+        plan, cells = _sweep_plan(wb, training[SHEET].layout), {}
+        if plan is not None:
             rows = _rows(wb, path, SWEEP_SHEET)
             cells = {(name, it): _at(rows, plan.cell(k, it)) for k, name in enumerate(plan.sheets)
                      for it in plan.iterations}
@@ -94,6 +93,23 @@ def read_all(path: str | Path, values: bool = True) -> Contents:
             rows = _rows(wb, path, DIAGRAM_SHEET)
             drawing_cells = {c: _at(rows, c) for c in [diagram.ITERATION_CELL, diagram.SAMPLE_CELL, *drawing.expected]}
     return Contents(training, plan, cells, steps, step_cells, drawing, drawing_cells)
+
+
+def read_charts(path: str | Path) -> tuple[Layout, SweepPlan | None]:
+    """What pictures of the charts need, and no more: Training's layout and the sweep's plan."""
+    path = Path(path)
+    with _open(path, values=False) as wb:
+        layout = _parse(path, SHEET, _rows(wb, path, SHEET)).layout
+        return layout, _sweep_plan(wb, layout)
+
+
+def _rate_sheets(wb) -> list[str]:
+    return [n for n in wb.sheetnames if n.startswith(RATE_SHEET_PREFIX)]
+
+
+def _sweep_plan(wb, layout: Layout) -> SweepPlan | None:
+    rates = _rate_sheets(wb)
+    return SweepPlan(tuple(rates), layout) if SWEEP_SHEET in wb.sheetnames and rates else None
 
 
 @contextmanager

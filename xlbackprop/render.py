@@ -29,10 +29,10 @@ def render(xlsx: str | Path, out_dir: str | Path, dpi: int = 110) -> list[Path]:
     if shutil.which("pdftoppm") is None:
         raise EngineError("pdftoppm is not installed; install it with: apt-get install -y poppler-utils")
     xlsx, out_dir = Path(xlsx), Path(out_dir)
-    contents = reader.read_all(xlsx, values=False)
-    pictures = [("loss-chart.png", SHEET, chart_range(contents.training[SHEET].layout))]
-    if contents.sweep is not None:
-        pictures.append(("sweep-chart.png", SWEEP_SHEET, sweep_chart_range(contents.sweep)))
+    layout, sweep = reader.read_charts(xlsx)
+    pictures = [("loss-chart.png", SHEET, chart_range(layout))]
+    if sweep is not None:
+        pictures.append(("sweep-chart.png", SWEEP_SHEET, sweep_chart_range(sweep)))
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, sheet, area in pictures:

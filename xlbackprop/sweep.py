@@ -24,6 +24,7 @@ import numpy as np
 
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
 
+from .cells import PlannedCell
 from .errors import SpecError
 from .layout import Layout
 from .network import E_TOTAL
@@ -107,6 +108,21 @@ class SweepPlan:
     @property
     def iterations(self) -> list[int]:
         return summary_iterations(self.layout.iterations)
+
+    @property
+    def rows(self) -> dict[int, list[PlannedCell]]:
+        """The sheet's cells by row: title, hint, the table's header and its rows (the chart is apart)."""
+        rows = {
+            TITLE_ROW: [PlannedCell("Learning-rate sweep: E_total for each eta", "title", True)],
+            HINT_ROW: [PlannedCell("Each curve is one sheet (eta 0.1, eta 0.2, ...). Type a new rate into B3 of "
+                                   "that sheet, its own cell named eta, and only its curve moves.", "hint", True)],
+            HEADER_ROW: [PlannedCell("iteration", "header", True)]
+                        + [PlannedCell(self.header_formula(name), "header") for name in self.sheets],
+        }
+        for iteration in self.iterations:
+            rows[self.table_row(iteration)] = [PlannedCell(iteration, "iteration")] + [
+                PlannedCell(self.value_formula(name, iteration), "loss") for name in self.sheets]
+        return rows
 
     def table_row(self, iteration: int) -> int:
         return HEADER_ROW + 1 + self.iterations.index(iteration)

@@ -3,8 +3,8 @@
 The layout (:mod:`xlbackprop.layout`) says where each quantity lives and the expressions
 (:mod:`xlbackprop.expressions`) what each formula says; this module streams them into a
 write-only workbook, row by row, so memory stays flat however many iterations there are.
-The sheets, in order: ``Training``, then with a learning-rate sweep (:mod:`xlbackprop.sweep`)
-``Sweep`` and one training sheet per rate (``eta 0.1``, ...).
+The sheets, in order: ``Training``, ``Sweep`` (with a learning-rate sweep, :mod:`xlbackprop.sweep`),
+``Derivation``, ``Network``, then one training sheet per rate of the sweep (``eta 0.1``, ...).
 The file is written beside its target under a temporary name and renamed at the end, and
 its bytes depend only on the spec (fixed timestamps inside and outside the zip).
 """
@@ -189,19 +189,7 @@ def _sweep_sheet(wb: Workbook, plan: sweep_plan.SweepPlan, styles) -> None:
     _print_landscape(ws, pages_tall=1)
     for k in range(len(plan.sheets)):
         ws.column_dimensions[get_column_letter(plan.column(k))].width = 13
-    cell = _CellMaker(ws, styles)
-    rows: dict[int, list] = {
-        sweep_plan.TITLE_ROW: [cell("Learning-rate sweep: E_total for each eta", "title", text=True)],
-        sweep_plan.HINT_ROW: [cell("Each curve is one sheet (eta 0.1, eta 0.2, ...). Type a new rate into B3 of "
-                                   "that sheet, its own cell named eta, and only its curve moves.", "hint", text=True)],
-        sweep_plan.HEADER_ROW: [cell("iteration", "header", text=True)]
-                               + [cell(plan.header_formula(name), "header") for name in plan.sheets],
-    }
-    for iteration in plan.iterations:
-        rows[plan.table_row(iteration)] = [cell(iteration, "iteration")] + [
-            cell(plan.value_formula(name, iteration), "loss") for name in plan.sheets]
-    for r in range(1, max(rows) + 1):
-        ws.append(rows.get(r, []))
+    _planned_rows(ws, styles, plan.rows)
     ws.add_chart(sweep_chart(plan))
 
 
