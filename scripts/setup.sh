@@ -9,6 +9,7 @@ packages=()
 command -v soffice >/dev/null 2>&1 || packages+=(libreoffice-calc-nogui)
 command -v ssconvert >/dev/null 2>&1 || packages+=(gnumeric)
 command -v pdftoppm >/dev/null 2>&1 || packages+=(poppler-utils)
+command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || packages+=(python3-venv)
 if [ ${#packages[@]} -gt 0 ]; then
   echo "setup: installing ${packages[*]} with apt-get" >&2

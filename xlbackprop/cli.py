@@ -3,6 +3,7 @@
     xlbackprop build [--preset NAME | --config FILE.toml] [--lr X] [--iterations N] [--sweep RATES] [-o PATH]
     xlbackprop verify FILE [--engine libreoffice|gnumeric] [--timeout SECONDS]
     xlbackprop render FILE [-o DIR]
+    xlbackprop check FILE... [--json] [--html REPORT.html] [--recalc] [--timeout SECONDS]
     xlbackprop presets
 
 Errors the user can fix print one line and exit 2; verify exits 1 when a cell disagrees.
@@ -129,6 +130,48 @@ def render(file: Path, out_dir: Path, dpi: int) -> None:
 
     for picture in draw(file, out_dir, dpi=dpi):
         click.echo(f"wrote {picture}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array, one object per file.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), metavar="REPORT.html",
+              help="Also write one self-contained HTML page for the whole batch (for a teacher).")
+@click.option("--recalc", is_flag=True, help="Recalculate every file with LibreOffice first, instead of "
+              "trusting the values it stores (files without stored values are always recalculated).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120, show_default=True,
+              metavar="SECONDS", help="Stop LibreOffice after this long on one file.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar (default: for batches when stderr is a terminal).")
+def check(files: tuple[Path, ...], as_json: bool, html_path: Path | None, recalc: bool, timeout: float,
+          progress: bool | None) -> None:
+    """Find the slips in hand-made backprop workbooks (.xlsx, .xls, .ods), and say where and why.
+
+    Finds every training table (a header row with w1..w8 and the forward pass, loss and
+    gradients, one row per iteration), recovers its inputs, targets, initial weights and η
+    from the sheet, and holds every column against what its own row's cells give: only the
+    columns whose own formula is wrong are reported, each with the cell, the value it holds and
+    the one it should, its formula, and why in words.
+
+    Exit codes: 0 every table is right; 1 some table is wrong or incomplete, or a file has no
+    training table; 2 a file could not be read (the batch goes on past it).
+    """
+    from .check.batch import run, write_page
+    from .check.report import exit_code, text
+
+    show = progress if progress is not None else (sys.stderr.isatty() and len(files) > 1)
+    results = run(list(files), recalculate=recalc, timeout=timeout, progress=show)
+    if html_path is not None:
+        write_page(html_path, results)
+    if as_json:
+        import json
+
+        plain = [{**r, "tables": [{k: v for k, v in t.items() if k != "curve"} for t in r["tables"]]}
+                 for r in results]
+        click.echo(json.dumps(plain, ensure_ascii=False, indent=1))
+    else:
+        click.echo(text(results))
+    sys.exit(exit_code(results))
 
 
 @main.command(name="presets")

@@ -66,7 +66,7 @@ class Contents:
 
 def read(path: str | Path, values: bool = True, sheet: str = SHEET) -> WorkbookData:
     """Read training sheet ``sheet`` of ``path``; with ``values=False`` its cells hold formula text."""
-    with _open(path, values) as wb:
+    with open_workbook(path, values) as wb:
         return _parse(Path(path), sheet, _rows(wb, path, sheet))
 
 
@@ -74,7 +74,7 @@ def read_all(path: str | Path, values: bool = True) -> Contents:
     """Read every training sheet of ``path``, its sweep table, and the live cells of its Derivation
     and Network sheets (where each is present): everything verify holds against the reference."""
     path = Path(path)
-    with _open(path, values) as wb:
+    with open_workbook(path, values) as wb:
         names = [SHEET, *_rate_sheets(wb)]
         training = {name: _parse(path, name, _rows(wb, path, name)) for name in names}
         plan, cells = _sweep_plan(wb, training[SHEET].layout), {}
@@ -98,7 +98,7 @@ def read_all(path: str | Path, values: bool = True) -> Contents:
 def read_charts(path: str | Path) -> tuple[Layout, SweepPlan | None]:
     """What pictures of the charts need, and no more: Training's layout and the sweep's plan."""
     path = Path(path)
-    with _open(path, values=False) as wb:
+    with open_workbook(path, values=False) as wb:
         layout = _parse(path, SHEET, _rows(wb, path, SHEET)).layout
         return layout, _sweep_plan(wb, layout)
 
@@ -113,7 +113,9 @@ def _sweep_plan(wb, layout: Layout) -> SweepPlan | None:
 
 
 @contextmanager
-def _open(path: str | Path, values: bool) -> Iterator[Any]:
+def open_workbook(path: str | Path, values: bool) -> Iterator[Any]:
+    """Open any .xlsx as untrusted input, read-only: the package guards first, then openpyxl
+    (``values=True``: the values the file stores, else the formula text)."""
     path = Path(path)
     if not path.exists():
         raise WorkbookError(f"{path}: no such file")

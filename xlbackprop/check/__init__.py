@@ -1,0 +1,60 @@
+"""``xlbackprop check``: find the slips in hand-made backprop workbooks, and say where and why.
+
+    from xlbackprop.check import check_file
+    result = check_file("anna.xlsx")
+    result.status                     # "wrong"
+    result.tables[0].errors[0].cause  # "∂E/∂w3 (column Z, from row 33): uses a_h1's slope J33*(1-J33) where ..."
+
+The pipeline, one module an arrow: :mod:`~.grid` reads the file (untrusted, recalculated by
+LibreOffice when it must be) → :mod:`~.tables` finds the training tables by their labels
+(:mod:`~.labels`) → :mod:`~.problem` recovers what each trains → :mod:`~.diagnose` holds each
+column against its own row (:mod:`~.local`, :mod:`~.rules`) and reads the formulas of the
+columns that disagree (:mod:`~.meaning`, :mod:`~.repair`) → :mod:`~.report` (text, JSON) and
+:mod:`~.html` say it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import XlbackpropError
+from . import grid, tables
+from .diagnose import TableResult, judge
+
+STATUSES = ("right", "wrong", "incomplete", "no-table", "unreadable")
+
+
+@dataclass
+class FileResult:
+    """The verdict on one file: ``status`` one of :data:`STATUSES`, a one-line ``message``."""
+
+    file: str
+    status: str
+    message: str
+    tables: list[TableResult] = field(default_factory=list)
+
+
+def check_file(path: str | Path, recalculate: bool = False, timeout: float = 120) -> FileResult:
+    """Check every training table of one workbook; never raises for a bad file (status unreadable)."""
+    name = str(path)
+    try:
+        book = grid.read(path, recalculate=recalculate, timeout=timeout)
+    except XlbackpropError as exc:
+        return FileResult(name, "unreadable", str(exc).replace(f"{path}: ", "", 1))
+    found = [t for sheet in book.sheets for t in tables.find(sheet)]
+    if not found:
+        names = ", ".join(repr(s.name) for s in book.sheets)
+        return FileResult(name, "no-table", f"no training table: no sheet ({names}) has a header row with "
+                                            f"the weights w1, w2 ... and one row per iteration below it")
+    results = [judge(book, t) for t in found]
+    verdicts = {r.verdict for r in results}
+    status = "wrong" if "wrong" in verdicts else "incomplete" if "incomplete" in verdicts else "right"
+    causes = sum(len(r.errors) for r in results)
+    table_word = "table" if len(results) == 1 else "tables"
+    message = {"right": f"{len(results)} {table_word}, every column right",
+               "wrong": f"{len(results)} {table_word}, {causes} root cause{'s' if causes != 1 else ''}",
+               "incomplete": "; ".join(r.message for r in results if r.verdict == "incomplete")}[status]
+    if book.recalculated:
+        message += " (recalculated by LibreOffice)"
+    return FileResult(name, status, message, results)

@@ -1,0 +1,230 @@
+"""Judge one training table: its root causes, in the cells where they happen.
+
+For each column, the values it stores are held against what its own row's stored inputs give
+(:mod:`xlbackprop.check.local`): only columns whose own formula is wrong disagree there. The
+first such row's formula says why (:mod:`xlbackprop.check.repair`) and what kind of slip it is:
+
+    formula      the column's formula computes something else        ∂E/∂w3 with a_h1's slope
+    update       a weight's update is wrong                          w3 updated with ∂E/∂w1
+    anchoring    the same formula, filled down, reads other cells    η referenced as H30, not $H$30
+    not-uniform  the formula changes from one row to the next        row 52 uses a_h1, row 51 a_h2
+    values-only  a typed number where a formula belongs              values pasted over formulas
+
+A column whose values are right but whose formula is not (t1 where t2 belongs, while t1 = t2)
+is a warning. Columns that disagree with a correct run (:func:`xlbackprop.reference.train` on
+the problem the sheet sets) only because of an earlier column are ``dragged``, not reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from openpyxl.utils.cell import get_column_letter
+
+from ..arithmetic import IEEE
+from ..reference import train
+from .formula import FormulaError, parse, refs, relative_form
+from .grid import Book
+from .local import Bound, Recompute, disagree
+from .meaning import Inline, Meaning
+from .problem import Problem, ProblemError, recover
+from .repair import Diagnosis, diagnose
+from .rules import ETA, given as given_names, rules
+from .tables import Table
+
+MAX_FINDINGS_PER_COLUMN = 3
+GIVEN_RTOL = 1e-9  # a given value retyped or filled down may differ in its last digits, never more
+REFERENCE_RTOL = 1e-6  # only to tell dragged columns; the root causes come from the row-local check
+
+
+@dataclass
+class Finding:
+    """A root cause (``kind`` set) or a warning (``kind`` None), as the JSON report has it."""
+
+    quantity: str
+    kind: str | None
+    column: str
+    row: int
+    got: float | None
+    expected: float | None
+    formula: str | None
+    cause: str
+
+
+@dataclass
+class TableResult:
+    """The verdict on one table, with what the report shows of it."""
+
+    table: Table
+    verdict: str
+    problem: Problem | None = None
+    errors: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+    message: str = ""
+    dragged: list[str] = field(default_factory=list)
+    curve: dict[str, list] = field(default_factory=dict)
+
+
+def judge(book: Book, table: Table) -> TableResult:
+    """Find the root causes in ``table`` (see the module docstring)."""
+    sheet = table.sheet
+    computed = [n for n in table.columns if n not in given_names(table.network) and not re.fullmatch(r"[wb]\d+", n)]
+    has_formula = any((r, c) in sheet.formulas for r in table.rows for c in table.columns.values())
+    if not has_formula and all(sheet.number(r, table.columns[n]) is None for n in computed for r in table.rows):
+        return TableResult(table, "incomplete", message="not filled in: the header and the given values only")
+    try:
+        problem = recover(table)
+    except ProblemError as exc:
+        return TableResult(table, "incomplete", message=f"cannot tell what it trains: {exc}")
+    result = TableResult(table, "right", problem)
+    meaning = Meaning(problem, {s.name: s for s in book.sheets})
+    local = _local(book, problem)
+    nothing = (np.zeros(len(table.rows), bool), np.full(len(table.rows), np.nan))
+    for name, col in table.columns.items():
+        _judge_column(result, meaning, name, col, *local.get(name, nothing))
+    _against_reference(result, problem)
+    if result.errors:
+        result.verdict = "wrong"
+    elif empty := [n for n in computed if all(sheet.number(r, table.columns[n]) is None for r in table.rows)]:
+        result.verdict, result.message = "incomplete", f"{', '.join(empty)} hold no values"
+    return result
+
+
+def _stored(problem: Problem, col: int, unit: float) -> Bound:
+    sheet, rows = problem.table.sheet, problem.table.rows
+    v = np.array([np.nan if (x := sheet.number(r, col)) is None else x for r in rows])
+    return Bound(v, unit * np.abs(v))
+
+
+def _local(book: Book, problem: Problem) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per column: the rows whose stored value is off what the row's own inputs give, and what
+    they give."""
+    table, n = problem.table, len(problem.table.rows)
+    stored = {}
+    for name, col in table.columns.items():
+        stored[name] = _stored(problem, col, book.unit)
+    for ours, theirs in problem.bias_layout.items():
+        if theirs in table.columns:
+            stored[ours] = _stored(problem, table.columns[theirs], book.unit)
+    given = {name: Bound(np.full(n, v), np.full(n, book.unit * abs(v))) for name, v in problem.given.items()}
+    recompute = Recompute(rules(problem.network), stored, given, n)
+    out = {}
+    for name in table.columns:
+        if name in recompute.rules:
+            expected = recompute.expected(name)
+            out[name] = disagree(stored[name], expected, book.unit), expected.v
+        elif name in given_names(problem.network):
+            first = stored[name].v[0]
+            with np.errstate(invalid="ignore"):
+                out[name] = np.abs(stored[name].v - first) > GIVEN_RTOL * abs(first), np.full(n, first)
+    return out
+
+
+def _judge_column(result: TableResult, meaning: Meaning, name: str, col: int, bad: np.ndarray,
+                  expected: np.ndarray) -> None:
+    table, sheet = result.table, result.table.sheet
+    letter = get_column_letter(col)
+    is_given = name in given_names(table.network) or name == ETA
+    updates = re.fullmatch(r"[wb]\d+", name) is not None
+    rows = list(table.rows)[1:] if updates else list(table.rows)
+    forms, diagnoses = {}, {}
+    for r in rows:
+        text = sheet.formula(r, col)
+        if text is None:
+            continue
+        try:
+            forms[r] = relative_form(text, r, col)
+        except FormulaError:
+            forms[r] = text
+    dominant = max(set(forms.values()), key=list(forms.values()).count) if forms else None
+
+    def diagnosis(r: int) -> Diagnosis:
+        key = (forms[r], _signature(meaning, sheet.formula(r, col), r))
+        if key not in diagnoses:
+            diagnoses[key] = diagnose(meaning, name, sheet.formula(r, col), r, col) if not is_given \
+                else Diagnosis(True)
+        return diagnoses[key]
+
+    def finding(r: int, kind: str | None, cause: str) -> Finding:
+        exp = expected[r - table.first_row] if kind else np.nan
+        return Finding(name, kind, letter, r, sheet.number(r, col), None if np.isnan(exp) else float(exp),
+                       sheet.formula(r, col),
+                       f"{name} (column {letter}, from row {r}): {cause}")
+
+    seen: set[str] = set()
+    bad_rows = [table.first_row + k for k in np.flatnonzero(bad)]
+    if is_given:
+        if bad_rows:
+            r = bad_rows[0]
+            result.errors.append(finding(r, "not-uniform", f"changes to {sheet.value(r, col)!r} from "
+                                         f"{sheet.value(table.first_row, col)!r} of the first row"))
+        return
+    typed = [r for r in rows if r not in forms and sheet.number(r, col) is not None]
+    if typed:
+        result.errors.append(finding(typed[0], "values-only", "holds a typed value where a formula belongs"
+                                     + (f" ({len(typed)} rows)" if len(typed) > 1 else "")))
+        seen.add("values-only")
+    for r in bad_rows:
+        if r not in forms or len([f for f in result.errors if f.quantity == name]) >= MAX_FINDINGS_PER_COLUMN:
+            continue
+        d = diagnosis(r)
+        first_same = next(q for q in rows if forms.get(q) == forms[r])
+        if forms[r] != dominant:
+            kind = "not-uniform"
+        elif first_same != r and diagnosis(first_same).right and not d.right:
+            kind = "anchoring"
+        else:
+            kind = "update" if updates else "formula"
+        cause = d.cause if not d.right else ("holds a value its row's cells do not give, though its formula reads "
+                                             "right (stored values stale? try --recalc)")
+        if kind == "not-uniform":
+            cause = f"the formula changes at row {r}: {cause}"
+        if cause in seen:
+            continue
+        seen.add(cause)
+        result.errors.append(finding(r, kind, cause))
+    if bad_rows:
+        return
+    for r in rows:
+        if r in forms and not (d := diagnosis(r)).right and d.cause not in seen:
+            seen.add(d.cause)
+            result.warnings.append(finding(r, None, f"right only by coincidence: {d.cause}"))
+
+
+def _signature(meaning: Meaning, text: str, row: int) -> tuple:
+    """What each reference of a formula reads from this row: equal signatures, equal meaning."""
+    try:
+        out = []
+        for ref in refs(parse(text)):
+            sym = meaning.symbol(ref, row)
+            out.append(("inline", sym.row - row, sym.col) if isinstance(sym, Inline) else sym)
+        return tuple(out)
+    except FormulaError:
+        return (text,)
+
+
+def _against_reference(result: TableResult, problem: Problem) -> None:
+    """Columns off a correct run of the sheet's own problem: the curve, and who is dragged."""
+    table, sheet = result.table, result.table.sheet
+    reference = train(problem.spec, IEEE)
+    reported = {f.quantity for f in result.errors}
+    for name, col in table.columns.items():
+        if name not in reference:
+            continue
+        got = np.array([np.nan if (x := sheet.number(r, col)) is None else x for r in table.rows])
+        exp = reference[name]
+        scale = np.nanmax(np.abs(exp)) if np.isfinite(exp).any() else 0.0
+        with np.errstate(invalid="ignore"):
+            off = np.abs(got - exp) > REFERENCE_RTOL * (np.abs(exp) + 1e-3 * scale)
+        if off.any() and name not in reported:
+            result.dragged.append(name)
+        if name == "E_total":
+            result.curve = {"got": [None if np.isnan(x) else float(x) for x in got],
+                            "expected": [None if np.isnan(x) else float(x) for x in exp]}
+    if result.dragged and not result.errors:
+        first = result.dragged[0]
+        result.warnings.append(Finding(first, None, table.letter(first), table.first_row, None, None, None,
+                                       f"{first} (column {table.letter(first)}): differs from a correct run of "
+                                       f"the sheet's own problem, though every column follows from its own row"))

@@ -1,0 +1,286 @@
+"""Spreadsheet formulas read as the math they say: tokens, a tree, an evaluator, a relative form.
+
+A student's cell ``X33`` holding ``=((R33-A33)*R33*(1-R33)*M33+(T33-B33)*T33*(1-T33)*O33)*J33*(1-J33)*C33``
+parses into a tree whose leaves are :class:`Ref` nodes (``R33``, ``$H$30``, ``'Sheet 2'!B4``),
+numbers and function calls. :func:`evaluate` computes the tree for any values of its leaves
+(numpy arrays work, so one call evaluates many points at once), and :func:`relative_form`
+writes it as the cell sees it, ``R[0]C[-6]`` for ``R33`` seen from ``X33``, so that the same
+formula filled down a column reads the same in every row::
+
+    relative_form("=E33-$H$30*X33", row=34, col=5) == "RC[-0]R[-1]C[0]-R30C8*R[-1]C[19]"  (shape only)
+
+Only what hand-made backprop sheets use is supported: arithmetic, comparison, ``&``, percent,
+and the functions in :data:`FUNCTIONS`. Anything else raises :class:`FormulaError`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
+
+
+class FormulaError(ValueError):
+    """A formula this module cannot read or compute (an unknown function, a syntax it lacks)."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One cell reference as written: ``$H$30`` is ``Ref(None, 8, 30, True, True, (5, 10))``."""
+
+    sheet: str | None
+    col: int
+    row: int
+    col_abs: bool
+    row_abs: bool
+    span: tuple[int, int]  # where it stands in the formula text
+
+    @property
+    def coordinate(self) -> str:
+        return f"{get_column_letter(self.col)}{self.row}"
+
+
+@dataclass(frozen=True)
+class Node:
+    """An inner node: ``op`` is ``num``, ``ref``, ``range``, ``name``, ``str``, ``neg``, ``pct``, a binary
+    operator (``+ - * / ^ & = <> < > <= >=``) or ``call``; ``args`` its children or value."""
+
+    op: str
+    args: tuple[Any, ...]
+    pos: int = -1  # where an operator stands in the formula text
+
+
+_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<string>"(?:[^"]|"")*")
+  | (?P<error>\#(?:REF!|NAME\?|VALUE!|DIV/0!|NUM!|N/A|NULL!))
+  | (?P<ref>(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?\$?[A-Za-z]{1,3}\$?\d{1,7}(?![\w(]))
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<func>[A-Za-z_][\w.]*(?=\())
+  | (?P<name>[A-Za-z_][\w.]*)
+  | (?P<op><=|>=|<>|[-+*/^&=<>%(),;:])
+""", re.X)
+_REF_PARTS = re.compile(r"(?:(?P<sheet>'(?:[^']|'')+'|[^!]+)!)?(?P<ca>\$?)(?P<col>[A-Za-z]{1,3})(?P<ra>\$?)(?P<row>\d+)")
+
+
+def tokenize(text: str) -> list[tuple[str, str, int]]:
+    """``(kind, text, position)`` of each token of a formula, the leading ``=`` left out."""
+    start = 1 if text.startswith("=") else 0
+    out, pos = [], start
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m:
+            raise FormulaError(f"cannot read {text[pos:pos + 12]!r}")
+        if m.lastgroup != "space":
+            out.append((m.lastgroup, m.group(), pos))
+        pos = m.end()
+    return out
+
+
+def _ref(token: str, pos: int) -> Ref:
+    m = _REF_PARTS.fullmatch(token)
+    sheet = m["sheet"]
+    if sheet and sheet.startswith("'"):
+        sheet = sheet[1:-1].replace("''", "'")
+    return Ref(sheet, column_index_from_string(m["col"].upper()), int(m["row"]), bool(m["ca"]), bool(m["ra"]),
+               (pos, pos + len(token)))
+
+
+class _Parser:
+    """Precedence climbing, as spreadsheets bind: comparison < & < + - < * / < ^ < unary minus < %."""
+
+    LEVELS = [("=", "<>", "<", ">", "<=", ">="), ("&",), ("+", "-"), ("*", "/"), ("^",)]
+
+    def __init__(self, text: str):
+        self.tokens = tokenize(text)
+        self.i = 0
+
+    def peek(self) -> tuple[str, str, int] | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str, int]:
+        token = self.peek()
+        if token is None:
+            raise FormulaError("the formula ends too early")
+        self.i += 1
+        return token
+
+    def parse(self) -> Node:
+        node = self.binary(0)
+        if self.peek() is not None:
+            raise FormulaError(f"unexpected {self.peek()[1]!r}")
+        return node
+
+    def binary(self, level: int) -> Node:
+        if level == len(self.LEVELS):
+            return self.unary()
+        node = self.binary(level + 1)
+        while (t := self.peek()) and t[0] == "op" and t[1] in self.LEVELS[level]:
+            self.take()
+            node = Node(t[1], (node, self.binary(level + 1)), t[2])
+        return node
+
+    def unary(self) -> Node:
+        t = self.peek()
+        if t and t[0] == "op" and t[1] in "+-":
+            self.take()
+            operand = self.unary()
+            return Node("neg", (operand,)) if t[1] == "-" else operand
+        node = self.atom()
+        while (t := self.peek()) and t[1] == "%":
+            self.take()
+            node = Node("pct", (node,))
+        return node
+
+    def atom(self) -> Node:
+        kind, text, pos = self.take()
+        if kind == "number":
+            return Node("num", (float(text),), pos)
+        if kind == "string":
+            return Node("str", (text[1:-1].replace('""', '"'),))
+        if kind == "ref":
+            ref = Node("ref", (_ref(text, pos),))
+            if (t := self.peek()) and t[1] == ":":
+                self.take()
+                end_kind, end_text, end_pos = self.take()
+                if end_kind != "ref":
+                    raise FormulaError(f"a range must end in a cell, not {end_text!r}")
+                return Node("range", (ref.args[0], _ref(end_text, end_pos)))
+            return ref
+        if kind == "name":
+            upper = text.upper()
+            if upper in ("TRUE", "FALSE"):
+                return Node("num", (1.0 if upper == "TRUE" else 0.0,))
+            return Node("name", (text,))
+        if kind == "func":
+            self.take()  # (
+            args = []
+            if self.peek() and self.peek()[1] == ")":
+                self.take()
+                return Node("call", (text.upper(), tuple(args)))
+            while True:
+                args.append(self.binary(0))
+                sep = self.take()[1]
+                if sep == ")":
+                    return Node("call", (text.upper(), tuple(args)))
+                if sep not in ",;":
+                    raise FormulaError(f"expected , or ) in a call to {text}")
+        if text == "(":
+            node = self.binary(0)
+            if self.take()[1] != ")":
+                raise FormulaError("a parenthesis is not closed")
+            return node
+        raise FormulaError(f"unexpected {text!r}")
+
+
+def parse(text: str) -> Node:
+    """The tree of a formula: ``parse("=1/(1+EXP(-I33))")``."""
+    return _Parser(text).parse()
+
+
+def refs(node: Node) -> list[Ref]:
+    """Every cell reference in the tree, in reading order (both ends of a range)."""
+    if node.op == "ref":
+        return [node.args[0]]
+    if node.op == "range":
+        return list(node.args)
+    if node.op in ("num", "str", "name"):
+        return []
+    children = node.args[1] if node.op == "call" else node.args
+    return [r for child in children for r in refs(child)]
+
+
+def _sum(*xs):
+    return sum(xs[1:], xs[0]) if xs else 0.0
+
+
+def _prod(*xs):
+    out = 1.0
+    for x in xs:
+        out = out * x
+    return out
+
+
+def _sumproduct(*ranges):
+    return _sum(*[_prod(*terms) for terms in zip(*ranges)])
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "EXP": np.exp, "LN": np.log, "LOG10": np.log10, "SQRT": np.sqrt, "ABS": np.abs, "TANH": np.tanh,
+    "LOG": lambda x, base=10.0: np.log(x) / np.log(base),
+    "POWER": lambda x, y: np.power(x, y), "SUM": _sum, "PRODUCT": _prod, "SUMPRODUCT": _sumproduct,
+    "MAX": lambda *xs: np.maximum.reduce(np.broadcast_arrays(*xs)) if len(xs) > 1 else xs[0],
+    "MIN": lambda *xs: np.minimum.reduce(np.broadcast_arrays(*xs)) if len(xs) > 1 else xs[0],
+    "IF": lambda c, a, b=0.0: np.where(np.asarray(c) != 0, a, b),
+    "SIGN": np.sign,
+}
+_RANGE_FUNCTIONS = {"SUM", "PRODUCT", "MAX", "MIN"}
+_BINARY = {
+    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power,
+    "=": lambda a, b: np.equal(a, b) * 1.0, "<>": lambda a, b: np.not_equal(a, b) * 1.0,
+    "<": lambda a, b: np.less(a, b) * 1.0, ">": lambda a, b: np.greater(a, b) * 1.0,
+    "<=": lambda a, b: np.less_equal(a, b) * 1.0, ">=": lambda a, b: np.greater_equal(a, b) * 1.0,
+}
+
+
+def evaluate(node: Node, value: Callable[[Ref], Any], cells: Callable[[Ref, Ref], list] | None = None,
+             number: Callable[[Node], Any] | None = None) -> Any:
+    """Compute the tree: ``value(ref)`` gives a reference's value, ``cells(start, end)`` a range's,
+    ``number(node)`` a typed number's (default: the number itself).
+
+    Defined names and text are :class:`FormulaError`; the caller decides what they mean."""
+    op, args = node.op, node.args
+    if op == "num":
+        return args[0] if number is None else number(node)
+    if op == "ref":
+        return value(args[0])
+    if op == "neg":
+        return -evaluate(args[0], value, cells, number)
+    if op == "pct":
+        return evaluate(args[0], value, cells, number) / 100.0
+    if op in _BINARY:
+        return _BINARY[op](evaluate(args[0], value, cells, number), evaluate(args[1], value, cells, number))
+    if op == "call":
+        name, children = args
+        if name not in FUNCTIONS:
+            raise FormulaError(f"the function {name} is not one backprop needs")
+        values = []
+        for child in children:
+            if child.op == "range":
+                if cells is None or name not in _RANGE_FUNCTIONS | {"SUMPRODUCT"}:
+                    raise FormulaError(f"a range inside {name}")
+                got = cells(*child.args)
+                values.extend(got) if name in _RANGE_FUNCTIONS else values.append(got)
+            else:
+                values.append(evaluate(child, value, cells, number))
+        return FUNCTIONS[name](*values)
+    raise FormulaError(f"cannot compute {op} {args!r}")
+
+
+def relative_form(text: str, row: int, col: int) -> str:
+    """The formula as seen from cell (row, col): relative parts as offsets, absolute parts kept,
+    spaces dropped and function names upper-cased, so a formula filled down reads the same."""
+    parts = []
+    for kind, token, pos in tokenize(text):
+        if kind == "ref":
+            r = _ref(token, pos)
+            rr = f"R{r.row}" if r.row_abs else f"R[{r.row - row}]"
+            cc = f"C{r.col}" if r.col_abs else f"C[{r.col - col}]"
+            parts.append(("" if r.sheet is None else r.sheet + "!") + rr + cc)
+        else:
+            parts.append(token.upper() if kind in ("func", "name") else token)
+    return " ".join(parts)
+
+
+def replace_spans(text: str, replacements: dict[tuple[int, int], str]) -> str:
+    """``text`` with each ``span`` replaced: how a repaired formula is written in the file's letters."""
+    out, last = [], 0
+    for (start, end), new in sorted(replacements.items()):
+        out.append(text[last:start])
+        out.append(new)
+        last = end
+    out.append(text[last:])
+    return "".join(out)

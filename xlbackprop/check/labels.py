@@ -1,0 +1,86 @@
+"""Header labels to contract names: one tolerant matcher for the spellings students use.
+
+Every spelling seen in 36 real hand-made workbooks maps to the workbook contract's name
+(:mod:`xlbackprop.network`), so the rest of ``check`` speaks one language::
+
+    quantity("out_h1 = σ(h1)") == "a_h1"        quantity("𝟃E/𝟃w3") == "∂E/∂w3"
+    quantity("E_tot") == "E_total"              quantity("EdW1") == "∂E/∂w1"
+    quantity("a_O2") == "a_o2"                  quantity("L.R") == "eta"
+
+A label holding a formula as text (``h1 = w1*i1 + w2*i2``) is read by its left-hand side.
+xlbackprop's own names for any dense network (``h2_1``, ``a_h2_1``, ``s2.a_o1``, ``δ_o1``)
+are taken as they are. Anything else is ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+ETA = "eta"
+
+# Learning-rate labels seen: η, eta, LR, L.R, LR (η), Learning Rate, learningRate, n, α, ɳ, ͷ,
+# and h (η typed in the Symbol font). "n" and "h" only count beside a number, never in a header.
+_ETA_WORDS = {"η", "eta", "lr", "learningrate", "alpha", "α", "ɳ", "ͷ", "lrη", "lr(η)", "rate"}
+_ETA_SYMBOL_FONT = {"n", "h"}
+
+_CONTRACT = re.compile(r"(?:s\d+\.)?(?:(?:a_|δ_)?(?:h\d+_\d+|h\d+|o\d+|i\d+)|E\d+)|E_total|w\d+|b\d+|t\d+"
+                       r"|∂E/∂[wb]\d+|iteration")
+_GRADIENT = re.compile(r"(?P<pre>[∂δd]?(?:e(?:total|tot|t)?)?/?[∂δd]?)(?P<kind>[wb])(?P<n>\d+)")
+_SIMPLE = re.compile(r"(?P<kind>[wbith]|o)(?P<n>\d+)")
+_ACTIVATION = re.compile(r"(?:a|out|act)(?P<kind>[ho])(?P<n>\d+)")
+_LOSS = re.compile(r"e(?P<n>\d+)")
+_TOTAL = {"e", "et", "etot", "etotal", "eto", "e(total)", "etotalerror", "totalerror", "error"}
+_ITERATION = {"iteration", "iter", "epoch", "epochs", "sno", "step", "#", "no", "it", "row", "iterations"}
+
+
+def _lhs(label: str) -> str:
+    """The label a cell means: NFKC-folded (𝟃 → ∂, 𝐸 → E), and the left side of ``x = ...``."""
+    text = unicodedata.normalize("NFKC", label).strip()
+    if "=" in text:
+        left = text.split("=", 1)[0].strip()
+        if left:
+            return left
+        text = text.lstrip("=").strip()
+    return text
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s_(){}\[\]:.]", "", text.lower())
+
+
+def quantity(label: object) -> str | None:
+    """The contract name a header label stands for, or None: ``quantity("∂E_t/∂W1") == "∂E/∂w1"``."""
+    if not isinstance(label, str) or not label.strip():
+        return None
+    text = _lhs(label)
+    if _CONTRACT.fullmatch(text):
+        return text
+    s = _squash(text)
+    if s in _ETA_WORDS:
+        return ETA
+    if s in _ITERATION:
+        return "iteration"
+    if s in _TOTAL:
+        return "E_total"
+    m = _ACTIVATION.fullmatch(s)
+    if m:
+        return f"a_{m['kind']}{int(m['n'])}"
+    m = _LOSS.fullmatch(s)
+    if m:
+        return f"E{int(m['n'])}"
+    m = _SIMPLE.fullmatch(s)
+    if m:
+        return f"{m['kind']}{int(m['n'])}"
+    m = _GRADIENT.fullmatch(s)
+    if m and m["pre"] and (set(m["pre"]) & set("∂δd") or m["pre"].startswith("e")):
+        return f"∂E/∂{m['kind']}{int(m['n'])}"
+    return None
+
+
+def is_eta_label(label: object) -> bool:
+    """Whether a cell beside a number names the learning rate: ``η =``, ``LR``, ``α = ``, ``h`` ..."""
+    if not isinstance(label, str) or not label.strip():
+        return False
+    s = _squash(_lhs(label))
+    return s in _ETA_WORDS or s in _ETA_SYMBOL_FONT or s.startswith("learningrate") or s.startswith("lr")

@@ -1,0 +1,220 @@
+"""Recover the problem a table trains from the sheet itself: initial values, inputs, targets, η.
+
+The initial weights, inputs, targets and biases are the first data row's values and the cells
+its formulas read; η is the cell the weight updates reference besides the weight and its
+gradient. For a student's table with ``E34: =E33-$H$30*X33``::
+
+    problem = recover(book, table)
+    problem.eta, problem.eta_cell          # 0.5, "$H$30"
+    problem.spec.weights                   # (0.15, 0.2, ..., 0.55), from row 33
+    problem.cells["eta"]                   # (sheet, 30, 8): where η lives, for reading formulas
+
+Given values that sit outside the table are found by the label beside them (``b1`` ``0.35``,
+``η =`` ``0.5``); Mazur's two shared biases (``b1`` for the hidden layer, ``b2`` for the outputs)
+become one bias per neuron, as the contract numbers them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from openpyxl.utils.cell import absolute_coordinate, get_column_letter
+
+from ..errors import SpecError
+from ..network import Network, weight_grad_name, weight_name
+from ..spec import Spec, from_mapping
+from .formula import FormulaError, parse, refs
+from .grid import Sheet
+from .labels import is_eta_label, quantity
+from .rules import ETA, input_name, target_name
+from .tables import Table
+
+Cell = tuple[int, int]  # (row, col) on the table's sheet
+
+
+class ProblemError(ValueError):
+    """What could not be recovered, in words for the report."""
+
+
+@dataclass
+class Problem:
+    """What a table trains, and where each given value lives.
+
+    ``given[name]`` is the value of an input, target, frozen bias or ``eta`` that is a cell
+    rather than a column; ``cells[name]`` is that cell. ``bias_layout`` maps each contract bias
+    (``b1`` .. ``b4``) to the name the sheet uses (``b1`` .. ``b2`` under Mazur's sharing).
+    ``notes`` say what a reader should know of how η was found.
+    """
+
+    table: Table
+    network: Network
+    spec: Spec
+    given: dict[str, float]
+    cells: dict[str, Cell]
+    eta_column: bool
+    notes: list[str]
+    bias_layout: dict[str, str]
+
+    @property
+    def eta(self) -> float:
+        return self.spec.eta
+
+    @property
+    def eta_cell(self) -> str | None:
+        if self.eta_column:
+            return f"column {self.table.letter(ETA)}"
+        if ETA not in self.cells:
+            return None
+        row, col = self.cells[ETA]
+        return absolute_coordinate(f"{get_column_letter(col)}{row}")
+
+
+def labelled_cells(sheet: Sheet) -> dict[str, Cell]:
+    """Numbers with a label just left of them or just above: ``{"b1": (5, 3), "eta": (30, 8)}``."""
+    found: dict[str, Cell] = {}
+    for (row, col), v in sorted(sheet.values.items()):
+        if not isinstance(v, str):
+            continue
+        name = ETA if is_eta_label(v) else quantity(v)
+        if name is None or name in found:
+            continue
+        for cell in ((row, col + 1), (row, col + 2), (row + 1, col)):
+            if sheet.number(*cell) is not None:
+                found[name] = cell
+                break
+    return found
+
+
+def recover(table: Table) -> Problem:
+    """The problem of ``table``; :class:`ProblemError` when its first row lacks a given value."""
+    sheet, first = table.sheet, table.first_row
+    labels = {n: c for n, c in labelled_cells(sheet).items() if not _inside(table, c)}
+    net, bias_names = _with_biases(table, labels)
+    given: dict[str, float] = {}
+    cells: dict[str, Cell] = {}
+    notes: list[str] = []
+
+    def number_at(name: str, cell: Cell) -> float:
+        v = sheet.number(*cell)
+        if v is None:
+            raise ProblemError(f"{name} ({get_column_letter(cell[1])}{cell[0]}) holds no number")
+        return v
+
+    def given_value(name: str, label: str) -> float:
+        if table.has(label):
+            return number_at(name, (first, table.columns[label]))
+        if label in labels:
+            cells[name] = labels[label]
+            given[name] = number_at(name, labels[label])
+            return given[name]
+        raise ProblemError(f"no column or labelled cell holds {name}")
+
+    weights = [number_at(weight_name(n), (first, table.columns[weight_name(n)]))
+               if table.has(weight_name(n)) else None for n in range(1, net.n_weights + 1)]
+    if None in weights:
+        missing = weight_name(weights.index(None) + 1)
+        raise ProblemError(f"the header has no {missing} column")
+    inputs = [[given_value(input_name(net, s, k), input_name(net, s, k)) for k in range(1, net.layers[0] + 1)]
+              for s in range(1, net.n_samples + 1)]
+    targets = [[given_value(target_name(net, s, k), target_name(net, s, k)) for k in range(1, net.layers[-1] + 1)]
+               for s in range(1, net.n_samples + 1)]
+    biases = [given_value(b, bias_names[b]) for b in sorted(bias_names, key=lambda b: int(b[1:]))]
+    eta, eta_column = _eta(table, labels, cells, notes)
+    if not eta_column and ETA in cells:
+        given[ETA] = eta
+    data = {"layers": list(net.layers), "activation": list(net.activations), "weights": weights,
+            "eta": eta, "iterations": len(table.rows), "inputs": inputs, "targets": targets}
+    if biases:
+        data["biases"], data["train_biases"] = biases, net.bias_mode == "trained"
+    try:
+        spec = from_mapping(data)
+    except SpecError as exc:
+        raise ProblemError(str(exc)) from None
+    return Problem(table, net, spec, given, cells, eta_column, notes, bias_names)
+
+
+def _inside(table: Table, cell: Cell) -> bool:
+    row, col = cell
+    return table.header_row <= row <= table.last_row and col in table.columns.values()
+
+
+def _with_biases(table: Table, labels: dict[str, Cell]) -> tuple[Network, dict[str, str]]:
+    """The network with its bias mode, and which sheet name holds each contract bias."""
+    net = table.network
+    names = [n for n in (*table.columns, *labels) if re.fullmatch(r"b\d+", n)]
+    if not names:
+        return dataclasses.replace(net, bias_mode="none"), {}
+    count = max(int(n[1:]) for n in names)
+    mode = "trained" if any(n.startswith("∂E/∂b") for n in table.columns) else "frozen"
+    net = dataclasses.replace(net, bias_mode=mode)
+    if count == net.depth < net.n_biases:  # Mazur: one shared bias per layer
+        layout = {f"b{n}": f"b{layer}" for (layer, j), n in net.bias_numbers.items()}
+    else:
+        layout = {f"b{n}": f"b{n}" for n in range(1, net.n_biases + 1)}
+    return net, layout
+
+
+def _eta(table: Table, labels: dict[str, Cell], cells: dict[str, Cell], notes: list[str]) -> tuple[float, bool]:
+    """η: the cell the first update formulas read besides the weight and its gradient; else the
+    number typed into them; else a labelled cell nothing references; else what the values imply."""
+    sheet, row = table.sheet, table.first_row + 1
+    votes: Counter = Counter()
+    typed: Counter = Counter()
+    for name, col in table.columns.items():
+        if not re.fullmatch(r"w\d+", name) or (text := sheet.formula(row, col)) is None:
+            continue
+        try:
+            tree = parse(text)
+        except FormulaError:
+            continue
+        own = {(row - 1, col), (row - 1, table.columns.get(weight_grad_name(int(name[1:])), -1))}
+        grads = {c for n, c in table.columns.items() if n.startswith("∂E/∂")}
+        for ref in refs(tree):
+            if ref.sheet is None and (ref.row, ref.col) not in own and not (ref.row == row - 1 and ref.col in grads):
+                votes[(ref.row, ref.col)] += 1
+        typed.update(n.args[0] for n in _numbers(tree) if n.args[0] not in (0.0, 1.0))
+    if votes:
+        (cell_row, cell_col), _ = votes.most_common(1)[0]
+        if cell_row == row:  # η is a column of the table, read in the row it updates
+            value = sheet.number(row, cell_col)
+            if value is not None:
+                table.columns[ETA] = cell_col
+                return value, True
+        value = sheet.number(cell_row, cell_col)
+        if value is not None:
+            cells[ETA] = (cell_row, cell_col)
+            return value, False
+    if typed:
+        value, _ = typed.most_common(1)[0]
+        notes.append(f"η = {value:g} is typed into the update formulas, not read from a cell")
+        return value, False
+    if table.has(ETA) and (value := sheet.number(table.first_row, table.columns[ETA])) is not None:
+        return value, True
+    if ETA in labels:
+        cells[ETA] = labels[ETA]
+        notes.append("η is only a labelled cell that no formula references")
+        return sheet.number(*labels[ETA]), False
+    return _implied_eta(table, notes), False
+
+
+def _numbers(tree) -> list:
+    if tree.op == "num":
+        return [tree]
+    if tree.op in ("ref", "range", "name", "str"):
+        return []
+    children = tree.args[1] if tree.op == "call" else tree.args
+    return [n for child in children for n in _numbers(child)]
+
+
+def _implied_eta(table: Table, notes: list[str]) -> float:
+    sheet, r = table.sheet, table.first_row
+    if len(table.rows) > 1 and table.has("∂E/∂w1"):
+        w0, w1 = sheet.number(r, table.columns["w1"]), sheet.number(r + 1, table.columns["w1"])
+        g = sheet.number(r, table.columns["∂E/∂w1"])
+        if None not in (w0, w1, g) and g != 0:
+            notes.append("η is not in any cell or formula; read from how w1 moves between the first two rows")
+            return (w0 - w1) / g
+    raise ProblemError("no cell holds η and no formula uses it")

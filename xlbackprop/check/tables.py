@@ -1,0 +1,144 @@
+"""Find the training tables of a sheet: a header row of labels, then one row per iteration.
+
+A header row holds at least four weight labels (``w1``, ``W2`` ...) among other quantities;
+its columns are found by label, in any order and starting anywhere. The data starts at the
+first row below (at most a few rows down: a row of formula text may stand between) whose
+``w1`` cell holds a number, and runs while it does, so tables stacked on one sheet end where
+the next begins. For the real layout of a student's sheet::
+
+    row 32   t1 t2 i1 i2 w1 .. w4 h1 a_h1 h2 a_h2 w5 .. w8 o1 a_o1 o2 a_o2 E1 E2 E_total ∂E∂W1 ..
+    row 33   0.01 0.99 0.05 0.1 0.15 ...  =C33*E33+D33*F33  ...                 iteration 1
+    row 78   ...                                                                iteration 46
+
+``find(sheet)`` gives ``Table(header_row=32, first_row=33, last_row=78, columns={"t1": 1, ...})``.
+When a label appears twice in a header row (a key/value panel beside the table), the column
+that holds numbers below wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from openpyxl.utils.cell import get_column_letter
+
+from ..activations import ACTIVATIONS
+from ..network import Network
+from .grid import Sheet
+from .labels import quantity
+
+MIN_WEIGHTS = 4
+MAX_GAP = 3  # rows between the header and the first data row (formula text, units, blanks)
+_HIDDEN = re.compile(r"(?:s\d+\.)?(?:a_)?h(\d+)(?:_(\d+))?")
+_OUTPUT = re.compile(r"(?:s\d+\.)?(?:(?:a_)?o|E|t)(\d+)")
+_SAMPLE = re.compile(r"s(\d+)\.")
+
+
+@dataclass
+class Table:
+    """One training table: its rows, its columns by contract name, the network it trains."""
+
+    sheet: Sheet
+    header_row: int
+    first_row: int
+    last_row: int
+    columns: dict[str, int]
+    network: Network
+
+    @property
+    def rows(self) -> range:
+        return range(self.first_row, self.last_row + 1)
+
+    def letter(self, name: str) -> str:
+        return get_column_letter(self.columns[name])
+
+    def has(self, name: str) -> bool:
+        return name in self.columns
+
+
+def find(sheet: Sheet) -> list[Table]:
+    """Every training table of ``sheet``, top to bottom."""
+    labels: dict[int, dict[int, str]] = defaultdict(dict)
+    for (row, col), v in sheet.values.items():
+        name = quantity(v) if isinstance(v, str) else None
+        if name:
+            labels[row][col] = name
+    headers = [row for row in sorted(labels) if _is_header(labels[row])]
+    tables = []
+    for k, header in enumerate(headers):
+        stop = headers[k + 1] - 1 if k + 1 < len(headers) else max(r for r, _ in sheet.values)
+        table = _table(sheet, header, labels[header], stop)
+        if table is not None:
+            tables.append(table)
+    return tables
+
+
+def _is_header(row_labels: dict[int, str]) -> bool:
+    weights = {n for n in row_labels.values() if re.fullmatch(r"w\d+", n)}
+    return "w1" in weights and len(weights) >= MIN_WEIGHTS
+
+
+def _table(sheet: Sheet, header: int, row_labels: dict[int, str], stop: int) -> Table | None:
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for col, name in sorted(row_labels.items()):
+        by_name[name].append(col)
+    w1_cols = by_name["w1"]
+    first = next((r for r in range(header + 1, min(header + 1 + MAX_GAP, stop) + 1)
+                  if any(sheet.number(r, c) is not None for c in w1_cols)), None)
+    if first is None:
+        return None
+    columns = {name: _best_column(sheet, cols, first, stop) for name, cols in by_name.items()}
+    w1 = columns["w1"]
+    last = first
+    while last + 1 <= stop and sheet.number(last + 1, w1) is not None:
+        last += 1
+    columns = {name: col for name, col in columns.items() if name != "iteration"}
+    return Table(sheet, header, first, last, columns, _network(sheet, columns))
+
+
+def _best_column(sheet: Sheet, cols: list[int], first: int, stop: int) -> int:
+    """Of the columns under one label, the one holding the most numbers or formulas below it."""
+    if len(cols) == 1:
+        return cols[0]
+    rows = range(first, min(stop, first + 50) + 1)
+    return max(cols, key=lambda c: sum(sheet.number(r, c) is not None or (r, c) in sheet.formulas for r in rows))
+
+
+def _network(sheet: Sheet, columns: dict[str, int]) -> Network:
+    """The network a table trains: from xlbackprop's own parameter block when the sheet has one
+    (``network 2-3-1``, ``activations sigmoid, sigmoid``), else from the labels (sigmoid)."""
+    meta = _meta_block(sheet)
+    names = set(columns)
+    samples = max((int(m[1]) for n in names if (m := _SAMPLE.match(n))), default=1)
+    if meta:
+        layers, activations = meta
+        return Network(layers, activations, _bias_mode(names, sheet), samples)
+    n_weights = max(int(n[1:]) for n in names if re.fullmatch(r"w\d+", n))
+    hidden = [m for n in names if (m := _HIDDEN.fullmatch(n))]
+    n_out = max((int(m[1]) for n in names if (m := _OUTPUT.fullmatch(n))), default=2)
+    n_hidden = max((int(m[1]) if m[2] is None else int(m[2]) for m in hidden), default=2)
+    inputs = max((int(n[1:]) for n in names if re.fullmatch(r"i\d+", n)), default=0)
+    if not inputs:
+        inputs = max(1, (n_weights - n_hidden * n_out) // n_hidden)
+    layers = (inputs, n_hidden, n_out)
+    return Network(layers, ("sigmoid", "sigmoid"), _bias_mode(names, sheet), samples)
+
+
+def _bias_mode(names: set[str], sheet: Sheet) -> str:
+    if not any(re.fullmatch(r"b\d+", n) for n in names):
+        return "none"
+    return "trained" if any(re.fullmatch(r"∂E/∂b\d+", n) for n in names) else "frozen"
+
+
+def _meta_block(sheet: Sheet) -> tuple[tuple[int, ...], tuple[str, ...]] | None:
+    for (row, col), v in sheet.values.items():
+        if v == "network" and isinstance(shape := sheet.value(row, col + 1), str) \
+                and re.fullmatch(r"\d+(?:-\d+)+", shape):
+            layers = tuple(int(n) for n in shape.split("-"))
+            acts = sheet.value(row + 1, col + 1) if sheet.value(row + 1, col) == "activations" else None
+            names = tuple(a.strip() for a in acts.split(",")) if isinstance(acts, str) else ()
+            if len(names) != len(layers) - 1 or any(a not in ACTIVATIONS for a in names):
+                names = ("sigmoid",) * (len(layers) - 1)
+            return layers, names
+    return None
