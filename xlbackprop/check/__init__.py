@@ -42,7 +42,7 @@ def check_file(path: str | Path, recalculate: bool = False, timeout: float = 120
         book = grid.read(path, recalculate=recalculate, timeout=timeout)
     except XlbackpropError as exc:
         return FileResult(name, "unreadable", str(exc).replace(f"{path}: ", "", 1))
-    found = [t for sheet in book.sheets for t in tables.find(sheet)]
+    found = tables.find_all(book)
     if not found:
         names = ", ".join(repr(s.name) for s in book.sheets)
         return FileResult(name, "no-table", f"no training table: no sheet ({names}) has a header row with "

@@ -25,7 +25,7 @@ from openpyxl.utils.cell import get_column_letter
 
 from ..arithmetic import IEEE
 from ..reference import train
-from .formula import FormulaError, parse, refs, relative_form
+from .formula import FormulaError, refs, relative_form
 from .grid import Book
 from .local import Bound, Recompute, disagree
 from .meaning import Inline, Meaning
@@ -197,7 +197,7 @@ def _signature(meaning: Meaning, text: str, row: int) -> tuple:
     """What each reference of a formula reads from this row: equal signatures, equal meaning."""
     try:
         out = []
-        for ref in refs(parse(text)):
+        for ref in refs(meaning.table.sheet.parse(text)):
             sym = meaning.symbol(ref, row)
             out.append(("inline", sym.row - row, sym.col) if isinstance(sym, Inline) else sym)
         return tuple(out)

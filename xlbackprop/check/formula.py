@@ -154,7 +154,7 @@ class _Parser:
             upper = text.upper()
             if upper in ("TRUE", "FALSE"):
                 return Node("num", (1.0 if upper == "TRUE" else 0.0,))
-            return Node("name", (text,))
+            return Node("name", (text,), pos)
         if kind == "func":
             self.take()  # (
             args = []
@@ -179,6 +179,22 @@ class _Parser:
 def parse(text: str) -> Node:
     """The tree of a formula: ``parse("=1/(1+EXP(-I33))")``."""
     return _Parser(text).parse()
+
+
+def resolve_names(node: Node, lookup: Callable[[str], tuple[str | None, int, int] | None]) -> Node:
+    """The tree with each defined name that stands for one cell (``eta``) read as that cell:
+    ``lookup("eta") == (None, 3, 2)`` makes ``=B20-eta*Y20`` read ``=B20-$B$3*Y20``."""
+    if node.op == "name":
+        target = lookup(node.args[0])
+        if target is None:
+            return node
+        sheet, row, col = target
+        return Node("ref", (Ref(sheet, col, row, True, True, (node.pos, node.pos + len(node.args[0]))),))
+    if node.op in ("num", "str", "ref", "range"):
+        return node
+    if node.op == "call":
+        return Node("call", (node.args[0], tuple(resolve_names(c, lookup) for c in node.args[1])), node.pos)
+    return Node(node.op, tuple(resolve_names(c, lookup) for c in node.args), node.pos)
 
 
 def refs(node: Node) -> list[Ref]:

@@ -24,6 +24,7 @@ from typing import Any
 from .. import recalc
 from ..errors import WorkbookError
 from ..reader import open_workbook
+from .formula import Node, parse, resolve_names
 
 CONVERTED = (".xls", ".ods", ".xlsm", ".fods")
 MAX_CELLS = 2_000_000
@@ -37,6 +38,18 @@ class Sheet:
     name: str
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     values: dict[tuple[int, int], Any] = field(default_factory=dict)
+    names: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # defined names: eta -> (sheet, row, col)
+
+    def parse(self, text: str) -> Node:
+        """A formula of this sheet as a tree, its defined names (``eta``) read as the cells they name."""
+        def lookup(name: str) -> tuple[str | None, int, int] | None:
+            target = self.names.get(name.lower())
+            if target is None:
+                return None
+            sheet, row, col = target
+            return (None if sheet == self.name else sheet), row, col
+
+        return resolve_names(parse(text), lookup)
 
     def formula(self, row: int, col: int) -> str | None:
         return self.formulas.get((row, col))
@@ -109,8 +122,10 @@ def _read_xlsx(path: Path) -> Book:
     with warnings.catch_warnings():  # students' files carry extensions openpyxl warns about
         warnings.simplefilter("ignore")
         with open_workbook(path, values=False) as wb:
+            book_names = _defined_names(wb.defined_names)
             for ws in wb.worksheets:
                 sheet = sheets[ws.title] = Sheet(ws.title)
+                sheet.names = {**book_names, **_defined_names(getattr(ws, "defined_names", {}))}
                 for row, col, v, kind in _cells(ws, path):
                     if kind == "f":
                         sheet.formulas[(row, col)] = v if isinstance(v, str) else str(getattr(v, "text", v))
@@ -125,6 +140,25 @@ def _read_xlsx(path: Path) -> Book:
     book = Book(path, list(sheets.values()), 17)
     book.digits = _digits(book)
     return book
+
+
+def _defined_names(names) -> dict[str, tuple[str, int, int]]:
+    """Defined names that stand for one cell: ``{"eta": ("Training", 3, 2)}``."""
+    out = {}
+    for name, defined in dict(names).items():
+        try:
+            destinations = list(defined.destinations)
+        except Exception:  # a formula, a constant or a damaged name: not a cell
+            continue
+        if len(destinations) == 1 and ":" not in destinations[0][1]:
+            from openpyxl.utils.cell import coordinate_to_tuple
+
+            try:
+                row, col = coordinate_to_tuple(destinations[0][1].replace("$", ""))
+            except ValueError:
+                continue
+            out[name.lower()] = (destinations[0][0], row, col)
+    return out
 
 
 def _cells(ws, path: Path):

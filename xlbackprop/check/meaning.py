@@ -27,7 +27,7 @@ from openpyxl.utils.cell import get_column_letter
 from ..arithmetic import IEEE
 from ..reference import train
 from ..spec import from_mapping
-from .formula import FormulaError, Node, Ref, evaluate, parse
+from .formula import FormulaError, Node, Ref, evaluate
 from .grid import Sheet
 from .problem import Problem
 from .rules import ETA, given as given_names
@@ -141,7 +141,7 @@ class Meaning:
                 return Symbol(name, ref.row - row)
             formula = table.sheet.formula(*cell)
             if formula is not None and min(table.columns.values()) <= ref.col <= max(table.columns.values()):
-                return Inline(parse(formula), ref.row, ref.col)
+                return Inline(table.sheet.parse(formula), ref.row, ref.col)
         return _constant(table.sheet, *cell)
 
     def compute(self, tree: Node, row: int, col: int, override: dict[int, Symbol] | None = None,

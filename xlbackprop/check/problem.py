@@ -26,7 +26,7 @@ from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 from ..errors import SpecError
 from ..network import Network, weight_grad_name, weight_name
 from ..spec import Spec, from_mapping
-from .formula import FormulaError, parse, refs
+from .formula import FormulaError, refs
 from .grid import Sheet
 from .labels import is_eta_label, quantity
 from .rules import ETA, input_name, target_name
@@ -91,7 +91,8 @@ def labelled_cells(sheet: Sheet) -> dict[str, Cell]:
 def recover(table: Table) -> Problem:
     """The problem of ``table``; :class:`ProblemError` when its first row lacks a given value."""
     sheet, first = table.sheet, table.first_row
-    labels = {n: c for n, c in labelled_cells(sheet).items() if not _inside(table, c)}
+    labels = _own_cells(table) if table.own else {}
+    labels = labels or {n: c for n, c in labelled_cells(sheet).items() if not _inside(table, c)}
     net, bias_names = _with_biases(table, labels)
     given: dict[str, float] = {}
     cells: dict[str, Cell] = {}
@@ -136,6 +137,25 @@ def recover(table: Table) -> Problem:
     return Problem(table, net, spec, given, cells, eta_column, notes, bias_names)
 
 
+def _own_cells(table: Table) -> dict[str, Cell]:
+    """In a workbook xlbackprop wrote, where its layout puts each given value (and eta)."""
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    from ..layout import Layout
+
+    net = table.network
+    layout = Layout(net, len(table.rows))
+    if layout.header_row != table.header_row:
+        return {}
+    at = {ETA: layout.eta_cell}
+    for s in range(1, net.n_samples + 1):
+        at.update({input_name(net, s, k): layout.input_cell(s, k) for k in range(1, net.layers[0] + 1)})
+        at.update({target_name(net, s, k): layout.target_cell(s, k) for k in range(1, net.layers[-1] + 1)})
+    if net.bias_mode == "frozen":
+        at.update({f"b{n}": layout.bias_cell(n) for n in range(1, net.n_biases + 1)})
+    return {name: coordinate_to_tuple(cell.replace("$", "")) for name, cell in at.items()}
+
+
 def _inside(table: Table, cell: Cell) -> bool:
     row, col = cell
     return table.header_row <= row <= table.last_row and col in table.columns.values()
@@ -167,7 +187,7 @@ def _eta(table: Table, labels: dict[str, Cell], cells: dict[str, Cell], notes: l
         if not re.fullmatch(r"w\d+", name) or (text := sheet.formula(row, col)) is None:
             continue
         try:
-            tree = parse(text)
+            tree = sheet.parse(text)
         except FormulaError:
             continue
         own = {(row - 1, col), (row - 1, table.columns.get(weight_grad_name(int(name[1:])), -1))}

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from ..network import Network
-from .formula import FormulaError, Node, Ref, parse, replace_spans
+from .formula import FormulaError, Node, Ref, replace_spans
 from .meaning import Inline, Meaning, Symbol
 from .rules import ETA
 
@@ -56,7 +56,7 @@ def family(name: str) -> str | None:
 def diagnose(meaning: Meaning, name: str, text: str, row: int, col: int) -> Diagnosis:
     """Whether ``text`` in (row, col) computes ``name``; if not, why (see the module docstring)."""
     try:
-        tree = parse(text)
+        tree = meaning.table.sheet.parse(text)
     except FormulaError as exc:
         return Diagnosis(False, f"cannot be read ({exc})")
     if meaning.right(name, tree, row, col):

@@ -25,10 +25,12 @@ from openpyxl.utils.cell import get_column_letter
 
 from ..activations import ACTIVATIONS
 from ..network import Network
-from .grid import Sheet
+from .grid import Book, Sheet
 from .labels import quantity
 
 MIN_WEIGHTS = 4
+MIN_COMPUTED = 2
+_COMPUTED = re.compile(r"(?:s\d+\.)?(?:a_|δ_)?(?:[ho]\d+(?:_\d+)?)|(?:s\d+\.)?E\d+|E_total|∂E/∂[wb]\d+")
 MAX_GAP = 3  # rows between the header and the first data row (formula text, units, blanks)
 _HIDDEN = re.compile(r"(?:s\d+\.)?(?:a_)?h(\d+)(?:_(\d+))?")
 _OUTPUT = re.compile(r"(?:s\d+\.)?(?:(?:a_)?o|E|t)(\d+)")
@@ -45,6 +47,7 @@ class Table:
     last_row: int
     columns: dict[str, int]
     network: Network
+    own: bool = False  # an xlbackprop workbook's sheet: its parameter block says the network
 
     @property
     def rows(self) -> range:
@@ -57,6 +60,13 @@ class Table:
         return name in self.columns
 
 
+def find_all(book: Book) -> list[Table]:
+    """Every training table of the workbook; in one xlbackprop wrote, those of its training sheets
+    (the sheets with a parameter block), not the Derivation's table of perturbed passes."""
+    own = [s for s in book.sheets if _meta_block(s)]
+    return [t for sheet in (own or book.sheets) for t in find(sheet)]
+
+
 def find(sheet: Sheet) -> list[Table]:
     """Every training table of ``sheet``, top to bottom."""
     labels: dict[int, dict[int, str]] = defaultdict(dict)
@@ -65,21 +75,24 @@ def find(sheet: Sheet) -> list[Table]:
         if name:
             labels[row][col] = name
     headers = [row for row in sorted(labels) if _is_header(labels[row])]
+    meta = _meta_block(sheet) if headers else None
     tables = []
     for k, header in enumerate(headers):
         stop = headers[k + 1] - 1 if k + 1 < len(headers) else max(r for r, _ in sheet.values)
-        table = _table(sheet, header, labels[header], stop)
+        table = _table(sheet, header, labels[header], stop, meta)
         if table is not None:
             tables.append(table)
     return tables
 
 
 def _is_header(row_labels: dict[int, str]) -> bool:
+    """Weights and at least two computed quantities: not a block of initial weights alone."""
     weights = {n for n in row_labels.values() if re.fullmatch(r"w\d+", n)}
-    return "w1" in weights and len(weights) >= MIN_WEIGHTS
+    computed = {n for n in row_labels.values() if _COMPUTED.fullmatch(n)}
+    return "w1" in weights and len(weights) >= MIN_WEIGHTS and len(computed) >= MIN_COMPUTED
 
 
-def _table(sheet: Sheet, header: int, row_labels: dict[int, str], stop: int) -> Table | None:
+def _table(sheet: Sheet, header: int, row_labels: dict[int, str], stop: int, meta) -> Table | None:
     by_name: dict[str, list[int]] = defaultdict(list)
     for col, name in sorted(row_labels.items()):
         by_name[name].append(col)
@@ -94,7 +107,7 @@ def _table(sheet: Sheet, header: int, row_labels: dict[int, str], stop: int) -> 
     while last + 1 <= stop and sheet.number(last + 1, w1) is not None:
         last += 1
     columns = {name: col for name, col in columns.items() if name != "iteration"}
-    return Table(sheet, header, first, last, columns, _network(sheet, columns))
+    return Table(sheet, header, first, last, columns, _network(columns, meta), own=meta is not None)
 
 
 def _best_column(sheet: Sheet, cols: list[int], first: int, stop: int) -> int:
@@ -105,15 +118,14 @@ def _best_column(sheet: Sheet, cols: list[int], first: int, stop: int) -> int:
     return max(cols, key=lambda c: sum(sheet.number(r, c) is not None or (r, c) in sheet.formulas for r in rows))
 
 
-def _network(sheet: Sheet, columns: dict[str, int]) -> Network:
+def _network(columns: dict[str, int], meta) -> Network:
     """The network a table trains: from xlbackprop's own parameter block when the sheet has one
     (``network 2-3-1``, ``activations sigmoid, sigmoid``), else from the labels (sigmoid)."""
-    meta = _meta_block(sheet)
     names = set(columns)
     samples = max((int(m[1]) for n in names if (m := _SAMPLE.match(n))), default=1)
     if meta:
-        layers, activations = meta
-        return Network(layers, activations, _bias_mode(names, sheet), samples)
+        layers, activations, biases = meta
+        return Network(layers, activations, biases, samples)
     n_weights = max(int(n[1:]) for n in names if re.fullmatch(r"w\d+", n))
     hidden = [m for n in names if (m := _HIDDEN.fullmatch(n))]
     n_out = max((int(m[1]) for n in names if (m := _OUTPUT.fullmatch(n))), default=2)
@@ -122,16 +134,11 @@ def _network(sheet: Sheet, columns: dict[str, int]) -> Network:
     if not inputs:
         inputs = max(1, (n_weights - n_hidden * n_out) // n_hidden)
     layers = (inputs, n_hidden, n_out)
-    return Network(layers, ("sigmoid", "sigmoid"), _bias_mode(names, sheet), samples)
+    return Network(layers, ("sigmoid", "sigmoid"), "none", samples)
 
 
-def _bias_mode(names: set[str], sheet: Sheet) -> str:
-    if not any(re.fullmatch(r"b\d+", n) for n in names):
-        return "none"
-    return "trained" if any(re.fullmatch(r"∂E/∂b\d+", n) for n in names) else "frozen"
-
-
-def _meta_block(sheet: Sheet) -> tuple[tuple[int, ...], tuple[str, ...]] | None:
+def _meta_block(sheet: Sheet) -> tuple[tuple[int, ...], tuple[str, ...], str] | None:
+    """xlbackprop's parameter block: ``network 2-2-2``, ``activations sigmoid, sigmoid``, ``biases none``."""
     for (row, col), v in sheet.values.items():
         if v == "network" and isinstance(shape := sheet.value(row, col + 1), str) \
                 and re.fullmatch(r"\d+(?:-\d+)+", shape):
@@ -140,5 +147,6 @@ def _meta_block(sheet: Sheet) -> tuple[tuple[int, ...], tuple[str, ...]] | None:
             names = tuple(a.strip() for a in acts.split(",")) if isinstance(acts, str) else ()
             if len(names) != len(layers) - 1 or any(a not in ACTIVATIONS for a in names):
                 names = ("sigmoid",) * (len(layers) - 1)
-            return layers, names
+            biases = sheet.value(row + 2, col + 1) if sheet.value(row + 2, col) == "biases" else "none"
+            return layers, names, biases if biases in ("none", "frozen", "trained") else "none"
     return None
