@@ -138,7 +138,7 @@ def _judge_column(result: TableResult, meaning: Meaning, name: str, col: int, ba
             forms[r] = relative_form(text, r, col)
         except FormulaError:
             forms[r] = text
-    dominant = max(set(forms.values()), key=list(forms.values()).count) if forms else None
+    first_form = forms[min(forms)] if forms else None
 
     def diagnosis(r: int) -> Diagnosis:
         key = (forms[r], _signature(meaning, sheet.formula(r, col), r))
@@ -149,11 +149,11 @@ def _judge_column(result: TableResult, meaning: Meaning, name: str, col: int, ba
 
     def finding(r: int, kind: str | None, cause: str) -> Finding:
         exp = expected[r - table.first_row] if kind else np.nan
-        return Finding(name, kind, letter, r, sheet.number(r, col), None if np.isnan(exp) else float(exp),
+        return Finding(name, kind, letter, int(r), sheet.number(r, col), None if np.isnan(exp) else float(exp),
                        sheet.formula(r, col),
                        f"{name} (column {letter}, from row {r}): {cause}")
 
-    seen: set[str] = set()
+    seen: set = set()  # (kind, relative form) already reported, and warnings' causes
     bad_rows = [table.first_row + k for k in np.flatnonzero(bad)]
     if is_given:
         if bad_rows:
@@ -171,7 +171,7 @@ def _judge_column(result: TableResult, meaning: Meaning, name: str, col: int, ba
             continue
         d = diagnosis(r)
         first_same = next(q for q in rows if forms.get(q) == forms[r])
-        if forms[r] != dominant:
+        if forms[r] != first_form:
             kind = "not-uniform"
         elif first_same != r and diagnosis(first_same).right and not d.right:
             kind = "anchoring"
@@ -181,9 +181,9 @@ def _judge_column(result: TableResult, meaning: Meaning, name: str, col: int, ba
                                              "right (stored values stale? try --recalc)")
         if kind == "not-uniform":
             cause = f"the formula changes at row {r}: {cause}"
-        if cause in seen:
+        if (kind, forms[r]) in seen:
             continue
-        seen.add(cause)
+        seen.add((kind, forms[r]))
         result.errors.append(finding(r, kind, cause))
     if bad_rows:
         return

@@ -62,7 +62,7 @@ def diagnose(meaning: Meaning, name: str, text: str, row: int, col: int) -> Diag
     if meaning.right(name, tree, row, col):
         return Diagnosis(True)
     occurrences = _occurrences(meaning, tree, text, row)
-    moves = _moves(meaning, occurrences)
+    moves = [m for m in _moves(meaning, occurrences) if (m.new.name, m.new.offset) != (name, 0)]  # not itself
     for combo in _combinations(moves):
         override = {p: m.new for m in combo for p in m.positions}
         if meaning.right(name, tree, row, col, override):

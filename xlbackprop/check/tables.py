@@ -103,8 +103,8 @@ def _table(sheet: Sheet, header: int, row_labels: dict[int, str], stop: int, met
         return None
     columns = {name: _best_column(sheet, cols, first, stop) for name, cols in by_name.items()}
     w1 = columns["w1"]
-    last = first
-    while last + 1 <= stop and sheet.number(last + 1, w1) is not None:
+    last = first  # a row of the table holds a number or a formula (even one showing #VALUE!) in w1
+    while last + 1 <= stop and (sheet.number(last + 1, w1) is not None or (last + 1, w1) in sheet.formulas):
         last += 1
     columns = {name: col for name, col in columns.items() if name != "iteration"}
     return Table(sheet, header, first, last, columns, _network(columns, meta), own=meta is not None)
