@@ -10,7 +10,10 @@ The bound follows the arithmetic: each stored value is off by up to its last sto
 operation adds its own rounding, scaled by its operands, so that where terms cancel
 (``a_o1 - t1`` near convergence) the bound grows with what cancelled, as the error does::
 
-    Bound(v=x+y, e=ex+ey+u(|x|+|y|))      Bound(v=xy, e=|x|ey+|y|ex+ex*ey+u|xy|)
+    Bound(v=x+y, e=ex+ey+c(|x|+|y|))      Bound(v=xy, e=|x|ey+|y|ex+ex*ey+u|xy|)
+
+(``c`` = 2^-46 rather than one rounding, because spreadsheets round a sum that cancels to
+within 2^-48 of its terms to exactly 0.)
 
 A cell agrees when ``|stored - expected| <= SAFETY * (e + unit*|stored|)``.
 """
@@ -27,6 +30,7 @@ from ..arithmetic import IEEE
 from .rules import PREVIOUS, Rule
 
 U = 2.0**-53  # the spreadsheet's own rounding of one operation
+CANCEL = 2.0**-46  # a sum that cancels to within 2^-48 of its terms is rounded to 0 (arithmetic.py); with room
 SAFETY = 8.0  # first-order error analysis, with room for what it leaves out
 
 
@@ -48,10 +52,10 @@ class BoundAlgebra:
         return Bound(np.full(self.n, float(c)), np.zeros(self.n))
 
     def add(self, x: Bound, y: Bound) -> Bound:
-        return Bound(x.v + y.v, x.e + y.e + U * (np.abs(x.v) + np.abs(y.v)))
+        return Bound(x.v + y.v, x.e + y.e + CANCEL * (np.abs(x.v) + np.abs(y.v)))
 
     def sub(self, x: Bound, y: Bound) -> Bound:
-        return Bound(x.v - y.v, x.e + y.e + U * (np.abs(x.v) + np.abs(y.v)))
+        return Bound(x.v - y.v, x.e + y.e + CANCEL * (np.abs(x.v) + np.abs(y.v)))
 
     def mul(self, x: Bound, y: Bound) -> Bound:
         v = x.v * y.v
