@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from xlbackprop import presets, writer
 from xlbackprop.recalc import convert
@@ -22,6 +23,12 @@ HAVE = {"libreoffice": shutil.which("soffice") is not None or shutil.which("libr
         "gnumeric": shutil.which("ssconvert") is not None}
 INSTALL = {"libreoffice": "apt-get install -y libreoffice-calc-nogui", "gnumeric": "apt-get install -y gnumeric"}
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Property tests draw the same examples on every CI run (a failure there is reproducible);
+# developers get fresh random ones with HYPOTHESIS_PROFILE=random.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("random", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "random"))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -92,6 +92,12 @@ def judge(book: Book, table: Table) -> TableResult:
     return result
 
 
+def _errors(problem: Problem, col: int) -> np.ndarray:
+    """Rows holding an error value (#VALUE!, #NUM! ...)."""
+    sheet = problem.table.sheet
+    return np.array([isinstance(v := sheet.value(r, col), str) and v.startswith("#") for r in problem.table.rows])
+
+
 def _stored(problem: Problem, col: int, unit: float) -> Bound:
     sheet, rows = problem.table.sheet, problem.table.rows
     v = np.array([np.nan if (x := sheet.number(r, col)) is None else x for r in rows])
@@ -114,7 +120,8 @@ def _local(book: Book, problem: Problem) -> dict[str, tuple[np.ndarray, np.ndarr
     for name in table.columns:
         if name in recompute.rules:
             expected = recompute.expected(name)
-            out[name] = disagree(stored[name], expected, book.unit), expected.v
+            failed = _errors(problem, table.columns[name]) & np.isfinite(expected.v)  # #VALUE! where a number belongs
+            out[name] = disagree(stored[name], expected, book.unit) | failed, expected.v
         elif name in given_names(problem.network):
             first = stored[name].v[0]
             with np.errstate(invalid="ignore"):
@@ -141,17 +148,26 @@ def _judge_column(result: TableResult, meaning: Meaning, name: str, col: int, ba
     first_form = forms[min(forms)] if forms else None
 
     def diagnosis(r: int) -> Diagnosis:
-        key = (forms[r], _signature(meaning, sheet.formula(r, col), r))
-        if key not in diagnoses:
-            diagnoses[key] = diagnose(meaning, name, sheet.formula(r, col), r, col) if not is_given \
-                else Diagnosis(True)
-        return diagnoses[key]
+        k = key(r)
+        if k not in diagnoses:
+            diagnoses[k] = diagnose(meaning, name, sheet.formula(r, col), r, col) if not is_given else Diagnosis(True)
+        return diagnoses[k]
 
-    def finding(r: int, kind: str | None, cause: str) -> Finding:
+    def key(r: int) -> tuple:
+        return forms.get(r), _signature(meaning, sheet.formula(r, col), r) if r in forms else None
+
+    def since(r: int) -> int:
+        """The first row of the run of rows holding the same formula as row r, meaning the same."""
+        start = r
+        while start - 1 in forms and key(start - 1) == key(r):
+            start -= 1
+        return start
+
+    def finding(r: int, kind: str | None, cause: str, start: int | None = None) -> Finding:
         exp = expected[r - table.first_row] if kind else np.nan
         return Finding(name, kind, letter, int(r), sheet.number(r, col), None if np.isnan(exp) else float(exp),
                        sheet.formula(r, col),
-                       f"{name} (column {letter}, from row {r}): {cause}")
+                       f"{name} (column {letter}, from row {start or r}): {cause}")
 
     seen: set = set()  # (kind, relative form) already reported, and warnings' causes
     bad_rows = [table.first_row + k for k in np.flatnonzero(bad)]
@@ -184,7 +200,7 @@ def _judge_column(result: TableResult, meaning: Meaning, name: str, col: int, ba
         if (kind, forms[r]) in seen:
             continue
         seen.add((kind, forms[r]))
-        result.errors.append(finding(r, kind, cause))
+        result.errors.append(finding(r, kind, cause, since(r) if not d.right and kind != "anchoring" else r))
     if bad_rows:
         return
     for r in rows:
