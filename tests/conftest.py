@@ -95,3 +95,26 @@ def edit_cell(src: Path, dst: Path, ref: str, cell_xml: str, sheet: str = "Train
                 assert count == 1, f"cell {ref} not found in {src}"
                 data = text.encode("utf-8")
             zout.writestr(item, data)
+
+
+def copy_with(src: Path, dst: Path, replace: dict) -> None:
+    """Copy the package ``src`` to ``dst`` with the parts in ``replace`` swapped for new bytes."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, replace.get(item.filename, zin.read(item.filename)))
+
+
+@pytest.fixture(scope="session")
+def student_books(tmp_path_factory):
+    """Every case of tests/studentbooks.py, built and (where it has formulas) recalculated in one
+    LibreOffice run, so that it stores values as a student's spreadsheet program does."""
+    from studentbooks import CASES, build_case
+    from xlbackprop.recalc import convert_all
+
+    built_folder = tmp_path_factory.mktemp("student-built")
+    saved = tmp_path_factory.mktemp("student-saved")
+    paths = {name: build_case(name, built_folder) for name in CASES}
+    formulas = [name for name in CASES if CASES[name].needs_recalc]
+    for name, path in zip(formulas, convert_all([paths[n] for n in formulas], saved)):
+        paths[name] = path
+    return paths

@@ -17,18 +17,6 @@ from xlbackprop.recalc import convert_all
 pytestmark = pytest.mark.libreoffice
 
 
-@pytest.fixture(scope="session")
-def student_books(tmp_path_factory):
-    """Every case, built and (where it has formulas) recalculated in one LibreOffice run."""
-    built = tmp_path_factory.mktemp("student-built")
-    saved = tmp_path_factory.mktemp("student-saved")
-    paths = {name: build_case(name, built) for name in CASES}
-    formulas = [name for name in CASES if CASES[name].needs_recalc]
-    for name, path in zip(formulas, convert_all([paths[n] for n in formulas], saved)):
-        paths[name] = path
-    return paths
-
-
 def _matches(finding: dict, exp) -> bool:
     return (finding["quantity"] == exp.quantity and finding.get("kind", exp.kind) == exp.kind
             and (exp.row is None or finding["row"] == exp.row)

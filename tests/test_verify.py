@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from xlbackprop.errors import EngineError, WorkbookError
 from xlbackprop.verify import verify
 
-from conftest import edit_cell
+from conftest import copy_with, edit_cell
 
 
 @pytest.mark.libreoffice
@@ -92,15 +92,9 @@ def test_libreoffice_missing_says_how_to_install(built, monkeypatch):
         verify(built("class-2024"))
 
 
-def _copy_with(src, dst, replace: dict):
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            zout.writestr(item.filename, replace.get(item.filename, zin.read(item.filename)))
-
-
 def test_zip_bomb_is_refused_before_anything_unpacks_it(built, tmp_path):
     bomb = tmp_path / "bomb.xlsx"
-    _copy_with(built("class-2024"), bomb, {"xl/worksheets/sheet1.xml": b"<a>" + b" " * (200 * 2**20) + b"</a>"})
+    copy_with(built("class-2024"), bomb, {"xl/worksheets/sheet1.xml": b"<a>" + b" " * (200 * 2**20) + b"</a>"})
     with pytest.raises(WorkbookError, match="looks like a zip bomb"):
         verify(bomb)
 
@@ -109,7 +103,7 @@ def test_xml_with_entities_is_refused(built, tmp_path):
     laughs = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
               b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">&lol2;</workbook>')
     evil = tmp_path / "laughs.xlsx"
-    _copy_with(built("class-2024"), evil, {"xl/workbook.xml": laughs})
+    copy_with(built("class-2024"), evil, {"xl/workbook.xml": laughs})
     with pytest.raises(WorkbookError, match="declares a document type or entities"):
         verify(evil)
 
@@ -120,7 +114,7 @@ def test_cli_reports_untrusted_files_in_one_line(built, tmp_path):
     from xlbackprop.cli import main
 
     bomb = tmp_path / "bomb.xlsx"
-    _copy_with(built("class-2024"), bomb, {"xl/worksheets/sheet1.xml": b"<a>" + b" " * (200 * 2**20) + b"</a>"})
+    copy_with(built("class-2024"), bomb, {"xl/worksheets/sheet1.xml": b"<a>" + b" " * (200 * 2**20) + b"</a>"})
     result = CliRunner().invoke(main, ["verify", str(bomb)])
     assert result.exit_code == 2 and result.output.count("\n") == 1 and "zip bomb" in result.output
 
