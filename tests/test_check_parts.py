@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from xlbackprop.arithmetic import IEEE
 from xlbackprop.check.formula import FormulaError, evaluate, parse, relative_form, replace_spans
-from xlbackprop.check.grid import significant_digits
+from xlbackprop.check.xlsx import significant_digits
 from xlbackprop.check.labels import is_eta_label, quantity
 from xlbackprop.check.local import BoundAlgebra, Bound, Recompute, disagree
 from xlbackprop.check.repair import math
@@ -75,8 +75,8 @@ def test_replace_spans_writes_the_repair_in_the_file_letters():
     assert replace_spans(text, spans) == "=((R33-A33)*R33*(1-R33)*N33)*L33*(1-L33)*C33"
 
 
-@pytest.mark.parametrize("x, exp", [(0.5068745668, 10), (0.0001882556669401121, 16), (2.014245767e-05, 10),
-                                    (0.15, 2), (100.0, 1), (-0.04245525009260471, 16)])
+@pytest.mark.parametrize("x, exp", [("0.5068745668", 10), ("0.0001882556669401121", 16), ("2.014245767E-05", 10),
+                                    ("0.15", 2), ("100", 1), ("-0.04245525009260471", 16), ("0", 1)])
 def test_significant_digits(x, exp):
     assert significant_digits(x) == exp
 

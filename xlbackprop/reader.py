@@ -121,7 +121,7 @@ def open_workbook(path: str | Path, values: bool) -> Iterator[Any]:
         raise WorkbookError(f"{path}: no such file")
     if not zipfile.is_zipfile(path):
         raise WorkbookError(f"{path}: not an .xlsx file (it is not a zip package)")
-    _check_package(path)
+    check_package(path)
     try:
         with warnings.catch_warnings():  # Gnumeric's files have no default style; openpyxl says so
             warnings.filterwarnings("ignore", "Workbook contains no default style", UserWarning)
@@ -134,7 +134,7 @@ def open_workbook(path: str | Path, values: bool) -> Iterator[Any]:
         wb.close()
 
 
-def _check_package(path: Path) -> None:
+def check_package(path: Path) -> None:
     """Refuse a zip bomb or XML with a document type (entity tricks) before anything, LibreOffice
     included, unpacks the file. Our sheets compress about 7:1 and a full-height workbook with a
     sweep unpacks to some 10 GB; a bomb packs 1000:1 and more. No part of an .xlsx has a DOCTYPE."""

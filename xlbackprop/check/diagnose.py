@@ -25,7 +25,7 @@ from openpyxl.utils.cell import get_column_letter
 
 from ..arithmetic import IEEE
 from ..reference import train
-from .formula import FormulaError, refs, relative_form
+from .formula import FormulaError, shape
 from .grid import Book
 from .local import Bound, Recompute, disagree
 from .meaning import Inline, Meaning
@@ -136,15 +136,15 @@ def _judge_column(result: TableResult, meaning: Meaning, name: str, col: int, ba
     is_given = name in given_names(table.network) or name == ETA
     updates = re.fullmatch(r"[wb]\d+", name) is not None
     rows = list(table.rows)[1:] if updates else list(table.rows)
-    forms, diagnoses = {}, {}
+    forms, references, diagnoses = {}, {}, {}
     for r in rows:
         text = sheet.formula(r, col)
         if text is None:
             continue
         try:
-            forms[r] = relative_form(text, r, col)
+            forms[r], references[r] = shape(text, r, col)
         except FormulaError:
-            forms[r] = text
+            forms[r], references[r] = text, None
     first_form = forms[min(forms)] if forms else None
 
     def diagnosis(r: int) -> Diagnosis:
@@ -153,8 +153,12 @@ def _judge_column(result: TableResult, meaning: Meaning, name: str, col: int, ba
             diagnoses[k] = diagnose(meaning, name, sheet.formula(r, col), r, col) if not is_given else Diagnosis(True)
         return diagnoses[k]
 
+    keys: dict[int, tuple] = {}
+
     def key(r: int) -> tuple:
-        return forms.get(r), _signature(meaning, sheet.formula(r, col), r) if r in forms else None
+        if r not in keys:
+            keys[r] = forms.get(r), _signature(meaning, references.get(r), r)
+        return keys[r]
 
     def since(r: int) -> int:
         """The first row of the run of rows holding the same formula as row r, meaning the same."""
@@ -209,16 +213,18 @@ def _judge_column(result: TableResult, meaning: Meaning, name: str, col: int, ba
             result.warnings.append(finding(r, None, f"right only by coincidence: {d.cause}"))
 
 
-def _signature(meaning: Meaning, text: str, row: int) -> tuple:
+def _signature(meaning: Meaning, references, row: int) -> tuple:
     """What each reference of a formula reads from this row: equal signatures, equal meaning."""
-    try:
-        out = []
-        for ref in refs(meaning.table.sheet.parse(text)):
+    if references is None:
+        return ()
+    out = []
+    for ref in references:
+        try:
             sym = meaning.symbol(ref, row)
-            out.append(("inline", sym.row - row, sym.col) if isinstance(sym, Inline) else sym)
-        return tuple(out)
-    except FormulaError:
-        return (text,)
+        except FormulaError:
+            sym = ref.coordinate
+        out.append(("inline", sym.row - row, sym.col) if isinstance(sym, Inline) else sym)
+    return tuple(out)
 
 
 def _against_reference(result: TableResult, problem: Problem) -> None:

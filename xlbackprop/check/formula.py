@@ -7,7 +7,7 @@ numbers and function calls. :func:`evaluate` computes the tree for any values of
 writes it as the cell sees it, ``R[0]C[-6]`` for ``R33`` seen from ``X33``, so that the same
 formula filled down a column reads the same in every row::
 
-    relative_form("=E33-$H$30*X33", row=34, col=5) == "RC[-0]R[-1]C[0]-R30C8*R[-1]C[19]"  (shape only)
+    relative_form("=E33-$H$30*X33", row=34, col=5) == "R[-1]C[0] - R30C8 * R[-1]C[19]"
 
 Only what hand-made backprop sheets use is supported: arithmetic, comparison, ``&``, percent,
 and the functions in :data:`FUNCTIONS`. Anything else raises :class:`FormulaError`.
@@ -276,19 +276,29 @@ def evaluate(node: Node, value: Callable[[Ref], Any], cells: Callable[[Ref, Ref]
     raise FormulaError(f"cannot compute {op} {args!r}")
 
 
-def relative_form(text: str, row: int, col: int) -> str:
-    """The formula as seen from cell (row, col): relative parts as offsets, absolute parts kept,
-    spaces dropped and function names upper-cased, so a formula filled down reads the same."""
-    parts = []
+def shape(text: str, row: int, col: int) -> tuple[str, list[Ref]]:
+    """The formula as seen from cell (row, col), and its cell references, from one tokenizing.
+
+    The first is its relative form: relative parts as offsets, absolute parts kept, spaces
+    dropped and function names upper-cased, so that a formula filled down reads the same in
+    every row: ``=E33-$H$30*X33`` in row 34 of column E and ``=E34-$H$30*X34`` in row 35 are
+    both ``R[-1]C[0] - R30C8 * R[-1]C[19]``."""
+    parts, found = [], []
     for kind, token, pos in tokenize(text):
         if kind == "ref":
             r = _ref(token, pos)
+            found.append(r)
             rr = f"R{r.row}" if r.row_abs else f"R[{r.row - row}]"
             cc = f"C{r.col}" if r.col_abs else f"C[{r.col - col}]"
             parts.append(("" if r.sheet is None else r.sheet + "!") + rr + cc)
         else:
             parts.append(token.upper() if kind in ("func", "name") else token)
-    return " ".join(parts)
+    return " ".join(parts), found
+
+
+def relative_form(text: str, row: int, col: int) -> str:
+    """The first half of :func:`shape`."""
+    return shape(text, row, col)[0]
 
 
 def replace_spans(text: str, replacements: dict[tuple[int, int], str]) -> str:

@@ -1,8 +1,8 @@
 """A hand-made workbook as check reads it: per sheet, every cell's formula and stored value.
 
-The file is untrusted: it passes :func:`xlbackprop.reader.open_workbook`'s guards (zip bombs,
-DOCTYPEs) before openpyxl reads it, twice, once for the formula text and once for the values
-the student's spreadsheet program stored. An .xls or .ods file, a file that stores no values,
+The file is untrusted: it passes :func:`xlbackprop.reader.check_package`'s guards (zip bombs,
+DOCTYPEs) before :mod:`~xlbackprop.check.xlsx` streams its sheets once, for the formula text and
+the values the student's spreadsheet program stored. An .xls or .ods file, a file that stores no values,
 or any file with ``recalc=True`` is first recalculated and saved as .xlsx by LibreOffice::
 
     book = read("anna.xlsx")
@@ -15,15 +15,19 @@ Rows and columns are 1-based, as in openpyxl.
 
 from __future__ import annotations
 
+import re
 import tempfile
-import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import recalc
 from ..errors import WorkbookError
-from ..reader import open_workbook
+from openpyxl.utils.cell import column_index_from_string
+
+from ..reader import check_package
+from . import xlsx
 from .formula import Node, parse, resolve_names
 
 CONVERTED = (".xls", ".ods", ".xlsm", ".fods")
@@ -109,8 +113,9 @@ def _recalculated(path: Path, timeout: float) -> Book:
 
 
 def _guard(path: Path) -> None:
-    with open_workbook(path, values=True):
-        pass
+    if not zipfile.is_zipfile(path):
+        raise WorkbookError(f"{path}: not an .xlsx file (it is not a zip package)")
+    check_package(path)
 
 
 def _has_values(book: Book) -> bool:
@@ -118,73 +123,31 @@ def _has_values(book: Book) -> bool:
 
 
 def _read_xlsx(path: Path) -> Book:
-    sheets: dict[str, Sheet] = {}
-    with warnings.catch_warnings():  # students' files carry extensions openpyxl warns about
-        warnings.simplefilter("ignore")
-        with open_workbook(path, values=False) as wb:
-            book_names = _defined_names(wb.defined_names)
-            for ws in wb.worksheets:
-                sheet = sheets[ws.title] = Sheet(ws.title)
-                sheet.names = {**book_names, **_defined_names(getattr(ws, "defined_names", {}))}
-                for row, col, v, kind in _cells(ws, path):
-                    if kind == "f":
-                        sheet.formulas[(row, col)] = v if isinstance(v, str) else str(getattr(v, "text", v))
-                    else:
-                        sheet.values[(row, col)] = v
-        with open_workbook(path, values=True) as wb:
-            for ws in wb.worksheets:
-                sheet = sheets[ws.title]
-                for row, col, v, _ in _cells(ws, path):
-                    if (row, col) in sheet.formulas:
-                        sheet.values[(row, col)] = v
-    book = Book(path, list(sheets.values()), 17)
-    book.digits = _digits(book)
-    return book
+    _guard(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts, defined = xlsx.workbook(archive)
+            strings = xlsx.shared_strings(archive)
+            raws = [xlsx.cells(archive, part, name, strings, MAX_CELLS) for name, part in parts]
+    except ValueError as exc:  # lxml's XMLSyntaxError is one; so is a sheet past MAX_CELLS
+        raise WorkbookError(f"{path}: not a readable .xlsx file ({exc})") from None
+    except (KeyError, OSError, zipfile.BadZipFile, RuntimeError) as exc:
+        raise WorkbookError(f"{path}: not a readable .xlsx file ({type(exc).__name__}: {exc})") from None
+    book_names = _defined_names(n for n in defined if n[1] is None)
+    sheets = [Sheet(raw.name, raw.formulas, raw.values,
+                    {**book_names, **_defined_names(n for n in defined if n[1] == raw.name)}) for raw in raws]
+    return Book(path, sheets, max((raw.digits for raw in raws), default=0) or 17)
+
+
+_DESTINATION = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Za-z]{1,3})\$?(\d+)$")
 
 
 def _defined_names(names) -> dict[str, tuple[str, int, int]]:
     """Defined names that stand for one cell: ``{"eta": ("Training", 3, 2)}``."""
     out = {}
-    for name, defined in dict(names).items():
-        try:
-            destinations = list(defined.destinations)
-        except Exception:  # a formula, a constant or a damaged name: not a cell
-            continue
-        if len(destinations) == 1 and ":" not in destinations[0][1]:
-            from openpyxl.utils.cell import coordinate_to_tuple
-
-            try:
-                row, col = coordinate_to_tuple(destinations[0][1].replace("$", ""))
-            except ValueError:
-                continue
-            out[name.lower()] = (destinations[0][0], row, col)
+    for name, _, text in names:
+        m = _DESTINATION.match(text.strip())
+        if m:
+            sheet = m[1].replace("''", "'") if m[1] is not None else m[2]
+            out[name.lower()] = (sheet, int(m[4]), column_index_from_string(m[3].upper()))
     return out
-
-
-def _cells(ws, path: Path):
-    if not hasattr(ws, "iter_rows"):  # a chartsheet
-        return
-    count = 0
-    for cells in ws.iter_rows():
-        for cell in cells:
-            if cell.value is None or not hasattr(cell, "column"):
-                continue
-            count += 1
-            if count > MAX_CELLS:
-                raise WorkbookError(f"{path}: sheet {ws.title!r} holds more than {MAX_CELLS:,} cells; "
-                                    f"no hand-made backprop table is that large")
-            yield cell.row, cell.column, cell.value, cell.data_type
-
-
-def significant_digits(x: float) -> int:
-    """``significant_digits(0.5068745668) == 10``: the digits a stored value was written with."""
-    mantissa = repr(abs(float(x))).split("e")[0].replace(".", "").lstrip("0")
-    return len(mantissa.rstrip("0")) if mantissa else 1
-
-
-def _digits(book: Book) -> int:
-    """The most digits any formula's stored value has: a file with none over 10 digits came from
-    a program that stores 10 (Google Sheets), whatever its typed constants look like."""
-    found = [significant_digits(v) for s in book.sheets for key in s.formulas
-             if isinstance(v := s.values.get(key), float) and v != 0]
-    return max(found, default=17)
