@@ -80,7 +80,7 @@ class Layout:
         return self.first_col + self.columns.index(name)
 
 
-_TOKEN = re.compile(r"(?<![A-Za-z_])(prev:)?(∂E/∂w\d|E_total|a_[ho]\d|[hotiwbE]\d|η)(?!\w)")
+_TOKEN = re.compile(r"(?<![A-Za-z_])(prev:)?(∂E/∂w\d|E_total|a_[ho]\d|g_h\d|[hotiwbE]\d|η)(?!\w)")
 
 
 def render(lay: Layout, template: str, row: int) -> str:
@@ -178,6 +178,13 @@ MAZUR = replace(RIGHT, panel=RIGHT.panel + (("b1", "b1", 30, 10), ("b2", "b2", 3
 BIAS_COLUMNS = replace(RIGHT, columns=COLUMNS[:8] + B[:2] + COLUMNS[8:16] + B[2:] + COLUMNS[16:])
 ORDERED = replace(RIGHT, header_row=31, panel=(("η", "α = ", 29, 7),),
                   columns=(*COLUMNS[:8], "h1", "h2", "a_h1", "a_h2", *W[4:], "o1", "o2", "a_o1", "a_o2", *COLUMNS[20:]))
+INPUT_PANEL = replace(RIGHT, columns=COLUMNS[4:],  # inputs and targets in labelled cells, not columns
+                      panel=RIGHT.panel + tuple((n, f"{n} =", 26 + k, 2) for k, n in enumerate(("i1", "i2", "t1", "t2"))))
+# ∂E/∂a_h1 and ∂E/∂a_h2 (g_h1, g_h2) in columns of their own, labels the checker does not know
+INTERMEDIATE = replace(RIGHT, columns=COLUMNS[:23] + ("g_h1", "g_h2") + COLUMNS[23:],
+                       labels={**RIGHT.labels, "g_h1": "∂E/∂a_h1", "g_h2": "∂E/∂a_h2"})
+THROUGH = {"g_h1": f"={_DELTA[1]}*w5+{_DELTA[2]}*w7", "g_h2": f"={_DELTA[1]}*w6+{_DELTA[2]}*w8",
+           **{g: f"=g_h{j}*{SLOPE[j]}*i{2 - n % 2}" for n, (g, j) in enumerate(HIDDEN.items(), 1)}}
 R0 = RIGHT.first_row
 
 
@@ -320,6 +327,22 @@ def _mazur_biases():
 def _bias_columns():
     formulas = {**plus(h1="+b1", h2="+b2", o1="+b3", o2="+b4"), **{b: f"=prev:{b}" for b in B}}
     return book(BIAS_COLUMNS, {**SEED, **dict(zip(B, (0.1, 0.2, 0.3, 0.4)))}, formulas=formulas)
+
+
+@case("right", "inputs and targets in a panel of labelled cells (`i1 =` 0.05 ...) the formulas read with $")
+def _input_panel():
+    return book(INPUT_PANEL)
+
+
+@case("right", "the hidden gradients through columns of ∂E/∂a_h1 and ∂E/∂a_h2, which the checker reads through")
+def _intermediate_columns():
+    return book(INTERMEDIATE, formulas={**FORMULAS, **THROUGH})
+
+
+@case("wrong", "∂E/∂a_h2's column uses w5 where w6 belongs: ∂E/∂w3 and ∂E/∂w4, which read it, are wrong",
+      errors=[expect(g, "formula", R0, "w5", "w6", "through") for g in GRAD[2:4]])
+def _intermediate_slip():
+    return book(INTERMEDIATE, formulas={**FORMULAS, **THROUGH, "g_h2": THROUGH["g_h2"].replace("w6", "w5")})
 
 
 @case("right", "a single iteration")

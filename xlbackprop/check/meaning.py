@@ -144,20 +144,21 @@ class Meaning:
                 return Inline(table.sheet.parse(formula), ref.row, ref.col)
         return _constant(table.sheet, *cell)
 
-    def compute(self, tree: Node, row: int, col: int, override: dict[int, Symbol] | None = None,
+    def compute(self, tree: Node, row: int, col: int, override: dict[tuple[int, int, int], Symbol] | None = None,
                 depth: int = 0) -> np.ndarray:
-        """The formula's values at the random points; ``override`` swaps the symbol read at a
-        position of the formula text (a reference's or a typed number's) for another."""
+        """The formula's values at the random points; ``override[(row, col, position)]`` swaps
+        the symbol read at a position of the text of cell (row, col), this formula's or that of
+        a cell it reads through, for another."""
         if depth > MAX_DEPTH:
             raise FormulaError("the formula reads through too many intermediate cells")
         override = override or {}
 
         def value(ref: Ref):
-            if ref.span[0] in override:
-                return self.value(override[ref.span[0]])
+            if (row, col, ref.span[0]) in override:
+                return self.value(override[(row, col, ref.span[0])])
             sym = self.symbol(ref, row)
             if isinstance(sym, Inline):
-                return self.compute(sym.tree, sym.row, sym.col, depth=depth + 1)
+                return self.compute(sym.tree, sym.row, sym.col, override, depth + 1)
             return self.value(sym)
 
         def cells(start: Ref, end: Ref):
@@ -166,12 +167,14 @@ class Meaning:
                     for c in range(min(start.col, end.col), max(start.col, end.col) + 1)]
 
         def number(node: Node):
-            return self.value(override[node.pos]) if node.pos in override else node.args[0]
+            key = (row, col, node.pos)
+            return self.value(override[key]) if key in override else node.args[0]
 
         with np.errstate(all="ignore"):
             return np.asarray(evaluate(tree, value, cells, number), dtype=float) * np.ones(POINTS)
 
-    def right(self, name: str, tree: Node, row: int, col: int, override: dict[int, Symbol] | None = None) -> bool:
+    def right(self, name: str, tree: Node, row: int, col: int,
+              override: dict[tuple[int, int, int], Symbol] | None = None) -> bool:
         """Whether the formula computes ``name`` at every random point."""
         try:
             got = self.compute(tree, row, col, override)

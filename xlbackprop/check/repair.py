@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 
 from ..network import Network
+from openpyxl.utils.cell import get_column_letter
+
 from .formula import FormulaError, Node, Ref, replace_spans
 from .meaning import Inline, Meaning, Symbol
 from .rules import ETA
@@ -44,7 +46,7 @@ class Diagnosis:
 
 @dataclass(frozen=True)
 class _Move:
-    positions: tuple[int, ...]
+    positions: tuple[tuple[int, int, int], ...]  # (row, col, position in that cell's formula)
     old: Symbol
     new: Symbol
 
@@ -61,12 +63,12 @@ def diagnose(meaning: Meaning, name: str, text: str, row: int, col: int) -> Diag
         return Diagnosis(False, f"cannot be read ({exc})")
     if meaning.right(name, tree, row, col):
         return Diagnosis(True)
-    occurrences = _occurrences(meaning, tree, text, row)
+    occurrences = _occurrences(meaning, tree, text, row, col)
     moves = [m for m in _moves(meaning, occurrences) if (m.new.name, m.new.offset) != (name, 0)]  # not itself
     for combo in _combinations(moves):
         override = {p: m.new for m in combo for p in m.positions}
         if meaning.right(name, tree, row, col, override):
-            return _said(meaning, name, text, row, occurrences, combo)
+            return _said(meaning, name, text, row, col, occurrences, combo)
     for node, op in _operator_swaps(tree):
         if meaning.right(name, _swapped(tree, node, op), row, col):
             snippet = text[max(node.pos - 8, 0):node.pos + 9]
@@ -78,16 +80,21 @@ def diagnose(meaning: Meaning, name: str, text: str, row: int, col: int) -> Diag
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
-def _occurrences(meaning: Meaning, tree: Node, text: str, row: int) -> dict[int, tuple[str, Symbol, bool]]:
-    """Position in the text -> (as written, what it reads, whether a typed number), for each
-    reference and typed number of the formula."""
-    found: dict[int, tuple[str, Symbol, bool]] = {}
+def _occurrences(meaning: Meaning, tree: Node, text: str, row: int, col: int,
+                 depth: int = 0) -> dict[tuple[int, int, int], tuple[str, Symbol, bool]]:
+    """(row, col, position in the text) -> (as written, what it reads, whether a typed number),
+    for each reference and typed number of the formula and of the cells it reads through."""
+    found: dict[tuple[int, int, int], tuple[str, Symbol, bool]] = {}
     for ref in _plain_refs(tree):
         sym = meaning.symbol(ref, row)
-        if not isinstance(sym, Inline):
-            found[ref.span[0]] = (text[ref.span[0]:ref.span[1]], sym, False)
+        if isinstance(sym, Inline):
+            if depth < 2:
+                inner = meaning.table.sheet.formula(sym.row, sym.col)
+                found.update(_occurrences(meaning, sym.tree, inner, sym.row, sym.col, depth + 1))
+            continue
+        found[(row, col, ref.span[0])] = (text[ref.span[0]:ref.span[1]], sym, False)
     for node in _numbers(tree):
-        found[node.pos] = (_NUMBER.match(text, node.pos).group(), Symbol("", value=node.args[0]), True)
+        found[(row, col, node.pos)] = (_NUMBER.match(text, node.pos).group(), Symbol("", value=node.args[0]), True)
     return found
 
 
@@ -184,16 +191,24 @@ def _combinations(moves: list[_Move]):
         yield (a, b)
 
 
-def _said(meaning: Meaning, name: str, text: str, row: int, occurrences, combo) -> Diagnosis:
-    clauses, spans = [], {}
+def _said(meaning: Meaning, name: str, text: str, row: int, col: int, occurrences, combo) -> Diagnosis:
+    clauses, spans, inside = [], {}, False
     for move in combo:
+        at_row, at_col, _ = move.positions[0]
         written, _, typed = occurrences[move.positions[0]]
-        new_cell = meaning.cell_of(move.new, row)
-        for p in move.positions:
-            spans[(p, p + len(occurrences[p][0]))] = new_cell.replace("$", "") if move.new.offset is not None \
-                else new_cell
-        clauses.append(_clause(meaning, name, text, move, written, typed, new_cell, row))
-    return Diagnosis(False, "; ".join(clauses), replace_spans(text, spans))
+        new_cell = meaning.cell_of(move.new, at_row)
+        own = (at_row, at_col) == (row, col)
+        clause = _clause(meaning, name, text if own else meaning.table.sheet.formula(at_row, at_col), move,
+                         written, typed, new_cell, at_row)
+        if own:
+            for key in move.positions:
+                spans[(key[2], key[2] + len(occurrences[key][0]))] = \
+                    new_cell.replace("$", "") if move.new.offset is not None else new_cell
+        else:  # a slip in a cell the formula reads through
+            inside = True
+            clause = f"through {get_column_letter(at_col)}{at_row}, which {clause}"
+        clauses.append(clause)
+    return Diagnosis(False, "; ".join(clauses), None if inside else replace_spans(text, spans))
 
 
 def _clause(meaning: Meaning, name: str, text: str, move: _Move, written: str, typed: bool, new_cell: str,
