@@ -131,86 +131,113 @@ def _local(book: Book, problem: Problem) -> dict[str, tuple[np.ndarray, np.ndarr
 
 def _judge_column(result: TableResult, meaning: Meaning, name: str, col: int, bad: np.ndarray,
                   expected: np.ndarray) -> None:
-    table, sheet = result.table, result.table.sheet
-    letter = get_column_letter(col)
-    is_given = name in given_names(table.network) or name == ETA
-    updates = re.fullmatch(r"[wb]\d+", name) is not None
-    rows = list(table.rows)[1:] if updates else list(table.rows)
-    forms, references, diagnoses = {}, {}, {}
-    for r in rows:
-        text = sheet.formula(r, col)
-        if text is None:
-            continue
-        try:
-            forms[r], references[r] = shape(text, r, col)
-        except FormulaError:
-            forms[r], references[r] = text, None
-    first_form = forms[min(forms)] if forms else None
+    """Add one column's root causes (or, when its values are right, its warnings) to ``result``."""
+    column = _Column(result.table, meaning, name, col, expected)
+    table = result.table
+    bad_rows = [table.first_row + k for k in np.flatnonzero(bad)]
+    if column.given:
+        if bad_rows:
+            r = bad_rows[0]
+            result.errors.append(column.finding(r, "not-uniform", f"changes to {table.sheet.value(r, col)!r} from "
+                                                f"{table.sheet.value(table.first_row, col)!r} of the first row"))
+        return
+    result.errors.extend(column.typed_values())
+    result.errors.extend(column.root_causes(bad_rows))
+    if not bad_rows:
+        result.warnings.extend(column.coincidences())
 
-    def diagnosis(r: int) -> Diagnosis:
-        k = key(r)
-        if k not in diagnoses:
-            diagnoses[k] = diagnose(meaning, name, sheet.formula(r, col), r, col) if not is_given else Diagnosis(True)
-        return diagnoses[k]
 
-    keys: dict[int, tuple] = {}
+class _Column:
+    """One column's formulas, row by row: their relative forms, what each means, why one is wrong.
 
-    def key(r: int) -> tuple:
-        if r not in keys:
-            keys[r] = forms.get(r), _signature(meaning, references.get(r), r)
-        return keys[r]
+    Rows whose formulas have the same relative form and read the same quantities share one
+    :func:`~xlbackprop.check.repair.diagnose` (a column filled down is diagnosed once)."""
 
-    def since(r: int) -> int:
+    def __init__(self, table: Table, meaning: Meaning, name: str, col: int, expected: np.ndarray):
+        self.table, self.sheet, self.meaning, self.name, self.col = table, table.sheet, meaning, name, col
+        self.letter, self.expected = get_column_letter(col), expected
+        self.given = name in given_names(table.network) or name == ETA
+        self.updates = re.fullmatch(r"[wb]\d+", name) is not None
+        self.rows = list(table.rows)[1:] if self.updates else list(table.rows)  # row 1's weights are given
+        self.forms, self.references = {}, {}
+        for r in self.rows:
+            text = self.sheet.formula(r, col)
+            if text is None:
+                continue
+            try:
+                self.forms[r], self.references[r] = shape(text, r, col)
+            except FormulaError:
+                self.forms[r], self.references[r] = text, None
+        self.first_form = self.forms[min(self.forms)] if self.forms else None
+        self._keys: dict[int, tuple] = {}
+        self._diagnoses: dict[tuple, Diagnosis] = {}
+
+    def key(self, r: int) -> tuple:
+        if r not in self._keys:
+            self._keys[r] = self.forms.get(r), _signature(self.meaning, self.references.get(r), r)
+        return self._keys[r]
+
+    def diagnosis(self, r: int) -> Diagnosis:
+        k = self.key(r)
+        if k not in self._diagnoses:
+            self._diagnoses[k] = diagnose(self.meaning, self.name, self.sheet.formula(r, self.col), r, self.col)
+        return self._diagnoses[k]
+
+    def since(self, r: int) -> int:
         """The first row of the run of rows holding the same formula as row r, meaning the same."""
         start = r
-        while start - 1 in forms and key(start - 1) == key(r):
+        while start - 1 in self.forms and self.key(start - 1) == self.key(r):
             start -= 1
         return start
 
-    def finding(r: int, kind: str | None, cause: str, start: int | None = None) -> Finding:
-        exp = expected[r - table.first_row] if kind else np.nan
-        return Finding(name, kind, letter, int(r), sheet.number(r, col), None if np.isnan(exp) else float(exp),
-                       sheet.formula(r, col),
-                       f"{name} (column {letter}, from row {start or r}): {cause}")
+    def finding(self, r: int, kind: str | None, cause: str, start: int | None = None) -> Finding:
+        exp = self.expected[r - self.table.first_row] if kind else np.nan
+        return Finding(self.name, kind, self.letter, int(r), self.sheet.number(r, self.col),
+                       None if np.isnan(exp) else float(exp), self.sheet.formula(r, self.col),
+                       f"{self.name} (column {self.letter}, from row {start or r}): {cause}")
 
-    seen: set = set()  # (kind, relative form) already reported, and warnings' causes
-    bad_rows = [table.first_row + k for k in np.flatnonzero(bad)]
-    if is_given:
-        if bad_rows:
-            r = bad_rows[0]
-            result.errors.append(finding(r, "not-uniform", f"changes to {sheet.value(r, col)!r} from "
-                                         f"{sheet.value(table.first_row, col)!r} of the first row"))
-        return
-    typed = [r for r in rows if r not in forms and sheet.number(r, col) is not None]
-    if typed:
-        result.errors.append(finding(typed[0], "values-only", "holds a typed value where a formula belongs"
-                                     + (f" ({len(typed)} rows)" if len(typed) > 1 else "")))
-        seen.add("values-only")
-    for r in bad_rows:
-        if r not in forms or len([f for f in result.errors if f.quantity == name]) >= MAX_FINDINGS_PER_COLUMN:
-            continue
-        d = diagnosis(r)
-        first_same = next(q for q in rows if forms.get(q) == forms[r])
-        if forms[r] != first_form:
-            kind = "not-uniform"
-        elif first_same != r and diagnosis(first_same).right and not d.right:
-            kind = "anchoring"
-        else:
-            kind = "update" if updates else "formula"
-        cause = d.cause if not d.right else ("holds a value its row's cells do not give, though its formula reads "
-                                             "right (stored values stale? try --recalc)")
-        if kind == "not-uniform":
-            cause = f"the formula changes at row {r}: {cause}"
-        if (kind, forms[r]) in seen:
-            continue
-        seen.add((kind, forms[r]))
-        result.errors.append(finding(r, kind, cause, since(r) if not d.right and kind != "anchoring" else r))
-    if bad_rows:
-        return
-    for r in rows:
-        if r in forms and not (d := diagnosis(r)).right and d.cause not in seen:
-            seen.add(d.cause)
-            result.warnings.append(finding(r, None, f"right only by coincidence: {d.cause}"))
+    def typed_values(self) -> list[Finding]:
+        """A number typed where a formula belongs: one finding for the column."""
+        typed = [r for r in self.rows if r not in self.forms and self.sheet.number(r, self.col) is not None]
+        if not typed:
+            return []
+        rows = f" ({len(typed)} rows)" if len(typed) > 1 else ""
+        return [self.finding(typed[0], "values-only", f"holds a typed value where a formula belongs{rows}")]
+
+    def root_causes(self, bad_rows: list[int]) -> list[Finding]:
+        """One finding per kind and formula among the rows whose values their row's cells do not give."""
+        found, seen = [], set()
+        for r in bad_rows:
+            if r not in self.forms or len(found) >= MAX_FINDINGS_PER_COLUMN:
+                continue
+            d = self.diagnosis(r)
+            kind = self._kind(r, d)
+            if (kind, self.forms[r]) in seen:
+                continue
+            seen.add((kind, self.forms[r]))
+            cause = d.cause if not d.right else ("holds a value its row's cells do not give, though its formula "
+                                                 "reads right (stored values stale? try --recalc)")
+            if kind == "not-uniform":
+                cause = f"the formula changes at row {r}: {cause}"
+            found.append(self.finding(r, kind, cause, self.since(r) if not d.right and kind != "anchoring" else r))
+        return found
+
+    def _kind(self, r: int, d: Diagnosis) -> str:
+        if self.forms[r] != self.first_form:
+            return "not-uniform"
+        first_same = next(q for q in self.rows if self.forms.get(q) == self.forms[r])
+        if first_same != r and self.diagnosis(first_same).right and not d.right:
+            return "anchoring"  # the same text, filled down, reads other cells
+        return "update" if self.updates else "formula"
+
+    def coincidences(self) -> list[Finding]:
+        """Formulas whose values are right though the formula is not (t1 for t2 while t1 = t2)."""
+        found, seen = [], set()
+        for r in self.rows:
+            if r in self.forms and not (d := self.diagnosis(r)).right and d.cause not in seen:
+                seen.add(d.cause)
+                found.append(self.finding(r, None, f"right only by coincidence: {d.cause}"))
+        return found
 
 
 def _signature(meaning: Meaning, references, row: int) -> tuple:

@@ -80,6 +80,8 @@ class Meaning:
     def runs(self) -> list[tuple[Any, dict[str, float]]]:
         """Random networks of the table's shape, each trained STEPS steps: (table, given values)."""
         net, rng = self.problem.network, np.random.default_rng(SEED)
+        # η typed into the update formulas, in no cell: the number is η, so every network uses it
+        typed_eta = ETA not in self.problem.cells and not self.problem.eta_column
         out = []
         for _ in range(POINTS):
             biases = []
@@ -90,7 +92,7 @@ class Meaning:
                     shared.setdefault(key, float(rng.uniform(-0.5, 0.5)))
                     biases.append(shared[key])
             data = {"layers": list(net.layers), "activation": list(net.activations),
-                    "weights": rng.uniform(-1, 1, net.n_weights).tolist(), "eta": float(rng.uniform(0.3, 2)),
+                    "weights": rng.uniform(-1, 1, net.n_weights).tolist(), "eta": self.problem.eta if typed_eta else float(rng.uniform(0.3, 2)),
                     "iterations": STEPS,
                     "inputs": rng.uniform(-1, 1, (net.n_samples, net.layers[0])).tolist(),
                     "targets": rng.uniform(0.05, 0.95, (net.n_samples, net.layers[-1])).tolist()}
