@@ -31,7 +31,8 @@ LABELS = [
     ("η", "eta"), ("eta", "eta"), ("LR", "eta"), ("L.R", "eta"), ("Learning Rate", "eta"), ("t2", "t2"),
     ("i1", "i1"), ("b2", "b2"), ("epoch", "iteration"), ("h2_1", "h2_1"), ("a_h2_1", "a_h2_1"),
     ("s2.a_o1", "s2.a_o1"), ("δ_o1", "δ_o1"), ("∂E/∂b3", "∂E/∂b3"),
-    ("∂E1/∂w5", None), ("∂E/∂a_h1", None), ("Forward Propagation", None), ("", None), (0.5, None),
+    ("a_01", "a_o1"), ("Loss", "E_total"), ("dE/dw3", "∂E/∂w3"), ("grad_w2", "∂E/∂w2"), ("w1 (i1→h1)", "w1"),
+    ("W5: h1->o1", "w5"), ("target1", "t1"), ("Input 2", "i2"), ("∂E1/∂w5", None), ("∂E/∂a_h1", None), ("Forward Propagation", None), ("", None), (0.5, None),
 ]
 
 

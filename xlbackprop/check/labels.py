@@ -26,11 +26,13 @@ _ETA_SYMBOL_FONT = {"n", "h"}
 
 _CONTRACT = re.compile(r"(?:s\d+\.)?(?:(?:a_|δ_)?(?:h\d+_\d+|h\d+|o\d+|i\d+)|E\d+)|E_total|w\d+|b\d+|t\d+"
                        r"|∂E/∂[wb]\d+|iteration")
-_GRADIENT = re.compile(r"(?P<pre>[∂δd]?(?:e(?:total|tot|t)?)?/?[∂δd]?)(?P<kind>[wb])(?P<n>\d+)")
+_GRADIENT = re.compile(r"(?P<pre>grad|[∂δd]?(?:e(?:total|tot|t)?)?/?[∂δd]?)(?P<kind>[wb])(?P<n>\d+)")
 _SIMPLE = re.compile(r"(?P<kind>[wbith]|o)(?P<n>\d+)")
-_ACTIVATION = re.compile(r"(?:a|out|act)(?P<kind>[ho])(?P<n>\d+)")
+_WORDS = re.compile(r"(?P<kind>target|input|x)(?P<n>\d+)")
+_ANNOTATED = re.compile(r"\s*(?P<kind>[wWbB])(?P<n>\d+)\s*[:(\[].*")  # w1 (i1→h1), w1: i1->h1
+_ACTIVATION = re.compile(r"(?:a|out|act)(?P<kind>[ho0])(?P<n>\d+)")  # a_01: o typed as zero
 _LOSS = re.compile(r"e(?P<n>\d+)")
-_TOTAL = {"e", "et", "etot", "etotal", "eto", "e(total)", "etotalerror", "totalerror", "error"}
+_TOTAL = {"e", "et", "etot", "etotal", "eto", "e(total)", "etotalerror", "totalerror", "error", "loss", "totalloss"}
 _ITERATION = {"iteration", "iter", "epoch", "epochs", "sno", "step", "#", "no", "it", "row", "iterations"}
 
 
@@ -56,6 +58,9 @@ def quantity(label: object) -> str | None:
     text = _lhs(label)
     if _CONTRACT.fullmatch(text):
         return text
+    m = _ANNOTATED.fullmatch(text)
+    if m:
+        return f"{m['kind'].lower()}{int(m['n'])}"
     s = _squash(text)
     if s in _ETA_WORDS:
         return ETA
@@ -65,7 +70,10 @@ def quantity(label: object) -> str | None:
         return "E_total"
     m = _ACTIVATION.fullmatch(s)
     if m:
-        return f"a_{m['kind']}{int(m['n'])}"
+        return f"a_{m['kind'].replace('0', 'o')}{int(m['n'])}"
+    m = _WORDS.fullmatch(s)
+    if m:
+        return f"{'t' if m['kind'] == 'target' else 'i'}{int(m['n'])}"
     m = _LOSS.fullmatch(s)
     if m:
         return f"E{int(m['n'])}"
