@@ -178,6 +178,7 @@ MAZUR = replace(RIGHT, panel=RIGHT.panel + (("b1", "b1", 30, 10), ("b2", "b2", 3
 BIAS_COLUMNS = replace(RIGHT, columns=COLUMNS[:8] + B[:2] + COLUMNS[8:16] + B[2:] + COLUMNS[16:])
 ORDERED = replace(RIGHT, header_row=31, panel=(("η", "α = ", 29, 7),),
                   columns=(*COLUMNS[:8], "h1", "h2", "a_h1", "a_h2", *W[4:], "o1", "o2", "a_o1", "a_o2", *COLUMNS[20:]))
+MAZUR_COLUMNS = replace(RIGHT, columns=COLUMNS[:8] + ("b1",) + COLUMNS[8:16] + ("b2",) + COLUMNS[16:])
 INPUT_PANEL = replace(RIGHT, columns=COLUMNS[4:],  # inputs and targets in labelled cells, not columns
                       panel=RIGHT.panel + tuple((n, f"{n} =", 26 + k, 2) for k, n in enumerate(("i1", "i2", "t1", "t2"))))
 # ∂E/∂a_h1 and ∂E/∂a_h2 (g_h1, g_h2) in columns of their own, labels the checker does not know
@@ -343,6 +344,12 @@ def _intermediate_columns():
       errors=[expect(g, "formula", R0, "w5", "w6", "through") for g in GRAD[2:4]])
 def _intermediate_slip():
     return book(INTERMEDIATE, formulas={**FORMULAS, **THROUGH, "g_h2": THROUGH["g_h2"].replace("w6", "w5")})
+
+
+@case("right", "Mazur's two shared biases as columns b1 (hidden) and b2 (output), `=b1 above` below")
+def _mazur_bias_columns():
+    formulas = {**plus(h1="+b1", h2="+b1", o1="+b2", o2="+b2"), **{b: f"=prev:{b}" for b in B[:2]}}
+    return book(MAZUR_COLUMNS, {**SEED, "b1": 0.35, "b2": 0.6}, formulas=formulas)
 
 
 @case("right", "a single iteration")

@@ -156,7 +156,7 @@ class _Column:
     def __init__(self, table: Table, meaning: Meaning, name: str, col: int, expected: np.ndarray):
         self.table, self.sheet, self.meaning, self.name, self.col = table, table.sheet, meaning, name, col
         self.letter, self.expected = get_column_letter(col), expected
-        self.given = name in given_names(table.network) or name == ETA
+        self.given = name in given_names(meaning.problem.network)
         self.updates = re.fullmatch(r"[wb]\d+", name) is not None
         self.rows = list(table.rows)[1:] if self.updates else list(table.rows)  # row 1's weights are given
         self.forms, self.references = {}, {}
