@@ -197,16 +197,19 @@ def resolve_names(node: Node, lookup: Callable[[str], tuple[str | None, int, int
     return Node(node.op, tuple(resolve_names(c, lookup) for c in node.args), node.pos)
 
 
-def refs(node: Node) -> list[Ref]:
-    """Every cell reference in the tree, in reading order (both ends of a range)."""
-    if node.op == "ref":
-        return [node.args[0]]
-    if node.op == "range":
-        return list(node.args)
-    if node.op in ("num", "str", "name"):
+def leaves(node: Node, ops: tuple[str, ...]) -> list[Node]:
+    """The leaves of the tree whose op is in ``ops`` (``"num"``, ``"ref"``, ``"range"``), in reading order."""
+    if node.op in ops:
+        return [node]
+    if node.op in ("num", "str", "name", "ref", "range"):
         return []
     children = node.args[1] if node.op == "call" else node.args
-    return [r for child in children for r in refs(child)]
+    return [leaf for child in children for leaf in leaves(child, ops)]
+
+
+def refs(node: Node) -> list[Ref]:
+    """Every cell reference in the tree, in reading order (both ends of a range)."""
+    return [r for leaf in leaves(node, ("ref", "range")) for r in leaf.args]
 
 
 def _sum(*xs):

@@ -26,7 +26,7 @@ from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 from ..errors import SpecError
 from ..network import Network, weight_grad_name, weight_name
 from ..spec import Spec, from_mapping
-from .formula import FormulaError, refs
+from .formula import FormulaError, leaves, refs
 from .grid import Sheet
 from .labels import is_eta_label, quantity
 from .rules import ETA, input_name, target_name
@@ -195,7 +195,7 @@ def _eta(table: Table, labels: dict[str, Cell], cells: dict[str, Cell], notes: l
         for ref in refs(tree):
             if ref.sheet is None and (ref.row, ref.col) not in own and not (ref.row == row - 1 and ref.col in grads):
                 votes[(ref.row, ref.col)] += 1
-        typed.update(n.args[0] for n in _numbers(tree) if n.args[0] not in (0.0, 1.0))
+        typed.update(n.args[0] for n in leaves(tree, ("num",)) if n.args[0] not in (0.0, 1.0))
     if votes:
         (cell_row, cell_col), _ = votes.most_common(1)[0]
         if cell_row == row:  # η is a column of the table, read in the row it updates
@@ -218,15 +218,6 @@ def _eta(table: Table, labels: dict[str, Cell], cells: dict[str, Cell], notes: l
         notes.append("η is only a labelled cell that no formula references")
         return sheet.number(*labels[ETA]), False
     return _implied_eta(table, notes), False
-
-
-def _numbers(tree) -> list:
-    if tree.op == "num":
-        return [tree]
-    if tree.op in ("ref", "range", "name", "str"):
-        return []
-    children = tree.args[1] if tree.op == "call" else tree.args
-    return [n for child in children for n in _numbers(child)]
 
 
 def _implied_eta(table: Table, notes: list[str]) -> float:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ..network import Network
 from openpyxl.utils.cell import get_column_letter
 
-from .formula import FormulaError, Node, Ref, replace_spans
+from .formula import FormulaError, Node, leaves, replace_spans
 from .meaning import Inline, Meaning, Symbol
 from .rules import ETA
 
@@ -85,7 +85,7 @@ def _occurrences(meaning: Meaning, tree: Node, text: str, row: int, col: int,
     """(row, col, position in the text) -> (as written, what it reads, whether a typed number),
     for each reference and typed number of the formula and of the cells it reads through."""
     found: dict[tuple[int, int, int], tuple[str, Symbol, bool]] = {}
-    for ref in _plain_refs(tree):
+    for ref in (leaf.args[0] for leaf in leaves(tree, ("ref",))):
         sym = meaning.symbol(ref, row)
         if isinstance(sym, Inline):
             if depth < 2:
@@ -93,27 +93,9 @@ def _occurrences(meaning: Meaning, tree: Node, text: str, row: int, col: int,
                 found.update(_occurrences(meaning, sym.tree, inner, sym.row, sym.col, depth + 1))
             continue
         found[(row, col, ref.span[0])] = (text[ref.span[0]:ref.span[1]], sym, False)
-    for node in _numbers(tree):
+    for node in leaves(tree, ("num",)):
         found[(row, col, node.pos)] = (_NUMBER.match(text, node.pos).group(), Symbol("", value=node.args[0]), True)
     return found
-
-
-def _plain_refs(tree: Node) -> list[Ref]:
-    if tree.op == "ref":
-        return [tree.args[0]]
-    if tree.op in ("num", "str", "name", "range"):
-        return []
-    children = tree.args[1] if tree.op == "call" else tree.args
-    return [r for child in children for r in _plain_refs(child)]
-
-
-def _numbers(tree: Node) -> list[Node]:
-    if tree.op == "num":
-        return [tree] if tree.pos >= 0 else []
-    if tree.op in ("ref", "str", "name", "range"):
-        return []
-    children = tree.args[1] if tree.op == "call" else tree.args
-    return [n for child in children for n in _numbers(child)]
 
 
 def _vocabulary(meaning: Meaning) -> list[str]:
