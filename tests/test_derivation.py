@@ -109,3 +109,15 @@ def test_a_larger_h_is_read_from_the_sheet_and_still_verifies(built, tmp_path):
 def test_derivation_sheet_is_in_every_workbook(built):
     wb = load_workbook(built("mazur"), read_only=True)
     assert wb.sheetnames == ["Training", "Derivation", "Network"]
+
+
+@pytest.mark.libreoffice
+def test_a_wrong_finite_difference_formula_fails_despite_the_cancellation_allowance(built, tmp_path):
+    """The slope's allowance follows E/2h (it cancels); a slope over h instead of 2h is still caught."""
+    path = built("class-2021")
+    plan = derivation.plan(Layout(presets.load("class-2021").network, 100))
+    row = next(r for r, cells in plan.rows.items() if cells and cells[0].value == "w1" and len(cells) == 7)
+    edited = tmp_path / "slope.xlsx"
+    edit_cell(path, edited, f"E{row}", f'<c r="E{row}"><f>(C{row}-D{row})/$B$4</f></c>', "Derivation")
+    report = verify(edited)
+    assert not report.ok and f"'Derivation'!E{row}" in report.text()
