@@ -47,14 +47,26 @@ def test_presets_lists_one_line_each():
     (["build", "--preset", "nope"], "error: --preset: unknown preset 'nope'; choose from class-2021, class-2024, deep, mazur, xor"),
     (["build", "--iterations", "0"], "error: --iterations: must be a positive whole number, got 0"),
     (["build", "--lr", "inf"], "error: --lr: must be a finite number, got inf"),
-    (["build", "--lr", "abc"], "error: Invalid value for '--lr': 'abc' is not a valid float."),
+    (["build", "--lr", "abc"], "error: Invalid value for '--lr': 'abc' is not a number"),
+    (["build", "--lr", "0,5"], "error: Invalid value for '--lr': '0,5' is not a number; write the decimal point "
+                               "as a dot: 0.5"),
+    (["build", "--lr", "0"], "error: --lr: must be a learning rate above 0, got 0.0"),
+    (["build", "--lr", "-1"], "error: --lr: must be a learning rate above 0, got -1.0"),
+    (["build", "--sweep", "-1,1"], "error: --sweep: rates must be above 0, got -1"),
+    (["build", "--sweep", "0,5"], "error: --sweep: rates must be above 0, got 0: 0 never moves the weights and a "
+                                  "negative rate climbs the loss (a decimal comma? write 0.5, not 0,5)"),
+    (["build", "-o", "a.xls"], "error: -o: a.xls must end in .xlsx, as the workbook is an Excel file; try a.xlsx"),
+    (["build", "-o", "a.csv"], "error: -o: a.csv must end in .xlsx"),
+    (["build", "-o", "noextension"], "error: -o: noextension must end in .xlsx"),
     (["build", "--config", "/no/such.toml"], "error: --config: no such file: /no/such.toml"),
     (["build", "--preset", "mazur", "--config", "x.toml"], "error: --preset and --config: give one or the other"),
     (["verify", "/no/such.xlsx"], "error: /no/such.xlsx: no such file"),
     (["frobnicate"], "error: No such command 'frobnicate'."),
 ])
-def test_bad_input_is_one_line_and_exit_2(args, message):
+def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     result = run(*args)
+    assert list(tmp_path.rglob("*")) == []  # nothing written, not even output/
     assert result.exit_code == 2
     assert result.output.startswith(message)
     assert result.output.count("\n") == 1

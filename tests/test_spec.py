@@ -39,6 +39,8 @@ BAD = [
     ({"weights": [0.1] * 7 + ["x"]}, "weights: must be a number, got 'x'"),
     ({"eta": "fast"}, "eta: must be a number, got 'fast'"),
     ({"eta": float("nan")}, "eta: must be a finite number"),
+    ({"eta": 0}, "eta: must be a learning rate above 0, got 0"),
+    ({"eta": -0.5}, "eta: must be a learning rate above 0, got -0.5"),
     ({"iterations": 0}, "iterations: must be a positive whole number, got 0"),
     ({"iterations": 2.5}, "iterations: must be a positive whole number"),
     ({"inputs": [[0.05]]}, "inputs[1]: must hold 2 numbers for this network, got 1"),

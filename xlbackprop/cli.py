@@ -27,6 +27,21 @@ PROGRESS_MIN_ROWS = 5_000  # about two seconds of writing
 DEFAULT_SWEEP = ",".join(f"{r:g}" for r in sweep_module.DEFAULT_RATES)
 
 
+class _Number(click.ParamType):
+    """A number on the command line; a decimal comma gets a hint (``--lr 0,5``: write 0.5)."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        try:
+            return float(value)
+        except ValueError:
+            hint = f"; write the decimal point as a dot: {value.replace(',', '.')}" if "," in value else ""
+            self.fail(f"{value!r} is not a number{hint}", param, ctx)
+
+
 class _Group(click.Group):
     """Turns every user error (ours or click's) into one line on stderr and exit code 2."""
 
@@ -63,7 +78,8 @@ def main() -> None:
               "see `xlbackprop presets`).")
 @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.toml",
               help="A network file (TOML) instead of a preset.")
-@click.option("--lr", "lr", type=float, metavar="X", help="Learning rate eta (overrides the preset or file).")
+@click.option("--lr", "lr", type=_Number(), metavar="X",
+              help="Learning rate eta, above 0 (overrides the preset or file).")
 @click.option("--iterations", type=int, metavar="N", help="Training rows (overrides the preset or file).")
 @click.option("--sweep", "sweep", metavar="RATES", default=DEFAULT_SWEEP, show_default=True,
               help="Learning rates of the sweep: one training sheet each, their E_total curves overlaid "
@@ -93,7 +109,7 @@ def build(preset: str | None, config: Path | None, lr: float | None, iterations:
     else:
         path = write_workbook(spec, output, sweep=rates)
     seconds = time.perf_counter() - start
-    swept = f", sweep of {len(rates)} rates" if rates else ""
+    swept = f", sweep of {len(rates)} rate{'s' if len(rates) != 1 else ''}" if rates else ""
     click.echo(f"wrote {path}: {spec.network.describe()} network, {spec.iterations:,} iterations, "
                f"eta {spec.eta:g}{swept} ({path.stat().st_size / 1e6:.1f} MB in {seconds:.1f} s)")
 

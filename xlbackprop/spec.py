@@ -55,7 +55,7 @@ class Spec:
         """The command line's ``--lr`` and ``--iterations``, validated like the file's."""
         changes: dict[str, Any] = {}
         if eta is not None:
-            changes["eta"] = _number(eta, "--lr")
+            changes["eta"] = _rate(eta, "--lr")
         if iterations is not None:
             changes["iterations"] = _iterations(iterations, "--iterations")
         spec = dataclasses.replace(self, **changes)
@@ -123,7 +123,7 @@ def from_mapping(data: dict[str, Any]) -> Spec:
         network=network,
         weights=weights,
         biases=biases,
-        eta=_number(data.get("eta", DEFAULT_ETA), "eta"),
+        eta=_rate(data.get("eta", DEFAULT_ETA), "eta"),
         iterations=_iterations(data.get("iterations", DEFAULT_ITERATIONS), "iterations"),
         inputs=inputs,
         targets=targets,
@@ -150,6 +150,15 @@ def _number(value: Any, field: str) -> float:
     if not math.isfinite(value):
         raise SpecError(field, f"must be a finite number, got {value!r}")
     return float(value)
+
+
+def _rate(value: Any, field: str) -> float:
+    """A learning rate: a finite number above 0 (0 never moves the weights, below 0 climbs the loss)."""
+    rate = _number(value, field)
+    if rate <= 0:
+        raise SpecError(field, f"must be a learning rate above 0, got {value!r}: 0 never moves the weights "
+                               f"and a negative rate climbs the loss (gradient ascent)")
+    return rate
 
 
 def _iterations(value: Any, field: str) -> int:

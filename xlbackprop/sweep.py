@@ -66,6 +66,10 @@ def parse_rates(text: str) -> tuple[float, ...]:
 def check_rates(rates) -> tuple[float, ...]:
     """Validate a list of rates: at most :data:`MAX_RATES`, each with its own sheet name."""
     rates = tuple(float(r) for r in rates)
+    for rate in rates:
+        if rate <= 0:
+            raise SpecError("--sweep", f"rates must be above 0, got {rate:g}: 0 never moves the weights and a "
+                                       f"negative rate climbs the loss (a decimal comma? write 0.5, not 0,5)")
     if len(rates) > MAX_RATES:
         raise SpecError("--sweep", f"at most {MAX_RATES} rates fit one chart, got {len(rates)}")
     names = [sheet_name(r) for r in rates]

@@ -47,6 +47,9 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
     path = Path(path)
     if path.is_dir():
         raise XlbackpropError(f"-o: {path} is a folder; give a file name such as {path / 'backprop.xlsx'}")
+    if path.suffix.lower() != ".xlsx":
+        raise XlbackpropError(f"-o: {path} must end in .xlsx, as the workbook is an Excel file; "
+                              f"try {path.with_suffix('.xlsx')}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
