@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from xlbackprop import presets, writer
-from xlbackprop.verify import verify
+from xlbackprop.verification import verify
 
 
 def main(counts: list[int]) -> None:

@@ -24,7 +24,7 @@ Rows (2-2-2 is the ``class-2024`` preset; 4-8-8-2 is :data:`LARGE`, sigmoid, 4 s
   (``<c r="B21" s="2"><f>B20-eta*Y20</f><v></v></c>``), one ``str.format`` per row, streamed
   straight into ``zipfile`` (deflate at openpyxl's level, ZIP64) with minimal workbook parts and
   a styles part with the same fills and number formats: no cell objects, no spool file.
-- ``verify``: ``xlbackprop.verify.verify(path)`` of a built workbook (LibreOffice recalculates it,
+- ``verify``: ``xlbackprop.verification.verify(path)`` of a built workbook (LibreOffice recalculates it,
   every cell is held against numpy); the notes split its time. Peak MB is the Python side only.
 - ``what-if ours`` / ``what-if course``: LibreOffice through UNO (``bench/_whatif_uno.py``, run by
   the system Python): the book is loaded, then three times B3 (``eta``) is set to a new rate and
@@ -81,7 +81,7 @@ from xlbackprop.layout import ETA_ROW, EXCEL_MAX_ROWS, SHEET, Layout
 from xlbackprop.reference import train
 from xlbackprop.spec import Spec, from_mapping
 from xlbackprop.styles import KINDS, named_styles
-from xlbackprop.verify import verify
+from xlbackprop.verification import verify
 
 PRESET = "class-2024"
 LARGE = {"title": "bench: 4-8-8-2 sigmoid, 4 samples", "layers": [4, 8, 8, 2], "activation": "sigmoid",

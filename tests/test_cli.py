@@ -3,10 +3,13 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from xlbackprop import writer
 from xlbackprop.cli import main
+from xlbackprop.errors import SpecError
 
 
 def run(*args):
@@ -131,3 +134,23 @@ def test_render_draws_the_loss_chart(built, tmp_path):
         rgb = np.asarray(picture.convert("RGB")).astype(int)
     reds = int(((rgb[..., 0] > 150) & (rgb[..., 1] < 60) & (rgb[..., 2] < 60)).sum())
     assert reds > 300  # the E_total curve is drawn in dark red
+
+
+def test_the_python_api_takes_any_source(tmp_path):
+    import xlbackprop
+    from xlbackprop import presets
+
+    toml = tmp_path / "net.toml"
+    toml.write_text('layers = [2, 2, 2]\nweights = [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]\n'
+                    'inputs = [[0.05, 0.1]]\ntargets = [[0.5, 0.5]]\neta = 1.0\n')
+    sources = ["class-2024", toml, str(toml), presets.load("class-2024"),
+               {"layers": [2, 2, 2], "weights": [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55],
+                "inputs": [[0.05, 0.1]], "targets": [[0.5, 0.5]], "eta": 1.0}]
+    tables = [xlbackprop.train(s, iterations=5) for s in sources]
+    assert all(np.array_equal(t["E_total"], tables[0]["E_total"]) for t in tables)
+    assert xlbackprop.train("class-2024", lr=0.5).spec.eta == 0.5
+    assert xlbackprop.build(sources[-1], tmp_path / "m.xlsx", sweep=()).exists()
+    with pytest.raises(TypeError, match="xlbackprop.build takes a preset"):
+        writer.build({"layers": [2, 2, 2]}, tmp_path / "x.xlsx")
+    with pytest.raises(SpecError, match="source: must be a preset name"):
+        xlbackprop.train(42)

@@ -11,7 +11,7 @@ from xlbackprop.reader import read_all
 from xlbackprop.recalc import convert
 from xlbackprop.reference import train
 from xlbackprop.spec import from_mapping
-from xlbackprop.verify import verify
+from xlbackprop.verification import verify
 
 from conftest import edit_cell
 
@@ -99,7 +99,7 @@ def test_a_larger_h_is_read_from_the_sheet_and_still_verifies(built, tmp_path):
     edited = tmp_path / "h.xlsx"
     edit_cell(built("class-2021"), edited, "B4", '<c r="B4" t="n"><v>0.01</v></c>', "Derivation")
     report = verify(edited)
-    assert report.ok, report.text()
+    assert report.ok, report.text
     contents = read_all(convert(edited, tmp_path / "out"))
     relative = [contents.derivation_cells[f"G{row}"] for row, cells in contents.derivation.rows.items()
                 if cells and cells[0].value in contents.derivation.parameters and len(cells) == 7]
@@ -120,4 +120,4 @@ def test_a_wrong_finite_difference_formula_fails_despite_the_cancellation_allowa
     edited = tmp_path / "slope.xlsx"
     edit_cell(path, edited, f"E{row}", f'<c r="E{row}"><f>(C{row}-D{row})/$B$4</f></c>', "Derivation")
     report = verify(edited)
-    assert not report.ok and f"'Derivation'!E{row}" in report.text()
+    assert not report.ok and f"'Derivation'!E{row}" in report.text

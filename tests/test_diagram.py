@@ -7,7 +7,7 @@ from xlbackprop.layout import Layout
 from xlbackprop.reader import read_all
 from xlbackprop.recalc import convert
 from xlbackprop.reference import train
-from xlbackprop.verify import RTOL, verify
+from xlbackprop.verification import RTOL, verify
 
 from conftest import edit_cell
 
@@ -41,4 +41,4 @@ def test_typing_an_iteration_shows_that_iterations_values(built, tmp_path):
     assert cells["G7"] == pytest.approx(exp["s3.a_h1"][39], rel=RTOL)  # hidden h1 of sample 3 at iteration 40
     assert (cells["C8"], cells["C10"]) == (1.0, 0.0)  # sample 3 is (1, 0)
     report = verify(edited2)
-    assert report.ok, report.text()
+    assert report.ok, report.text

@@ -7,7 +7,7 @@ from xlbackprop import presets
 from xlbackprop.reader import read
 from xlbackprop.recalc import convert
 from xlbackprop.reference import train
-from xlbackprop.verify import RTOL, verify
+from xlbackprop.verification import RTOL, verify
 
 from conftest import edit_cell
 
@@ -36,7 +36,7 @@ def test_stale_cached_values_are_recalculated(built, tmp_path):
     assert stale.spec.eta == 2.0
     assert stale.cells["w1"][1] == pytest.approx(train(presets.load("class-2021"))["w1"][1], rel=RTOL)
     report = verify(edited)
-    assert report.ok, report.text()
+    assert report.ok, report.text
     fresh = read(convert(edited, tmp_path / "fresh"))
     exp = train(presets.load("class-2021").with_overrides(eta=2.0))
     assert fresh.cells["w1"][1] == pytest.approx(exp["w1"][1], rel=RTOL)

@@ -8,7 +8,7 @@ from xlbackprop.reader import is_error, read_all
 from xlbackprop.recalc import convert
 from xlbackprop.reference import train
 from xlbackprop.sweep import sheet_name
-from xlbackprop.verify import verify
+from xlbackprop.verification import verify
 
 EXTREME = (100.0, 1000.0, 1e6)
 
@@ -32,7 +32,7 @@ def test_the_plain_sigmoid_form_would_overflow_at_these_rates():
 def test_no_error_value_in_any_cell_and_libreoffice_agrees(preset, tmp_path):
     path = writer.build(presets.load(preset), tmp_path / "x.xlsx", sweep=EXTREME)
     report = verify(path)
-    assert report.ok, report.text()
+    assert report.ok, report.text
     contents = read_all(convert(path, tmp_path / "out"))
     errors = [(sheet, name) for sheet, data in contents.training.items()
               for name, cells in data.cells.items() if any(is_error(v) for v in cells)]

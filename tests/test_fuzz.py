@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xlbackprop.cli import main
-from xlbackprop.verify import verify
+from xlbackprop.verification import verify
 
 SEED = {"title": "fuzz", "layers": [2, 2, 2], "activation": "sigmoid",
         "weights": [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55], "eta": 0.5, "iterations": 5,
@@ -56,7 +56,7 @@ def check_outcome(result, target, tmp_path):
     assert "Traceback" not in result.output
     if result.exit_code == 0:
         report = verify(target)
-        assert report.ok, report.text()
+        assert report.ok, report.text
     else:
         assert result.exit_code == 2, result.output
         assert result.output.startswith("error: ") and result.output.count("\n") == 1, result.output

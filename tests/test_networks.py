@@ -16,7 +16,7 @@ from xlbackprop.layout import Layout
 from xlbackprop.reader import read
 from xlbackprop.reference import train
 from xlbackprop.spec import from_mapping
-from xlbackprop.verify import RTOL, verify
+from xlbackprop.verification import RTOL, verify
 
 ACTIVATIONS = ["sigmoid", "tanh", "relu", "linear"]
 number = st.floats(-1, 1, allow_nan=False).map(lambda x: round(x, 3))
@@ -59,7 +59,7 @@ def test_any_small_network_recalculates_to_the_reference(spec, tmp_path_factory)
     path = writer.build(spec, tmp_path_factory.mktemp("net") / "net.xlsx", sweep=())
     assert read(path, values=False).spec == spec  # verify checks the file against its own numbers
     report = verify(path)
-    assert report.ok, report.text()
+    assert report.ok, report.text
     quantities = {c.name for c in Layout(spec.network, 1).columns[1:]}
     assert sum(c.cells for c in report.checks if c.name in quantities) == spec.iterations * len(quantities)
     assert [c.name for c in report.checks if c.name not in quantities] == ["Derivation", "Network"]
@@ -74,9 +74,9 @@ def test_a_diverging_run_overflows_in_the_sheet_where_the_math_overflows(tmp_pat
     exp = train(spec)
     assert np.isnan(exp["E_total"][-1]) and np.isfinite(exp["E_total"][0])
     report = verify(writer.build(spec, tmp_path / "diverge.xlsx", sweep=()))
-    assert report.ok, report.text()
+    assert report.ok, report.text
     assert sum(c.n_overflowed for c in report.checks) == sum(int(np.isnan(exp[name]).sum()) for name in exp)
-    assert "cells overflow to #NUM!" in report.text()
+    assert "cells overflow to #NUM!" in report.text
 
 
 def _loss(spec, weights, biases):
@@ -147,4 +147,4 @@ def test_xor_preset_converges():
 @pytest.mark.parametrize("preset", ["xor", "deep"])
 def test_new_presets_verify(preset, built):
     report = verify(built(preset))
-    assert report.ok, report.text()
+    assert report.ok, report.text

@@ -14,7 +14,7 @@ from xlbackprop.errors import SpecError
 from xlbackprop.reader import read_all
 from xlbackprop.recalc import convert
 from xlbackprop.reference import train
-from xlbackprop.verify import RTOL, verify
+from xlbackprop.verification import RTOL, verify
 
 from conftest import edit_cell
 
@@ -87,7 +87,7 @@ def test_changing_one_rate_sheets_eta_moves_only_that_curve(built, recalculated,
     for name in ["Training"] + [n for n in RATE_SHEETS if n != "eta 0.5"]:
         assert after.training[name].cells == before.training[name].cells, name
     report = verify(edited)
-    assert report.ok, report.text()
+    assert report.ok, report.text
 
 
 def test_sweep_option(tmp_path):

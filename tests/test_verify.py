@@ -7,7 +7,7 @@ import pytest
 from openpyxl import Workbook
 
 from xlbackprop.errors import EngineError, WorkbookError
-from xlbackprop.verify import verify
+from xlbackprop.verification import verify
 
 from conftest import copy_with, edit_cell
 
@@ -16,7 +16,7 @@ from conftest import copy_with, edit_cell
 def test_report_lists_every_quantity(built):
     report = verify(built("class-2024"))
     assert report.ok
-    text = report.text()
+    text = report.text
     for name in ("w1", "a_h1", "E_total", "δ_h2", "∂E/∂w8"):
         assert any(line.split()[0] == name and line.endswith("OK") for line in text.splitlines()), name
     assert sum(c.cells for c in report.checks if c.name not in ("Derivation", "Network")) == 100 * 31
@@ -35,7 +35,7 @@ def test_course_template_bug_in_one_gradient_is_caught(built, tmp_path):
     assert bad["∂E/∂w3"].mismatches[0].startswith("AA24 (iteration 5): got ")
     # the wrong gradient flows into w3 from iteration 6 on, and from there into everything after
     assert bad["w3"].mismatches[0].startswith("D25 (iteration 6)")
-    assert "MISMATCH ∂E/∂w3 at AA24" in report.text()
+    assert "MISMATCH ∂E/∂w3 at AA24" in report.text
 
 
 @pytest.mark.libreoffice
@@ -49,7 +49,7 @@ def test_pasted_value_in_place_of_a_formula_is_caught(built, recalculated, tmp_p
     report = verify(pasted)
     assert all(c.ok for c in report.checks)
     assert report.not_formulas == ["T33"] and not report.ok
-    assert "NOT A FORMULA" in report.text()
+    assert "NOT A FORMULA" in report.text
 
 
 def test_missing_file(tmp_path):
@@ -141,4 +141,4 @@ def test_two_verify_runs_at_once_do_not_collide(built):
     paths = [built("class-2021"), built("mazur")]
     with ThreadPoolExecutor(2) as pool:
         reports = list(pool.map(verify, paths))
-    assert all(r.ok for r in reports), [r.text() for r in reports]
+    assert all(r.ok for r in reports), [r.text for r in reports]

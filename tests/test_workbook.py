@@ -11,7 +11,7 @@ from xlbackprop.layout import Layout
 from xlbackprop.network import ITERATION
 from xlbackprop.reader import read
 from xlbackprop.reference import train
-from xlbackprop.verify import RTOL, verify
+from xlbackprop.verification import RTOL, verify
 
 PRESETS = ["class-2024", "class-2021", "mazur"]
 
@@ -40,7 +40,7 @@ def test_preset_recalculated_by_libreoffice_matches_reference(preset, recalculat
 def test_ten_thousand_iterations_match_reference_in_every_cell(preset, built):
     path = built(preset, iterations=10_000)
     report = verify(path)
-    assert report.ok, report.text()
+    assert report.ok, report.text
     assert sum(c.cells for c in report.checks if c.name not in ("Derivation", "Network")) == 10_000 * 31
     assert max(c.max_rel for c in report.checks) < RTOL
 

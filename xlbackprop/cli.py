@@ -128,10 +128,10 @@ def verify(file: Path, timeout: float, engine: str) -> None:
     1 when any disagrees, 2 when the file cannot be checked (missing, not an xlsx, not an
     xlbackprop workbook, a zip bomb, the engine not installed or timed out).
     """
-    from .verify import verify as run
+    from .verification import verify as run
 
     report = run(file, timeout=timeout, engine=engine)
-    click.echo(report.text())
+    click.echo(report.text)
     sys.exit(0 if report.ok else 1)
 
 

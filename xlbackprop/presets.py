@@ -45,6 +45,7 @@ def describe(name: str) -> str:
     spec = load(name)
     net = spec.network
     biases = {"none": "no biases", "frozen": "frozen biases", "trained": "trained biases"}[net.bias_mode]
-    return (f"{name:<12} {net.describe()} {'/'.join(dict.fromkeys(net.activations))}, {biases}, "
+    activations = net.activations[0] if len(set(net.activations)) == 1 else "/".join(net.activations)
+    return (f"{name:<12} {net.describe()} {activations}, {biases}, "
             f"{net.n_samples} sample{'s' if net.n_samples > 1 else ''}, eta {spec.eta:g}, "
             f"{spec.iterations} iterations  {spec.title.split(': ', 1)[-1]}")

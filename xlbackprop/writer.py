@@ -43,6 +43,9 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
           sweep: Sequence[float] = sweep_plan.DEFAULT_RATES) -> Path:
     """Write the workbook of ``spec`` to ``path``, with one training sheet per rate of ``sweep``
     (``()`` for none); ``progress(k)`` is told of the k training rows written so far, over all sheets."""
+    if not isinstance(spec, Spec):
+        raise TypeError(f"writer.build takes a Spec, got {type(spec).__name__}; xlbackprop.build takes a preset "
+                        f"name, a network file or a mapping as well")
     rates = sweep_plan.check_rates(sweep)
     path = Path(path)
     if path.is_dir():

@@ -107,7 +107,9 @@ class Report:
     def cells(self) -> int:
         return sum(c.cells for c in self.checks)
 
+    @property
     def text(self) -> str:
+        """The report as ``xlbackprop verify`` prints it."""
         lines = [f"verify {self.path}  (engine: {self.engine}; tolerance: {self.tolerance})",
                  f"{'quantity':<12} {'cells':>9} {'max abs err':>12} {'max rel err':>12}  {'worst cell':<16} verdict"]
         for c in self.checks:

@@ -1,0 +1,93 @@
+"""The Python API: build, train and verify from a preset name, a network file, a mapping or a Spec.
+
+    >>> import xlbackprop
+    >>> table = xlbackprop.train("class-2024", iterations=3)
+    >>> round(table["E_total"][0], 12)
+    0.014181377938
+    >>> path = xlbackprop.build("mazur", "output/mazur.xlsx", iterations=50, sweep=())
+
+``source`` is a preset name (``"class-2024"``), a TOML network file (``"my-net.toml"`` or a
+Path), a mapping with the network file's keys, or a :class:`~xlbackprop.spec.Spec`;
+``overrides`` are ``eta`` (or ``lr``) and ``iterations``, as ``--lr`` and ``--iterations``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import presets, reference
+from .errors import SpecError
+from .layout import Layout
+from .network import ITERATION
+from .spec import Spec, from_mapping, load
+from .sweep import DEFAULT_RATES
+
+
+def as_spec(source: Any, eta: float | None = None, iterations: int | None = None, lr: float | None = None) -> Spec:
+    """The spec ``source`` stands for, with the overrides applied and validated like the command line's."""
+    if isinstance(source, Spec):
+        spec = source
+    elif isinstance(source, Mapping):
+        spec = from_mapping(dict(source))
+    elif isinstance(source, (str, Path)) and str(source) in presets.names():
+        spec = presets.load(str(source))
+    elif isinstance(source, (str, Path)):
+        spec = load(source)
+    else:
+        raise SpecError("source", f"must be a preset name, a network file, a mapping or a Spec, got {source!r}")
+    if eta is not None and lr is not None and eta != lr:
+        raise SpecError("eta", "give eta or lr, not both")
+    return spec.with_overrides(eta=eta if eta is not None else lr, iterations=iterations)
+
+
+def build(source: Any, path: str | Path = "output/backprop.xlsx", sweep: Sequence[float] = DEFAULT_RATES,
+          **overrides) -> Path:
+    """Write the workbook of ``source`` to ``path`` (with a learning-rate sweep; ``sweep=()`` for none)."""
+    from .writer import build as write
+
+    return write(as_spec(source, **overrides), path, sweep=sweep)
+
+
+class TrainingTable(Mapping):
+    """The reference run: ``table["a_h1"]`` is a_h1 at every iteration (index 0 = iteration 1);
+    its keys are the Training sheet's headers, in the sheet's order; ``to_pandas()`` a DataFrame."""
+
+    def __init__(self, spec: Spec, columns: Mapping[str, np.ndarray]):
+        self.spec = spec
+        order = [c.name for c in Layout(spec.network, spec.iterations).columns if c.name != ITERATION]
+        self._columns = {name: columns[name] for name in order}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._columns[name]
+
+    def __iter__(self):
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def to_pandas(self):
+        """A DataFrame indexed by iteration (1, 2, ...), one column per header (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_pandas needs pandas: pip install 'xlbackprop[pandas]'") from None
+        index = pd.RangeIndex(1, self.spec.iterations + 1, name=ITERATION)
+        return pd.DataFrame(self._columns, index=index)
+
+
+def train(source: Any, **overrides) -> TrainingTable:
+    """Run the numpy reference engine: every quantity of the Training sheet at every iteration."""
+    spec = as_spec(source, **overrides)
+    return TrainingTable(spec, reference.train(spec))
+
+
+def verify(path: str | Path, engine: str = "libreoffice", timeout: float = 900):
+    """Recalculate ``path`` and hold every cell against the reference: a report with ``.ok`` and ``.text``."""
+    from .verification import verify as run
+
+    return run(path, timeout=timeout, engine=engine)
