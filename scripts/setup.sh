@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Set up everything xlbackprop needs on a Debian machine with Python 3.11+:
-# LibreOffice and Gnumeric (recalculation), poppler-utils (chart pictures) and a virtualenv in .venv
+# LibreOffice and Gnumeric (recalculation), poppler-utils (chart pictures), chromium (the HTML
+# report's test) and a virtualenv in .venv
 # holding xlbackprop and its test tools. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=()
-command -v soffice >/dev/null 2>&1 || packages+=(libreoffice-calc-nogui)
-command -v ssconvert >/dev/null 2>&1 || packages+=(gnumeric)
-command -v pdftoppm >/dev/null 2>&1 || packages+=(poppler-utils)
-command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+if [ -z "${XLBACKPROP_PYTHON_ONLY:-}" ]; then  # the quick test tier (-m quick) needs Python only
+  command -v soffice >/dev/null 2>&1 || packages+=(libreoffice-calc-nogui)
+  command -v ssconvert >/dev/null 2>&1 || packages+=(gnumeric)
+  command -v pdftoppm >/dev/null 2>&1 || packages+=(poppler-utils)
+  command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+fi
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || packages+=(python3-venv)
 if [ ${#packages[@]} -gt 0 ]; then
   echo "setup: installing ${packages[*]} with apt-get" >&2

@@ -31,8 +31,13 @@ settings.register_profile("random", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "random"))
 
 
+ENGINE_MARKS = ("libreoffice", "gnumeric", "browser", "slow")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        if not any(mark in item.keywords for mark in ENGINE_MARKS):
+            item.add_marker(pytest.mark.quick)  # `-m quick`: no spreadsheet engine, no browser
         for engine, present in HAVE.items():
             if engine in item.keywords and not present:
                 item.add_marker(pytest.mark.skip(reason=f"{engine} is not installed ({INSTALL[engine]})"))

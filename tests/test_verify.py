@@ -35,7 +35,25 @@ def test_course_template_bug_in_one_gradient_is_caught(built, tmp_path):
     assert bad["∂E/∂w3"].mismatches[0].startswith("AA24 (iteration 5): got ")
     # the wrong gradient flows into w3 from iteration 6 on, and from there into everything after
     assert bad["w3"].mismatches[0].startswith("D25 (iteration 6)")
-    assert "MISMATCH ∂E/∂w3 at AA24" in report.text
+    # the report leads with the culprit, its formula and ours, and counts the cells it drags along
+    lines = report.text.splitlines()
+    assert lines[1].startswith("CULPRIT AA24 (∂E/∂w3, iteration 5): =W24*$B$11 where xlbackprop writes =X24*$B$11")
+    assert "δ_h1 (W24) where δ_h2 belongs (X24)" in lines[1]
+    assert lines[2].endswith("other cells are off only because of these (xlbackprop verify --all lists every cell)")
+    assert "MISMATCH" not in report.text.replace("MISMATCH (", "")  # no per-cell lines unless asked
+    every = verify(tampered, show_all=True)
+    assert "MISMATCH ∂E/∂w3 at AA24" in every.text and every.text.count("\nMISMATCH ") > 1000
+
+
+@pytest.mark.libreoffice
+def test_a_constant_over_one_gradient_is_named_first(built, tmp_path):
+    """The issue's Y25: one ∂E/∂w1 overwritten with a constant drags 2,905 cells; Y25 comes first."""
+    tampered = tmp_path / "y25.xlsx"
+    edit_cell(built("class-2024"), tampered, "Y25", '<c r="Y25"><v>0.0001</v></c>')
+    lines = verify(tampered).text.splitlines()
+    assert lines[1] == ("CULPRIT Y25 (∂E/∂w1, iteration 6): holds 0.0001, a constant where a formula belongs; "
+                        "xlbackprop writes =W25*$B$11")
+    assert len(lines) < 45
 
 
 @pytest.mark.libreoffice

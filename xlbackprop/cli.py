@@ -1,7 +1,7 @@
 """The command line: a thin click layer over the library.
 
     xlbackprop build [--preset NAME | --config FILE.toml] [--lr X] [--iterations N] [--sweep RATES] [-o PATH]
-    xlbackprop verify FILE [--engine libreoffice|gnumeric] [--timeout SECONDS]
+    xlbackprop verify FILE [--engine libreoffice|gnumeric] [--timeout SECONDS] [--all]
     xlbackprop render FILE [-o DIR]
     xlbackprop check FILE... [--json] [--html REPORT.html] [--recalc] [--timeout SECONDS]
     xlbackprop presets
@@ -120,7 +120,8 @@ def build(preset: str | None, config: Path | None, lr: float | None, iterations:
               metavar="SECONDS", help="Stop the spreadsheet engine after this long.")
 @click.option("--engine", type=click.Choice(["libreoffice", "gnumeric"]), default="libreoffice", show_default=True,
               help="The spreadsheet engine that recalculates the file.")
-def verify(file: Path, timeout: float, engine: str) -> None:
+@click.option("--all", "show_all", is_flag=True, help="List every wrong cell, not only the root causes.")
+def verify(file: Path, timeout: float, engine: str, show_all: bool) -> None:
     """Recalculate FILE in LibreOffice (or Gnumeric) and compare every cell with the numpy reference.
 
     Exits 0 when every cell agrees (LibreOffice: within a relative 1e-12; Gnumeric, which
@@ -130,7 +131,14 @@ def verify(file: Path, timeout: float, engine: str) -> None:
     """
     from .verification import verify as run
 
-    report = run(file, timeout=timeout, engine=engine)
+    def say(message: str) -> None:
+        if sys.stderr.isatty():
+            click.echo(f"\r\033[Kverify: {message} ...", err=True, nl=False)
+
+    report = run(file, timeout=timeout, engine=engine, say=say, show_all=show_all)
+    say("done")
+    if sys.stderr.isatty():
+        click.echo("\r\033[K", err=True, nl=False)
     click.echo(report.text)
     sys.exit(0 if report.ok else 1)
 

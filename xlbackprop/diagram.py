@@ -123,10 +123,13 @@ def _weights_into(layout: Layout, out: DiagramPlan, layer: int, column: int) -> 
 def _index(layout: Layout, names: list[str]) -> str:
     """``=INDEX(Training!$K$20:$K$119,$B$3)``; with several samples, CHOOSE picks the sample's column."""
     iteration = absolute_coordinate(ITERATION_CELL)
+    # Gnumeric reads a one-cell range as a cell, and INDEX of a cell is #REF! there: a one-iteration
+    # table looks up two rows (B3 only allows 1, so the row below is never read)
+    last = max(layout.last_row, layout.first_row + 1)
     lookups = []
     for name in names:
         letter = layout.column[name].letter
-        lookups.append(f"INDEX({TRAINING}!${letter}${layout.first_row}:${letter}${layout.last_row},{iteration})")
+        lookups.append(f"INDEX({TRAINING}!${letter}${layout.first_row}:${letter}${last},{iteration})")
     return _choose(lookups)
 
 

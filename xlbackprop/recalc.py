@@ -22,7 +22,13 @@ from pathlib import Path
 
 from .errors import EngineError
 
-INSTALL_HINT = "install it with: apt-get install -y libreoffice-calc-nogui"
+INSTALL_HINT = ("install it: apt-get install -y libreoffice-calc-nogui (Debian, Ubuntu), "
+                "brew install --cask libreoffice (macOS), winget install TheDocumentFoundation.LibreOffice "
+                "(Windows), or from libreoffice.org")
+# where the installers put soffice when it is not on the PATH
+KNOWN_PLACES = ("/Applications/LibreOffice.app/Contents/MacOS/soffice",
+                r"C:\Program Files\LibreOffice\program\soffice.exe",
+                r"C:\Program Files (x86)\LibreOffice\program\soffice.exe")
 GNUMERIC_HINT = "install it with: apt-get install -y gnumeric"
 
 _ALWAYS_RECALCULATE = """<?xml version="1.0" encoding="UTF-8"?>
@@ -39,6 +45,9 @@ def soffice() -> str:
         found = shutil.which(name)
         if found:
             return found
+    for place in KNOWN_PLACES:
+        if os.path.isfile(place):
+            return place
     raise EngineError(f"LibreOffice (soffice) is not installed; {INSTALL_HINT}")
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from openpyxl.utils.cell import quote_sheetname
 
-from . import recalc, reader
+from . import culprits, recalc, reader
 from .arithmetic import IEEE, LIBREOFFICE, Arithmetic
 from .layout import SHEET
 from .network import E_TOTAL
@@ -81,6 +81,7 @@ class QuantityCheck:
     max_abs: float
     max_rel: float
     worst_cell: str
+    allowed: float = 0.0  # the absolute error allowed where it is largest (the tolerance that line was held to)
     mismatches: list[str] = field(default_factory=list)  # "T57 (iteration 38): got 0.1, expected 0.2"
     n_mismatches: int = 0
     n_overflowed: int = 0  # cells where sheet and reference both overflow (#NUM! and NaN): agreement
@@ -98,6 +99,8 @@ class Report:
     engine: str
     seconds: dict[str, float]
     tolerance: str = f"relative {RTOL:g}"
+    culprits: list[culprits.Culprit] = field(default_factory=list)
+    show_all: bool = False  # list every wrong cell, not only the root causes
 
     @property
     def ok(self) -> bool:
@@ -110,14 +113,21 @@ class Report:
     @property
     def text(self) -> str:
         """The report as ``xlbackprop verify`` prints it."""
-        lines = [f"verify {self.path}  (engine: {self.engine}; tolerance: {self.tolerance})",
-                 f"{'quantity':<12} {'cells':>9} {'max abs err':>12} {'max rel err':>12}  {'worst cell':<16} verdict"]
+        lines = [f"verify {self.path}  (engine: {self.engine}; tolerance: {self.tolerance})"]
+        lines += [c.line(first=k == 0) for k, c in enumerate(self.culprits)]
+        wrong = sum(c.n_mismatches for c in self.checks)
+        if self.culprits and wrong > len(self.culprits) and not self.show_all:
+            lines.append(f"{wrong - len(self.culprits):,} other cells are off only because of these "
+                         f"(xlbackprop verify --all lists every cell)")
+        lines.append(f"{'quantity':<12} {'cells':>9} {'max abs err':>12} {'allowed':>9} {'max rel err':>12}  "
+                     f"{'worst cell':<16} verdict")
         for c in self.checks:
-            lines.append(f"{c.name:<12} {c.cells:>9,} {c.max_abs:>12.1e} {c.max_rel:>12.1e}  {c.worst_cell:<16} "
-                         f"{'OK' if c.ok else f'MISMATCH ({c.n_mismatches:,} cells)'}")
-        for c in self.checks:
-            for m in c.mismatches:
-                lines.append(f"MISMATCH {c.name} at {m}")
+            lines.append(f"{c.name:<12} {c.cells:>9,} {c.max_abs:>12.1e} {c.allowed:>9.1e} {c.max_rel:>12.1e}  "
+                         f"{c.worst_cell:<16} {'OK' if c.ok else f'MISMATCH ({c.n_mismatches:,} cells)'}")
+        if self.show_all or not self.culprits:
+            for c in self.checks:
+                for m in c.mismatches:
+                    lines.append(f"MISMATCH {c.name} at {m}")
         if self.not_formulas:
             shown = ", ".join(self.not_formulas[:SHOW_MISMATCHES])
             lines.append(f"NOT A FORMULA: {len(self.not_formulas):,} training cells hold a constant instead of "
@@ -137,15 +147,18 @@ class Report:
         return "\n".join(lines)
 
 
-def verify(path: str | Path, timeout: float = 900, engine: str = "libreoffice") -> Report:
+def verify(path: str | Path, timeout: float = 900, engine: str = "libreoffice",
+           say: Callable[[str], None] = lambda message: None, show_all: bool = False) -> Report:
     """Recalculate ``path`` in ``engine`` (:data:`ENGINES`) and compare every cell with the reference.
 
     Every training sheet is checked (``Training`` and the rate sheets of a sweep, each against
     the reference for its own parameters), and so is the sweep table. Raises
     :class:`~xlbackprop.errors.WorkbookError` or :class:`~xlbackprop.errors.EngineError` when
-    the file cannot be checked at all.
+    the file cannot be checked at all. ``say`` hears what it is doing (for a progress line);
+    ``show_all`` lists every wrong cell rather than the root causes.
     """
     path = Path(path)
+    say("reading the workbook")
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     formulas = reader.read_all(path, values=False)  # is it ours, and is every quantity a live formula?
@@ -153,15 +166,26 @@ def verify(path: str | Path, timeout: float = 900, engine: str = "libreoffice") 
     chosen = ENGINES[engine]
     version = chosen.version()
     with tempfile.TemporaryDirectory(prefix="xlbackprop-verify-") as out:
+        say(f"recalculating in {version}")
         start = time.perf_counter()
         recalculated = chosen.recalculate(path, out, timeout=timeout)
         seconds["recalculate"] = time.perf_counter() - start
         start = time.perf_counter()
         data = reader.read_all(recalculated)
         seconds["read"] += time.perf_counter() - start
+        say("comparing every cell with the reference")
+        report = _report(path, data, formulas, chosen, version, seconds, show_all)
+        if not report.ok:
+            say("looking for the root causes")
+            report.culprits = culprits.find(recalculated, data.training[SHEET].layout)
+    return report
+
+
+def _report(path: Path, data: reader.Contents, formulas: reader.Contents, chosen: Engine, version: str,
+            seconds: dict[str, float], show_all: bool) -> Report:
     start = time.perf_counter()
     expected = {sheet: train(contents.spec, chosen.arithmetic) for sheet, contents in data.training.items()}
-    compare = partial(_compare, engine=chosen)
+    compare = partial(_compare, engine=chosen, limit=None if show_all else SHOW_MISMATCHES)
     seconds["reference"] = time.perf_counter() - start
 
     layout = data.training[SHEET].layout
@@ -194,7 +218,7 @@ def verify(path: str | Path, timeout: float = 900, engine: str = "libreoffice") 
         checks.append(_check_diagram(path, data, expected[SHEET], chosen))
         not_formulas += [_ref(DIAGRAM_SHEET, c) for c in data.diagram.expected
                          if not _is_formula(formulas.diagram_cells[c])]
-    return Report(path, checks, not_formulas, version, seconds, chosen.describe())
+    return Report(path, checks, not_formulas, version, seconds, chosen.describe(), show_all=show_all)
 
 
 def _check_diagram(path: Path, data: reader.Contents, table, engine: Engine) -> QuantityCheck:
@@ -249,7 +273,7 @@ def _is_formula(value) -> bool:
 
 def _compare(name: str, cells: list, expected: np.ndarray, refs: list[str], notes: list[str],
              engine: Engine = ENGINES["libreoffice"], scale: np.ndarray | None = None,
-             floor: np.ndarray | None = None) -> QuantityCheck:
+             floor: np.ndarray | None = None, limit: int | None = SHOW_MISMATCHES) -> QuantityCheck:
     """Hold one quantity against the reference: a number where the reference has one, within the
     engine's tolerance, and an error value (``#NUM!``) where the reference overflowed (NaN).
     ``refs[k]`` names cell k (``"T57"``, ``"'eta 2'!T57"``), ``notes[k]`` says what it is;
@@ -273,9 +297,9 @@ def _compare(name: str, cells: list, expected: np.ndarray, refs: list[str], note
     bad = np.flatnonzero(~both_overflowed & ~(abs_err <= allowed))
     worst = int(np.argmax(rel_err))
     check = QuantityCheck(name, len(cells), float(abs_err.max()), float(rel_err.max()),
-                          refs[worst], n_mismatches=len(bad),
-                          n_overflowed=int(both_overflowed.sum()))
-    for k in bad[:SHOW_MISMATCHES]:
+                          refs[worst], allowed=float(allowed[int(np.argmax(abs_err))]),
+                          n_mismatches=len(bad), n_overflowed=int(both_overflowed.sum()))
+    for k in bad[:limit]:
         exp = "an error value (the math overflows)" if overflowed[k] else repr(float(expected[k]))
         check.mismatches.append(f"{refs[k]} ({notes[k]}): got {cells[k]!r}, expected {exp}")
     return check

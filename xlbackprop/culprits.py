@@ -1,0 +1,69 @@
+"""verify leads with the culprit: the root causes among the wrong cells of an xlbackprop workbook.
+
+One ∂E/∂w1 cell overwritten with a constant makes thousands of later cells disagree with the
+reference. verify hands the recalculated file to check's root-cause finder
+(:func:`xlbackprop.check.diagnose.judge`: each column against its own row's inputs), and says of
+each root cause what the cell holds and the formula xlbackprop writes there::
+
+    CULPRIT Y25 (∂E/∂w1, iteration 6): holds 0.0001, a constant where a formula belongs;
+        xlbackprop writes =W25*$B$11
+    ROOT CAUSE AA20 (∂E/∂w3, iteration 1): =W20*$B$11 where xlbackprop writes =X20*$B$11:
+        uses δ_h1 (W20) where δ_h2 belongs (X20)
+
+The earliest in dependency order (iteration, then the layout's column order) comes first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from openpyxl.utils.cell import quote_sheetname
+
+from .check import grid, tables
+from .check.diagnose import judge
+from .expressions import Templates
+from .layout import SHEET, Layout
+
+
+@dataclass(frozen=True)
+class Culprit:
+    """One root cause: the cell, its quantity and iteration, what it holds and what belongs there."""
+
+    cell: str  # "Y25", or "'eta 2'!Y25" on a rate sheet
+    quantity: str
+    iteration: int
+    kind: str
+    got: float | None
+    expected: float | None
+    formula: str | None  # what the cell holds (None: a constant)
+    ours: str  # the formula xlbackprop writes there
+    cause: str
+
+    def line(self, first: bool) -> str:
+        head = f"{'CULPRIT' if first else 'ROOT CAUSE'} {self.cell} ({self.quantity}, iteration {self.iteration})"
+        if self.formula is None:
+            return (f"{head}: holds {self.got!r}, a constant where a formula belongs; "
+                    f"xlbackprop writes {self.ours}")
+        why = self.cause.split("): ", 1)[-1]
+        return f"{head}: {self.formula} where xlbackprop writes {self.ours}: {why}"
+
+
+def find(recalculated: Path, layout: Layout) -> list[Culprit]:
+    """The root causes on every training sheet of a recalculated xlbackprop workbook, earliest first."""
+    book = grid.read(recalculated)
+    templates = Templates(layout)
+    order = {c.name: c.index for c in layout.columns}
+    found = []
+    for table in tables.find_all(book):
+        if table.header_row != layout.header_row or table.network != layout.network:
+            continue
+        for f in judge(book, table).errors:
+            if f.quantity not in templates.rest:
+                continue
+            iteration = f.row - layout.first_row + 1
+            ours = (templates.first if iteration == 1 else templates.rest)[f.quantity].format(r=f.row, p=f.row - 1)
+            cell = f"{f.column}{f.row}"
+            found.append(Culprit(cell if table.sheet.name == SHEET else f"{quote_sheetname(table.sheet.name)}!{cell}",
+                                 f.quantity, iteration, f.kind, f.got, f.expected, f.formula, ours, f.cause))
+    return sorted(found, key=lambda c: (c.iteration, order.get(c.quantity, 0), c.cell))
