@@ -95,7 +95,9 @@ def test_verify_exit_codes(built, tmp_path):
     edit_cell(built("class-2021"), tampered, "R20", '<c r="R20" s="10"><f>0.5*($D$11-O20)^3</f><v></v></c>')
     result = run("verify", str(tampered))
     assert result.exit_code == 1
-    assert "MISMATCH E1 at R20 (iteration 1): got " in result.output
+    assert "CULPRIT R20 (E1, iteration 1): =0.5*($D$11-O20)^3 where xlbackprop writes =0.5*($D$11-O20)^2" \
+        in result.output
+    assert "MISMATCH E1 at R20 (iteration 1): got " in run("verify", "--all", str(tampered)).output
     not_xlsx = tmp_path / "n.xlsx"
     not_xlsx.write_text("x")
     assert run("verify", str(not_xlsx)).exit_code == 2

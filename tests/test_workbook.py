@@ -106,6 +106,44 @@ def test_charts_reach_the_last_excel_row():
     layout = Layout(spec.network, 1_048_557)
     assert layout.last_row == 1_048_576
     ws = Workbook(write_only=True).create_sheet("Training")
-    for chart in (loss_chart(ws, layout), sweep_chart(SweepPlan(("eta 0.1", "eta 1"), layout))):
+    for chart in (loss_chart(ws, layout, 1.0), sweep_chart(SweepPlan(("eta 0.1", "eta 1"), layout))):
         xml = tostring(chart._write()).decode()
         assert "$T$20:$T$1048576" in xml and "$A$20:$A$1048576" in xml
+
+
+def _lab(hex_colour: str) -> tuple[float, float, float]:
+    """sRGB to CIE L*a*b* (D65), to measure how far apart two colours look."""
+    rgb = [int(hex_colour[k:k + 2], 16) / 255 for k in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    x = (0.4124 * lin[0] + 0.3576 * lin[1] + 0.1805 * lin[2]) / 0.95047
+    y = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    z = (0.0193 * lin[0] + 0.1192 * lin[1] + 0.9505 * lin[2]) / 1.08883
+    f = [t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in (x, y, z)]
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+
+def test_sweep_colours_are_clearly_distinct():
+    """Every pair of the twelve curve colours differs by more than 20 ΔE (CIE76): a person tells them apart."""
+    from itertools import combinations
+
+    from xlbackprop.chart import SWEEP_COLOURS
+    from xlbackprop.sweep import MAX_RATES
+
+    assert len(set(SWEEP_COLOURS)) >= MAX_RATES
+    for a, b in combinations(SWEEP_COLOURS[:MAX_RATES], 2):
+        distance = sum((p - q) ** 2 for p, q in zip(_lab(a), _lab(b))) ** 0.5
+        assert distance > 20, (a, b, distance)
+
+
+def test_loss_chart_title_reads_the_sheets_eta(built):
+    """The title is linked to a cell holding ="Loss E_total by iteration, η = "&eta (Excel follows it
+    live), with the built η cached for readers that show the cache."""
+    import zipfile
+
+    with zipfile.ZipFile(built("class-2024", sweep=(0.1, 2))) as z:
+        charts = [z.read(n).decode() for n in sorted(z.namelist()) if n.startswith("xl/charts/chart")]
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    titled = [c for c in charts if "Loss E_total by iteration, η = " in c]
+    assert len(titled) == 3 and all("<strRef><f>" in c and "!$K$1</f>" in c for c in titled)
+    assert {"η = 1<", "η = 0.1<", "η = 2<"} <= {m for c in titled for m in ("η = 1<", "η = 0.1<", "η = 2<") if m in c}
+    assert "&amp;eta</f>" in sheet

@@ -7,9 +7,11 @@ readable from 10 to 1,000,000 iterations (a line chart's category labels overpri
 from __future__ import annotations
 
 from openpyxl.chart import ScatterChart
-from openpyxl.chart.data_source import AxDataSource, NumDataSource, NumRef, StrRef
+from openpyxl.chart.data_source import AxDataSource, NumDataSource, NumRef, StrData, StrRef, StrVal
 from openpyxl.chart.legend import Legend
 from openpyxl.chart.series import SeriesLabel, XYSeries
+from openpyxl.chart.text import Text
+from openpyxl.chart.title import Title
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
 
@@ -19,9 +21,10 @@ from .sweep import HEADER_ROW, SHEET as SWEEP_SHEET, SweepPlan
 
 CHART_COLUMNS = 8
 SWEEP_CHART_SIZE = (12, 26)  # columns, rows
-# one colour per rate, slow to fast: blues to reds, then a few more for longer sweeps
-SWEEP_COLOURS = ("4472C4", "00B0F0", "70AD47", "FFC000", "ED7D31", "C00000", "7030A0", "000000",
-                 "A5A5A5", "264478", "9E480E", "636363")
+# one colour per rate, twelve that stay apart (a qualitative palette: Tableau's ten, then black and gold),
+# so neighbouring rates such as 0.1 and 0.2 never share a hue (tests/test_workbook.py measures it)
+SWEEP_COLOURS = ("1F77B4", "FF7F0E", "2CA02C", "D62728", "9467BD", "8C564B", "E377C2", "7F7F7F",
+                 "BCBD22", "17BECF", "000000", "FFD700")
 
 
 def chart_range(layout: Layout) -> str:
@@ -30,9 +33,28 @@ def chart_range(layout: Layout) -> str:
     return f"{get_column_letter(first)}1:{get_column_letter(first + CHART_COLUMNS - 1)}{layout.header_row - 1}"
 
 
-def loss_chart(ws, layout: Layout, title: str = "Loss E_total by iteration") -> ScatterChart:
-    """The chart, anchored to :func:`chart_range`, so it grows with the parameter block."""
-    chart = _e_total_chart(title, layout)
+def title_cell(layout: Layout) -> str:
+    """The cell under the loss chart's corner whose text is the chart's title: ``"K1"`` for the seed."""
+    return f"{get_column_letter(layout.parameter_width + 2)}1"
+
+
+TITLE = "Loss E_total by iteration, η = "
+
+
+def title_formula() -> str:
+    """The live title: it shows the sheet's η, so six screenshots of six rates tell themselves apart."""
+    return f'="{TITLE}"&eta'
+
+
+def loss_chart(ws, layout: Layout, eta: float) -> ScatterChart:
+    """The chart, anchored to :func:`chart_range`, so it grows with the parameter block; its title
+    is the text of :func:`title_cell` (``="Loss E_total by iteration, η = "&eta``), with the
+    built η's text cached for readers that do not follow the link."""
+    chart = _e_total_chart("", layout)
+    cache = StrData(ptCount=1, pt=[StrVal(idx=0, v=f"{TITLE}{eta:g}")])
+    text = Text(strRef=StrRef(f"{quote_sheetname(ws.title)}!{absolute_coordinate(title_cell(layout))}", strCache=cache))
+    text.rich = None
+    chart.title = Title(tx=text, overlay=False)
     chart.series.append(_e_total_series(ws.title, layout, SeriesLabel(v="E_total"), "C00000", 28575))  # 2.25 pt
     chart.legend = None
     chart.y_axis.title = "E_total"

@@ -149,7 +149,9 @@ def verify(file: Path, timeout: float, engine: str, show_all: bool) -> None:
               default=Path("output"), show_default=True, help="Folder for the pictures.")
 @click.option("--dpi", type=click.IntRange(50, 600), default=110, show_default=True, help="Resolution.")
 def render(file: Path, out_dir: Path, dpi: int) -> None:
-    """Draw FILE's loss chart as a PNG through LibreOffice (for READMEs and slides)."""
+    """Draw FILE's charts as PNGs through LibreOffice (for READMEs and slides): the loss chart
+    (loss-chart.png) and, when FILE has a learning-rate sweep, the overlay of every rate
+    (sweep-chart.png)."""
     from .render import render as draw
 
     for picture in draw(file, out_dir, dpi=dpi):

@@ -29,7 +29,7 @@ from openpyxl.writer.excel import ExcelWriter
 from .errors import XlbackpropError
 from .expressions import Templates
 from .layout import ETA_LABEL, ETA_ROW, META_ROWS, SAMPLES_HEADER_ROW, SHEET, TITLE_ROW, Layout
-from .chart import loss_chart, sweep_chart
+from .chart import loss_chart, sweep_chart, title_formula
 from .spec import Spec
 from .styles import KINDS, named_styles
 from . import derivation, diagram
@@ -137,7 +137,7 @@ def _training_sheet(wb: Workbook, name: str, spec: Spec, layout: Layout, styles,
         ws.append(row)
     ws.append([cell(c.name, "header", text=True) for c in layout.columns])
     _training_rows(ws, layout, styles, progress)
-    ws.add_chart(loss_chart(ws, layout))
+    ws.add_chart(loss_chart(ws, layout, spec.eta))
     return ws
 
 
@@ -218,7 +218,8 @@ def _parameter_rows(spec: Spec, layout: Layout, cell: _CellMaker) -> list[list]:
     """Rows 1 .. header_row - 1: title, learning rate, shape, samples, weights, biases, key."""
     net = spec.network
     rows: dict[int, list] = {}
-    rows[TITLE_ROW] = [cell(spec.title, "title", text=True)]
+    rows[TITLE_ROW] = [cell(spec.title, "title", text=True)] + [None] * (layout.parameter_width) + \
+        [cell(title_formula())]  # under the loss chart: its live title
     rows[ETA_ROW] = [cell(ETA_LABEL, "label", text=True), cell(spec.eta, "eta"),
                      cell("← type a new learning rate: every weight update reads eta", "hint", text=True)]
     meta = {"network": net.describe(), "activations": ", ".join(net.activations),
