@@ -121,3 +121,23 @@ def test_a_wrong_finite_difference_formula_fails_despite_the_cancellation_allowa
     edit_cell(path, edited, f"E{row}", f'<c r="E{row}"><f>(C{row}-D{row})/$B$4</f></c>', "Derivation")
     report = verify(edited)
     assert not report.ok and f"'Derivation'!E{row}" in report.text
+
+
+def test_derivation_text_wraps_in_rows_tall_enough(built):
+    """Words, math and formulas shown as text wrap within their column, and a row whose text needs
+    several lines is that many lines tall (LibreOffice does not grow rows holding formulas)."""
+    from xlbackprop.writer import LINE_HEIGHT, _lines
+
+    wb = load_workbook(built("class-2021"))
+    ws = wb["Derivation"]
+    wrapped = 0
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "s" and cell.style == "xlbackprop text":
+                assert cell.alignment.wrap_text
+                width = ws.column_dimensions[cell.column_letter].width
+                need = _lines(cell.value, width)
+                if need > 1:
+                    wrapped += 1
+                    assert ws.row_dimensions[cell.row].height >= LINE_HEIGHT * need, cell.coordinate
+    assert wrapped >= 5

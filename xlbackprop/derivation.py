@@ -103,7 +103,7 @@ def plan(layout: Layout) -> DerivationPlan:
                          "its value computed again here from Training's cells. A difference of 0 means the "
                          "two agree to the last bit.", "hint", True)])
     out.add([])
-    out.add([PlannedCell("finite-difference step h", "label", True), PlannedCell(H, "given")])
+    out.add([PlannedCell("finite-difference step h", "text", True), PlannedCell(H, "given")])
     out.add([])
     out.add([PlannedCell(h, "header", True) for h in HEADERS])
     steps = _Steps(layout, out)
@@ -172,9 +172,9 @@ class _Steps:
         grad = weight_grad_name(n)
         e = self.out.expected
         row = self.out.add([PlannedCell(f"∂E/∂{w}{sample}", "label", True),
-                            PlannedCell("the three factors multiplied", None, True),
-                            PlannedCell(f"({a_o} − t1) · g'({o}) · {source}", None, True),
-                            PlannedCell(product, None, True), PlannedCell(product, "gradient")])
+                            PlannedCell("the three factors multiplied", "text", True),
+                            PlannedCell(f"({a_o} − t1) · g'({o}) · {source}", "text", True),
+                            PlannedCell(product, "text", True), PlannedCell(product, "gradient")])
         e[f"{VALUE}{row}"] = lambda c: e[f"{VALUE}{f1}"](c) * e[f"{VALUE}{f2}"](c) * e[f"{VALUE}{f3}"](c)
         if net.n_samples == 1:  # with several samples the product is sample 1's share of the mean
             self.out.rows[row] += [PlannedCell(f"={TRAINING}!{self.layout.cell(grad, 1)}", "gradient"),
@@ -221,8 +221,8 @@ class _Steps:
 
     def step(self, quantity: str, words: str, math: str, formula: str, expected: Expected) -> int:
         """A step that is not a Training column: computed here only."""
-        row = self.out.add([PlannedCell(quantity, "label", True), PlannedCell(words, None, True),
-                            PlannedCell(math, None, True), PlannedCell(formula, None, True),
+        row = self.out.add([PlannedCell(quantity, "label", True), PlannedCell(words, "text", True),
+                            PlannedCell(math, "text", True), PlannedCell(formula, "text", True),
                             PlannedCell(qualify(formula), "delta")])
         self.out.expected[f"{VALUE}{row}"] = expected
         return row
@@ -231,8 +231,8 @@ class _Steps:
         """A Training column: its formula, recomputed here, beside Training's cell."""
         formula = self.templates.formula(name, iteration)
         kind = self.layout.column[name].kind
-        row = self.out.add([PlannedCell(name, "label", True), PlannedCell(words, None, True),
-                            PlannedCell(math, None, True), PlannedCell(formula, None, True),
+        row = self.out.add([PlannedCell(name, "label", True), PlannedCell(words, "text", True),
+                            PlannedCell(math, "text", True), PlannedCell(formula, "text", True),
                             PlannedCell(qualify(formula), kind),
                             PlannedCell(f"={TRAINING}!{self.layout.cell(name, iteration)}", kind)])
         self.out.rows[row].append(PlannedCell(f"={VALUE}{row}-{CHECK}{row}", kind))

@@ -35,7 +35,9 @@ def named_styles() -> dict[str, NamedStyle]:
     styles["bias"] = styles["weight"]
     styles["header"] = NamedStyle(
         name="xlbackprop header", font=Font(bold=True), fill=PatternFill("solid", fgColor="D9D9D9"),
-        alignment=Alignment(horizontal="center"), border=Border(bottom=_thin))
+        alignment=Alignment(horizontal="center", vertical="center", wrap_text=True), border=Border(bottom=_thin))
+    # words, math and formulas shown as text: wrapped in their column, never cut off by the next one
+    styles["text"] = NamedStyle(name="xlbackprop text", alignment=Alignment(wrap_text=True))
     styles["iteration"] = NamedStyle(name="xlbackprop iteration", font=Font(color="595959"),
                                      alignment=Alignment(horizontal="center"))
     styles["title"] = NamedStyle(name="xlbackprop title", font=Font(bold=True, size=14))

@@ -146,7 +146,7 @@ def _derivation_sheet(wb: Workbook, layout: Layout, styles) -> None:
     plan = derivation.plan(layout)
     ws = wb.create_sheet(derivation.SHEET)
     ws.sheet_properties.tabColor = "7030A0"
-    for letter, width in zip("ABCDEFG", (16, 46, 36, 34, 15, 15, 12)):
+    for letter, width in zip("ABCDEFG", (16, 34, 32, 32, 15, 15, 12)):  # text wraps within them
         ws.column_dimensions[letter].width = width
     _print_landscape(ws, pages_tall=0)
     _planned_rows(ws, styles, plan.rows)
@@ -180,11 +180,29 @@ def _print_landscape(ws, pages_tall: int) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
+WRAPPED = ("text", "header")  # kinds whose text wraps within its column
+LINE_HEIGHT = 15.0  # points a line of wrapped text needs
+
+
 def _planned_rows(ws, styles, rows: dict[int, list]) -> None:
-    """Append planned rows 1 .. last in order (a write-only sheet takes rows only in order)."""
+    """Append planned rows 1 .. last in order (a write-only sheet takes rows only in order). A row
+    whose wrapped text needs several lines is given their height: not every reader sizes rows to
+    their text (LibreOffice leaves rows with formulas as they are, and the text spills over)."""
     cell = _CellMaker(ws, styles)
     for r in range(1, max(rows) + 1):
-        ws.append([cell(c.value, c.kind, text=c.text) for c in rows.get(r, [])])
+        planned = rows.get(r, [])
+        lines = max((_lines(c.value, ws.column_dimensions[get_column_letter(k)].width)
+                     for k, c in enumerate(planned, 1) if c.kind in WRAPPED and isinstance(c.value, str)), default=1)
+        if lines > 1:
+            ws.row_dimensions[r].height = LINE_HEIGHT * lines
+        ws.append([cell(c.value, c.kind, text=c.text) for c in planned])
+
+
+def _lines(text: str, width: float | None) -> int:
+    """Lines ``text`` takes when wrapped in a column ``width`` characters wide (a character of
+    proportional text is narrower than the width unit, the digit 0: about 1.1 fit in one)."""
+    per_line = max(1, int((width or 8.43) * 1.1) - 1)
+    return sum(-(-max(len(part), 1) // per_line) for part in text.split("\n"))
 
 
 def _sweep_sheet(wb: Workbook, plan: sweep_plan.SweepPlan, styles) -> None:
