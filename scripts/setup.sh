@@ -23,3 +23,7 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+# ExcelJS, one more reader the tests load our files with, where node is on the machine
+if [ -z "${XLBACKPROP_PYTHON_ONLY:-}" ] && command -v npm >/dev/null 2>&1 && [ ! -d .node/node_modules/exceljs ]; then
+  npm install --silent --no-save --no-package-lock --prefix .node exceljs@4 >/dev/null
+fi

@@ -31,7 +31,7 @@ settings.register_profile("random", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "random"))
 
 
-ENGINE_MARKS = ("libreoffice", "gnumeric", "browser", "slow")
+ENGINE_MARKS = ("libreoffice", "gnumeric", "browser", "slow", "exceljs")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -49,7 +49,7 @@ def test_sweep_chart_overlays_every_rate_on_a_log_axis(built):
     overlay = [c for c in charts.values() if "one curve per learning rate" in c]
     assert len(overlay) == 1 and len(charts) == 1 + len(RATES) + 1  # a loss chart per training sheet
     chart = overlay[0]
-    assert chart.count("<ser>") == len(RATES)
+    assert chart.count("<c:ser>") == len(RATES)
     assert re.search(r'logBase val="10"', chart)
     for k, name in enumerate(RATE_SHEETS):
         letter = "BCDEFG"[k]
@@ -166,3 +166,13 @@ def test_overshoot_and_saturation_rates_still_draw_every_curve(tmp_path):
     for colour in SWEEP_COLOURS[:len(rates)]:
         target = np.array([int(colour[i:i + 2], 16) for i in (0, 2, 4)])
         assert int((np.abs(rgb - target).sum(axis=-1) < 40).sum()) > 150, colour
+
+
+def test_a_sweep_whose_loss_reaches_zero_gets_a_linear_axis(built):
+    """eta 10 drives class-2024's E_total to exactly 0 at iteration 84; a log axis cannot show 0
+    (Excel warns, LibreOffice draws nothing), so that sweep's overlay is linear from 0."""
+    assert np.any(train(presets.load("class-2024").with_overrides(eta=10.0))["E_total"] == 0)
+    with zipfile.ZipFile(built("class-2024", sweep=(0.1, 1.0, 10.0))) as z:
+        overlay = next(z.read(n).decode() for n in z.namelist()
+                       if n.startswith("xl/charts/chart") and "one curve per learning rate" in z.read(n).decode())
+    assert "logBase" not in overlay and "linear scale: a loss reaches 0" in overlay

@@ -70,7 +70,7 @@ def test_every_quantity_cell_is_a_live_formula(built):
 def test_workbook_has_a_loss_chart_of_e_total(built):
     with zipfile.ZipFile(built("class-2024")) as z:
         chart = z.read("xl/charts/chart1.xml").decode()
-    assert "<scatterChart>" in chart
+    assert "<c:scatterChart>" in chart
     assert "'Training'!$T$20:$T$119" in chart  # E_total
     assert "'Training'!$A$20:$A$119" in chart  # iteration
     assert "Loss E_total by iteration" in chart
@@ -144,6 +144,6 @@ def test_loss_chart_title_reads_the_sheets_eta(built):
         charts = [z.read(n).decode() for n in sorted(z.namelist()) if n.startswith("xl/charts/chart")]
         sheet = z.read("xl/worksheets/sheet1.xml").decode()
     titled = [c for c in charts if "Loss E_total by iteration, η = " in c]
-    assert len(titled) == 3 and all("<strRef><f>" in c and "!$K$1</f>" in c for c in titled)
+    assert len(titled) == 3 and all("<c:strRef><c:f>" in c and "!$K$1</c:f>" in c for c in titled)
     assert {"η = 1<", "η = 0.1<", "η = 2<"} <= {m for c in titled for m in ("η = 1<", "η = 0.1<", "η = 2<") if m in c}
     assert "&amp;eta</f>" in sheet

@@ -77,10 +77,15 @@ def sweep_chart(plan: SweepPlan) -> ScatterChart:
                                             SWEEP_COLOURS[k % len(SWEEP_COLOURS)], 22225))  # 1.75 pt
     chart.legend = Legend()
     chart.legend.position = "r"
-    chart.y_axis.title = "E_total (log scale)"
-    chart.y_axis.scaling.logBase = 10
-    chart.y_axis.scaling.min = plan.log_floor
-    chart.y_axis.number_format = "0.0E+00"
+    if plan.reaches_zero:  # a log axis cannot show 0 (Excel warns, LibreOffice draws nothing): linear
+        chart.y_axis.title = "E_total (linear scale: a loss reaches 0)"
+        chart.y_axis.scaling.min = 0
+        chart.y_axis.number_format = "0.000"
+    else:
+        chart.y_axis.title = "E_total (log scale)"
+        chart.y_axis.scaling.logBase = 10
+        chart.y_axis.scaling.min = plan.log_floor
+        chart.y_axis.number_format = "0.0E+00"
     first = plan.chart_anchor_column
     columns, rows = SWEEP_CHART_SIZE
     chart.anchor = TwoCellAnchor(_from=AnchorMarker(col=first, row=0), to=AnchorMarker(col=first + columns, row=rows))
@@ -97,6 +102,7 @@ def sweep_chart_range(plan: SweepPlan) -> str:
 def _e_total_chart(title: str, layout: Layout) -> ScatterChart:
     """A scatter chart with the x axis both charts share: iteration 0 .. the last, no gridlines."""
     chart = ScatterChart()
+    chart.scatterStyle = "lineMarker"  # required by the schema (Excel writes it); the series say "no markers"
     chart.title = title
     chart.style = 2
     chart.x_axis.title = "iteration"

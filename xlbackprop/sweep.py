@@ -91,14 +91,21 @@ def log_axis_floor(spec: Spec, rates: tuple[float, ...]) -> float | None:
     rate converges until ``a_o1 - t1`` rounds to 0). So where some E_total reaches 0, the axis
     starts at the power of ten below the smallest positive E_total (never under 1e-16);
     the reference tells, when the run is short enough to compute at build time."""
+    return axis(spec, rates)[0]
+
+
+def axis(spec: Spec, rates: tuple[float, ...]) -> tuple[float | None, bool]:
+    """The overlay's y axis: :func:`log_axis_floor`, and whether some E_total reaches 0 in the
+    reference run (then the axis is linear: a log axis cannot show 0). A run too long to look at
+    first gets the log axis from :data:`LOG_FLOOR`."""
     if spec.iterations * len(rates) > FLOOR_BUDGET:
-        return LOG_FLOOR
+        return LOG_FLOOR, False
     losses = np.concatenate([train(replace(spec, eta=r))[E_TOTAL] for r in rates])
     if np.all(losses[np.isfinite(losses)] > 0):
-        return None
+        return None, False
     positive = losses[np.isfinite(losses) & (losses > 0)]
     smallest = float(positive.min()) if positive.size else LOG_FLOOR
-    return max(LOG_FLOOR, 10.0 ** math.floor(math.log10(smallest)))
+    return max(LOG_FLOOR, 10.0 ** math.floor(math.log10(smallest))), bool(np.any(losses == 0))
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,7 @@ class SweepPlan:
     sheets: tuple[str, ...]
     layout: Layout
     log_floor: float | None = None  # see :func:`log_axis_floor`
+    reaches_zero: bool = False  # some rate's E_total reaches 0: the overlay's axis is linear (:func:`axis`)
 
     @property
     def iterations(self) -> list[int]:

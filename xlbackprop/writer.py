@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import zipfile
 from pathlib import Path
 from dataclasses import replace
 from typing import Callable, Sequence
 
+from lxml import etree
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
@@ -110,8 +112,8 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...], progress: Callable
     wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
     names = tuple(sweep_plan.sheet_name(r) for r in rates)
     if rates:
-        floor = sweep_plan.log_axis_floor(spec, rates)
-        _sweep_sheet(wb, sweep_plan.SweepPlan(names, layout, floor), styles)
+        floor, zero = sweep_plan.axis(spec, rates)
+        _sweep_sheet(wb, sweep_plan.SweepPlan(names, layout, floor, zero), styles)
     _derivation_sheet(wb, layout, styles)
     _diagram_sheet(wb, layout, styles)
     for k, (name, rate) in enumerate(zip(names, rates), 1):
@@ -295,12 +297,47 @@ def _training_rows(ws, layout: Layout, styles, progress: Callable[[int], None] |
             progress(iteration)
 
 
+# Excel names these namespaces by prefix in its drawing and chart parts; Gnumeric drops charts whose
+# drawing declares them as the default namespace, and ExcelJS cannot load such a file at all
+PREFIXES = {"http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing": "xdr",
+            "http://schemas.openxmlformats.org/drawingml/2006/main": "a",
+            "http://schemas.openxmlformats.org/drawingml/2006/chart": "c",
+            "http://schemas.openxmlformats.org/officeDocument/2006/relationships": "r"}
+PREFIXED_PARTS = re.compile(r"xl/(drawings/drawing|charts/chart)\d+\.xml")
+
+
+def prefixed(xml: bytes) -> bytes:
+    """The same XML with the drawing namespaces written as Excel writes them, ``xdr:``, ``a:``, ``c:``::
+
+        <wsDr xmlns="...spreadsheetDrawing"><twoCellAnchor> -> <xdr:wsDr xmlns:xdr="..."><xdr:twoCellAnchor>
+    """
+    source = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    used = {el.tag.split("}")[0][1:] for el in source.iter() if isinstance(el.tag, str)} | \
+        {a.split("}")[0][1:] for el in source.iter() if isinstance(el.tag, str) for a in el.attrib if a[0] == "{"}
+    nsmap = {prefix: ns for ns, prefix in PREFIXES.items() if ns in used}
+
+    def copy(el, parent):
+        new = etree.Element(el.tag, nsmap=nsmap) if parent is None else etree.SubElement(parent, el.tag)
+        for key, value in el.attrib.items():
+            new.set(key, value)
+        new.text, new.tail = el.text, el.tail
+        for child in el:
+            if isinstance(child.tag, str):
+                copy(child, new)
+        return new
+
+    return etree.tostring(copy(source, None), xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
 class _FixedTimeZipFile(zipfile.ZipFile):
-    """A zip whose members all carry one fixed timestamp, so equal specs give equal bytes."""
+    """A zip whose members all carry one fixed timestamp, so equal specs give equal bytes; drawing
+    and chart parts are written with Excel's namespace prefixes (:func:`prefixed`)."""
 
     def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
         if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
             zinfo_or_arcname = self._info(zinfo_or_arcname)
+        if PREFIXED_PARTS.fullmatch(zinfo_or_arcname.filename):
+            data = prefixed(data.encode("utf-8") if isinstance(data, str) else data)
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
     def write(self, filename, arcname=None, compress_type=None, compresslevel=None):

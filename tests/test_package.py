@@ -1,0 +1,74 @@
+"""The package as Excel writes it: schema-valid parts, prefixed drawings, and other readers load it.
+
+``../shared/tools/ooxml_validate.py`` checks every part against the ISO/IEC 29500 schemas (the
+test skips when ../shared is not beside the repository); Gnumeric must import every chart and
+ExcelJS (node) must load the file, which both failed on openpyxl's unprefixed drawing parts.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from xlbackprop.sweep import DEFAULT_RATES
+
+ROOT = Path(__file__).resolve().parent.parent
+VALIDATOR = ROOT.parent / "shared" / "tools" / "ooxml_validate.py"
+EXCELJS = ROOT / ".node" / "node_modules" / "exceljs"
+CASES = [("class-2024", None, DEFAULT_RATES), ("class-2024", None, (0.1, 1, 10, 100, 1000)), ("mazur", None, ()),
+         ("xor", 100, DEFAULT_RATES), ("deep", 50, ())]
+
+
+@pytest.mark.skipif(not VALIDATOR.exists(), reason="../shared/tools/ooxml_validate.py is not beside the repository")
+@pytest.mark.parametrize("preset, iterations, sweep", CASES)
+def test_every_part_is_schema_valid(built, preset, iterations, sweep):
+    path = built(preset, iterations=iterations, sweep=sweep)
+    result = subprocess.run([sys.executable, str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_drawings_and_charts_carry_excels_prefixes(built):
+    with zipfile.ZipFile(built("class-2024", sweep=DEFAULT_RATES)) as z:
+        parts = {n: z.read(n).decode() for n in z.namelist() if n.startswith(("xl/drawings/drawing", "xl/charts/"))}
+    drawings = [t for n, t in parts.items() if n.startswith("xl/drawings/drawing")]
+    charts = [t for n, t in parts.items() if n.startswith("xl/charts/")]
+    assert drawings and all("<xdr:wsDr " in t and "<xdr:twoCellAnchor>" in t for t in drawings)
+    assert len(charts) == 8 and all("<c:chartSpace " in t and '<c:scatterStyle val="lineMarker"/>' in t for t in charts)
+
+
+@pytest.mark.gnumeric
+def test_gnumeric_imports_every_chart(built, tmp_path):
+    out = tmp_path / "book.gnumeric"
+    subprocess.run(["ssconvert", str(built("class-2024", sweep=DEFAULT_RATES)), str(out)],
+                   capture_output=True, timeout=300, check=True)
+    assert gzip.decompress(out.read_bytes()).decode().count("<gnm:SheetObjectGraph") == 8
+
+
+@pytest.mark.exceljs
+@pytest.mark.skipif(shutil.which("node") is None or not EXCELJS.exists(),
+                    reason="node or ExcelJS missing (scripts/setup.sh installs ExcelJS into .node/ where npm is)")
+def test_exceljs_loads_the_workbook(built, tmp_path):
+    script = tmp_path / "load.js"
+    script.write_text(f"""
+const ExcelJS = require({json.dumps(str(EXCELJS))});
+(async () => {{
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.readFile(process.argv[2]);
+  const t = wb.getWorksheet('Training');
+  console.log(JSON.stringify({{sheets: wb.worksheets.map(w => w.name), h1: t.getCell('J20').formula,
+                               header: t.getCell('B19').value}}));
+}})().catch(e => {{ console.error(e.message); process.exit(1); }});
+""")
+    result = subprocess.run(["node", str(script), str(built("class-2024", sweep=DEFAULT_RATES))],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    assert loaded["sheets"][:4] == ["Training", "Sweep", "Derivation", "Network"] and len(loaded["sheets"]) == 10
+    assert (loaded["h1"], loaded["header"]) == ("B20*$B$11+C20*$C$11", "w1")
