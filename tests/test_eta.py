@@ -24,7 +24,9 @@ def test_new_eta_typed_into_the_package_retrains_every_row(built, tmp_path):
     for name, cells in recalculated.cells.items():
         np.testing.assert_allclose(np.array(cells, dtype=float), exp[name], rtol=RTOL, atol=0, err_msg=name)
     assert recalculated.cells["E_total"][-1] != pytest.approx(old["E_total"][-1], rel=1e-3)
-    assert verify(edited).ok
+    report = verify(edited)  # every cell agrees with the reference for eta 0.3 ...
+    assert all(c.ok for c in report.checks), report.text
+    assert report.stale and not report.ok  # ... but the file still stores eta 1's values: nothing recalculated it
 
 
 def test_stale_cached_values_are_recalculated(built, tmp_path):
@@ -36,7 +38,8 @@ def test_stale_cached_values_are_recalculated(built, tmp_path):
     assert stale.spec.eta == 2.0
     assert stale.cells["w1"][1] == pytest.approx(train(presets.load("class-2021"))["w1"][1], rel=RTOL)
     report = verify(edited)
-    assert report.ok, report.text
+    assert all(c.ok for c in report.checks), report.text  # recalculated, every cell agrees for eta 2
+    assert "STALE: " in report.text and not report.ok  # and the stale values it stored are named
     fresh = read(convert(edited, tmp_path / "fresh"))
     exp = train(presets.load("class-2021").with_overrides(eta=2.0))
     assert fresh.cells["w1"][1] == pytest.approx(exp["w1"][1], rel=RTOL)

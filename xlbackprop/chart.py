@@ -7,7 +7,7 @@ readable from 10 to 1,000,000 iterations (a line chart's category labels overpri
 from __future__ import annotations
 
 from openpyxl.chart import ScatterChart
-from openpyxl.chart.data_source import AxDataSource, NumDataSource, NumRef, StrData, StrRef, StrVal
+from openpyxl.chart.data_source import AxDataSource, NumData, NumDataSource, NumRef, NumVal, StrData, StrRef, StrVal
 from openpyxl.chart.legend import Legend
 from openpyxl.chart.series import SeriesLabel, XYSeries
 from openpyxl.chart.text import Text
@@ -46,7 +46,7 @@ def title_formula() -> str:
     return f'="{TITLE}"&eta'
 
 
-def loss_chart(ws, layout: Layout, eta: float) -> ScatterChart:
+def loss_chart(ws, layout: Layout, eta: float, losses: list[float] | None = None) -> ScatterChart:
     """The chart, anchored to :func:`chart_range`, so it grows with the parameter block; its title
     is the text of :func:`title_cell` (``="Loss E_total by iteration, η = "&eta``), with the
     built η's text cached for readers that do not follow the link."""
@@ -55,7 +55,8 @@ def loss_chart(ws, layout: Layout, eta: float) -> ScatterChart:
     text = Text(strRef=StrRef(f"{quote_sheetname(ws.title)}!{absolute_coordinate(title_cell(layout))}", strCache=cache))
     text.rich = None
     chart.title = Title(tx=text, overlay=False)
-    chart.series.append(_e_total_series(ws.title, layout, SeriesLabel(v="E_total"), "C00000", 28575))  # 2.25 pt
+    chart.series.append(_e_total_series(ws.title, layout, SeriesLabel(v="E_total"), "C00000", 28575,  # 2.25 pt
+                                        losses))
     chart.legend = None
     chart.y_axis.title = "E_total"
     chart.y_axis.scaling.min = 0
@@ -66,7 +67,7 @@ def loss_chart(ws, layout: Layout, eta: float) -> ScatterChart:
     return chart
 
 
-def sweep_chart(plan: SweepPlan) -> ScatterChart:
+def sweep_chart(plan: SweepPlan, losses: list[list[float] | None] | None = None) -> ScatterChart:
     """E_total of every rate sheet, overlaid on a logarithmic y axis (the curves of different rates
     span orders of magnitude); each curve's legend entry is the live header cell ``="eta "&...``."""
     chart = _e_total_chart("E_total by iteration, one curve per learning rate", plan.layout)
@@ -74,7 +75,8 @@ def sweep_chart(plan: SweepPlan) -> ScatterChart:
         label = absolute_coordinate(f"{get_column_letter(plan.column(k))}{HEADER_ROW}")
         chart.series.append(_e_total_series(sheet, plan.layout,
                                             SeriesLabel(strRef=StrRef(f"{quote_sheetname(SWEEP_SHEET)}!{label}")),
-                                            SWEEP_COLOURS[k % len(SWEEP_COLOURS)], 22225))  # 1.75 pt
+                                            SWEEP_COLOURS[k % len(SWEEP_COLOURS)], 22225,  # 1.75 pt
+                                            losses[k] if losses else None))
     chart.legend = Legend()
     chart.legend.position = "r"
     if plan.reaches_zero:  # a log axis cannot show 0 (Excel warns, LibreOffice draws nothing): linear
@@ -115,9 +117,11 @@ def _e_total_chart(title: str, layout: Layout) -> ScatterChart:
     return chart
 
 
-def _e_total_series(sheet: str, layout: Layout, label: SeriesLabel, colour: str, width: int) -> XYSeries:
+def _e_total_series(sheet: str, layout: Layout, label: SeriesLabel, colour: str, width: int,
+                    losses: list[float] | None = None) -> XYSeries:
     """E_total against iteration on ``sheet`` (``'Training'!$T$20:$T$119`` over ``$A$20:$A$119``),
-    a straight line without markers, ``width`` in EMU.
+    a straight line without markers, ``width`` in EMU; with ``losses``, the points are cached in
+    the chart too, as Excel caches them, for readers that draw without computing.
 
     The references are written as text: openpyxl's ``Reference`` refuses rows past 1,000,000,
     and a full-height workbook's last row is 1,048,576."""
@@ -125,8 +129,14 @@ def _e_total_series(sheet: str, layout: Layout, label: SeriesLabel, colour: str,
         letter = layout.column[name].letter
         return f"{quote_sheetname(sheet)}!${letter}${layout.first_row}:${letter}${layout.last_row}"
 
-    series = XYSeries(tx=label, xVal=AxDataSource(numRef=NumRef(f=column(ITERATION))),
-                      yVal=NumDataSource(numRef=NumRef(f=column(E_TOTAL))))
+    def cache(values: list[float] | None) -> NumData | None:
+        if values is None:
+            return None
+        return NumData(ptCount=len(values), pt=[NumVal(idx=k, v=v) for k, v in enumerate(values) if v == v])
+
+    iterations = list(range(1, layout.iterations + 1)) if losses is not None else None
+    series = XYSeries(tx=label, xVal=AxDataSource(numRef=NumRef(f=column(ITERATION), numCache=cache(iterations))),
+                      yVal=NumDataSource(numRef=NumRef(f=column(E_TOTAL), numCache=cache(losses))))
     series.marker.symbol = "none"
     series.smooth = False
     series.graphicalProperties.line.solidFill = colour

@@ -16,6 +16,7 @@ The values LibreOffice saves carry 15 significant digits, so agreement is ~5e-15
 
 from __future__ import annotations
 
+import math
 import tempfile
 from functools import partial
 import time
@@ -101,10 +102,11 @@ class Report:
     tolerance: str = f"relative {RTOL:g}"
     culprits: list[culprits.Culprit] = field(default_factory=list)
     show_all: bool = False  # list every wrong cell, not only the root causes
+    stale: list[str] = field(default_factory=list)  # cells whose stored value is not what they compute
 
     @property
     def ok(self) -> bool:
-        return not self.not_formulas and all(c.ok for c in self.checks)
+        return not self.not_formulas and not self.stale and all(c.ok for c in self.checks)
 
     @property
     def cells(self) -> int:
@@ -132,6 +134,13 @@ class Report:
             shown = ", ".join(self.not_formulas[:SHOW_MISMATCHES])
             lines.append(f"NOT A FORMULA: {len(self.not_formulas):,} training cells hold a constant instead of "
                          f"a live formula: {shown}{' ...' if len(self.not_formulas) > SHOW_MISMATCHES else ''}")
+        if self.stale:
+            shown = "; ".join(self.stale[:SHOW_MISMATCHES])
+            n = len(self.stale)
+            lines.append(f"STALE: {n:,} training cell{'s' if n != 1 else ''} store{'' if n != 1 else 's'} a value "
+                         f"other than the one {'they compute' if n != 1 else 'it computes'} "
+                         f"(edited, or saved without recalculating): {shown}"
+                         f"{' ...' if len(self.stale) > SHOW_MISMATCHES else ''}")
         overflowed = sum(c.n_overflowed for c in self.checks)
         if overflowed:
             lines.append(f"note: {overflowed:,} cells overflow to #NUM! in the sheet, where the reference overflows "
@@ -162,6 +171,7 @@ def verify(path: str | Path, timeout: float = 900, engine: str = "libreoffice",
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     formulas = reader.read_all(path, values=False)  # is it ours, and is every quantity a live formula?
+    before = reader.read_all(path, values=True)  # the values the file stores, to hold against the engine's
     seconds["read"] = time.perf_counter() - start
     chosen = ENGINES[engine]
     version = chosen.version()
@@ -175,6 +185,7 @@ def verify(path: str | Path, timeout: float = 900, engine: str = "libreoffice",
         seconds["read"] += time.perf_counter() - start
         say("comparing every cell with the reference")
         report = _report(path, data, formulas, chosen, version, seconds, show_all)
+        report.stale = _stale(before, data, chosen)
         if not report.ok:
             say("looking for the root causes")
             report.culprits = culprits.find(recalculated, data.training[SHEET].layout)
@@ -219,6 +230,26 @@ def _report(path: Path, data: reader.Contents, formulas: reader.Contents, chosen
         not_formulas += [_ref(DIAGRAM_SHEET, c) for c in data.diagram.expected
                          if not _is_formula(formulas.diagram_cells[c])]
     return Report(path, checks, not_formulas, version, seconds, chosen.describe(), show_all=show_all)
+
+
+def _stale(before: reader.Contents, after: reader.Contents, engine: Engine) -> list[str]:
+    """Training cells whose stored value differs from what the engine computes there ("B21 stores
+    0.1, computes 0.2"). A cell that stores nothing (a file written without values) is not stale."""
+    out = []
+    for sheet, stored in before.training.items():
+        layout = stored.layout
+        for name, cells in stored.cells.items():
+            computed = after.training[sheet].cells[name]
+            scale = max((abs(v) for v in computed if isinstance(v, (int, float)) and math.isfinite(v)), default=0.0)
+            for k, (was, now) in enumerate(zip(cells, computed)):
+                if was is None or was == now:
+                    continue
+                numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (was, now))
+                if numbers and abs(was - now) <= engine.rtol * abs(now) + engine.atol * scale:
+                    continue
+                cell = _ref(sheet, f"{layout.column[name].letter}{layout.first_row + k}")
+                out.append(f"{cell} stores {was!r}, computes {now!r}")
+    return out
 
 
 def _check_diagram(path: Path, data: reader.Contents, table, engine: Engine) -> QuantityCheck:

@@ -34,7 +34,7 @@ from .layout import ETA_LABEL, ETA_ROW, META_ROWS, SAMPLES_HEADER_ROW, SHEET, TI
 from .chart import loss_chart, sweep_chart, title_formula
 from .spec import Spec
 from .styles import KINDS, named_styles
-from . import derivation, diagram
+from . import derivation, diagram, stored
 from . import sweep as sweep_plan
 
 FIXED_TIME = dt.datetime(2024, 2, 9, 0, 0, 0)  # the seed lecture's date; keeps builds byte-identical
@@ -62,8 +62,9 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     wb = Workbook(write_only=True)
     try:
-        _fill(wb, spec, rates, progress)
+        values = _fill(wb, spec, rates, progress)
         with _FixedTimeZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            archive.values = values
             ExcelWriter(wb, archive).write_data()
         os.replace(tmp, path)
     except BaseException as exc:
@@ -95,8 +96,11 @@ def _discard(wb: Workbook) -> None:
             pass
 
 
-def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...], progress: Callable[[int], None] | None) -> None:
+def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
+          progress: Callable[[int], None] | None) -> dict[str, Callable[[], stored.Values]]:
+    """Plan and stream every sheet; return, per worksheet part, how to get its stored values."""
     layout = Layout(spec.network, spec.iterations)
+    values: dict[str, Callable[[], stored.Values]] = {}
     wb.properties.creator = "xlbackprop"
     wb.properties.created = wb.properties.modified = FIXED_TIME
     styles = named_styles()
@@ -108,19 +112,32 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...], progress: Callable
             return None
         return lambda k: progress(sheets_before * layout.iterations + k)
 
-    _training_sheet(wb, SHEET, spec, layout, styles, rows_done(0))
+    ws = _training_sheet(wb, SHEET, spec, layout, styles, rows_done(0))
+    values[_part(wb, ws)] = lambda: stored.Training(spec, layout)
     wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
     names = tuple(sweep_plan.sheet_name(r) for r in rates)
     if rates:
         floor, zero = sweep_plan.axis(spec, rates)
-        _sweep_sheet(wb, sweep_plan.SweepPlan(names, layout, floor, zero), styles)
-    _derivation_sheet(wb, layout, styles)
-    _diagram_sheet(wb, layout, styles)
+        plan = sweep_plan.SweepPlan(names, layout, floor, zero)
+        ws = _sweep_sheet(wb, plan, styles, [stored.losses(replace(spec, eta=r)) for r in rates])
+        values[_part(wb, ws)] = lambda: stored.sweep(plan, spec, rates)
+    ws = _derivation_sheet(wb, layout, styles)
+    values[_part(wb, ws)] = lambda: stored.derivation_sheet(spec, layout)
+    ws = _diagram_sheet(wb, layout, styles)
+    values[_part(wb, ws)] = lambda: stored.diagram_sheet(spec, layout)
     for k, (name, rate) in enumerate(zip(names, rates), 1):
         title = f"{spec.title} (learning rate {rate:g})"
-        ws = _training_sheet(wb, name, replace(spec, eta=rate, title=title), layout, styles, rows_done(k))
+        rate_spec = replace(spec, eta=rate, title=title)
+        ws = _training_sheet(wb, name, rate_spec, layout, styles, rows_done(k))
         ws.defined_names["eta"] = DefinedName(  # sheet scope: this sheet's formulas read this cell
             "eta", attr_text=f"{quote_sheetname(name)}!{absolute_coordinate(layout.eta_cell)}")
+        values[_part(wb, ws)] = lambda rate_spec=rate_spec: stored.Training(rate_spec, layout)
+    return values
+
+
+def _part(wb: Workbook, ws) -> str:
+    """The zip member a sheet will be written to: openpyxl numbers them in sheet order when it writes."""
+    return f"xl/worksheets/sheet{wb.worksheets.index(ws) + 1}.xml"
 
 
 def _training_sheet(wb: Workbook, name: str, spec: Spec, layout: Layout, styles,
@@ -139,11 +156,11 @@ def _training_sheet(wb: Workbook, name: str, spec: Spec, layout: Layout, styles,
         ws.append(row)
     ws.append([cell(c.name, "header", text=True) for c in layout.columns])
     _training_rows(ws, layout, styles, progress)
-    ws.add_chart(loss_chart(ws, layout, spec.eta))
+    ws.add_chart(loss_chart(ws, layout, spec.eta, stored.losses(spec)))
     return ws
 
 
-def _derivation_sheet(wb: Workbook, layout: Layout, styles) -> None:
+def _derivation_sheet(wb: Workbook, layout: Layout, styles):
     """The ``Derivation`` sheet: the lecture's steps, live on iteration 1, and the finite-difference check."""
     plan = derivation.plan(layout)
     ws = wb.create_sheet(derivation.SHEET)
@@ -152,9 +169,10 @@ def _derivation_sheet(wb: Workbook, layout: Layout, styles) -> None:
         ws.column_dimensions[letter].width = width
     _print_landscape(ws, pages_tall=0)
     _planned_rows(ws, styles, plan.rows)
+    return ws
 
 
-def _diagram_sheet(wb: Workbook, layout: Layout, styles) -> None:
+def _diagram_sheet(wb: Workbook, layout: Layout, styles):
     """The ``Network`` sheet: neurons and weights in cells, live at the iteration typed into B3."""
     plan = diagram.plan(layout)
     ws = wb.create_sheet(diagram.SHEET)
@@ -173,6 +191,7 @@ def _diagram_sheet(wb: Workbook, layout: Layout, styles) -> None:
         samples.add(diagram.SAMPLE_CELL)
         ws.data_validations.append(samples)
     _planned_rows(ws, styles, plan.rows)
+    return ws
 
 
 def _print_landscape(ws, pages_tall: int) -> None:
@@ -207,7 +226,7 @@ def _lines(text: str, width: float | None) -> int:
     return sum(-(-max(len(part), 1) // per_line) for part in text.split("\n"))
 
 
-def _sweep_sheet(wb: Workbook, plan: sweep_plan.SweepPlan, styles) -> None:
+def _sweep_sheet(wb: Workbook, plan: sweep_plan.SweepPlan, styles, losses: list):
     """The ``Sweep`` sheet: E_total of every rate at a few iterations, and the overlay chart."""
     ws = wb.create_sheet(sweep_plan.SHEET)
     ws.sheet_properties.tabColor = "2F5597"
@@ -216,7 +235,8 @@ def _sweep_sheet(wb: Workbook, plan: sweep_plan.SweepPlan, styles) -> None:
     for k in range(len(plan.sheets)):
         ws.column_dimensions[get_column_letter(plan.column(k))].width = 13
     _planned_rows(ws, styles, plan.rows)
-    ws.add_chart(sweep_chart(plan))
+    ws.add_chart(sweep_chart(plan, losses))
+    return ws
 
 
 class _CellMaker:
@@ -340,11 +360,17 @@ class _FixedTimeZipFile(zipfile.ZipFile):
             data = prefixed(data.encode("utf-8") if isinstance(data, str) else data)
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
+    values: dict[str, Callable[[], stored.Values]] = {}  # worksheet part -> its stored values
+
     def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        info = self._info(arcname or os.path.basename(filename))
-        info.file_size = os.path.getsize(filename)
-        with open(filename, "rb") as src, self.open(info, "w") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
+        """A worksheet part from openpyxl's spool file, each formula's stored value filled in."""
+        name = arcname or os.path.basename(filename)
+        info = self._info(name)
+        with open(filename, "rb") as src, self.open(info, "w", force_zip64=True) as dst:
+            if name in self.values:
+                stored.fill(src, dst, self.values.pop(name)())  # the sheet's reference run lives this long
+            else:
+                shutil.copyfileobj(src, dst, 1 << 20)
 
     def _info(self, name: str) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, date_time=ZIP_TIME)

@@ -1,0 +1,64 @@
+"""Every formula cell stores its value, so readers that do not recalculate (Protected View,
+previews, pandas, openpyxl data_only) show the numbers; verify finds stored values that are stale."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import edit_cell
+from xlbackprop.check import grid
+from xlbackprop.recalc import convert
+from xlbackprop.sweep import DEFAULT_RATES
+from xlbackprop.verification import verify
+
+OVERSHOOT = (0.1, 1.0, 10.0, 100.0, 1000.0)
+CASES = [("class-2024", None, DEFAULT_RATES), ("class-2024", None, OVERSHOOT), ("class-2021", None, DEFAULT_RATES),
+         ("mazur", None, DEFAULT_RATES), ("xor", 200, ()), ("deep", 60, ())]
+
+
+def _formula_values(path):
+    book = grid.read(path)
+    return {(s.name, cell): s.values.get(cell) for s in book.sheets for cell in s.formulas}
+
+
+@pytest.mark.parametrize("preset, iterations, sweep", CASES)
+def test_every_formula_cell_stores_a_value(built, preset, iterations, sweep):
+    values = _formula_values(built(preset, iterations=iterations, sweep=sweep))
+    empty = [key for key, v in values.items() if v is None]
+    assert values and not empty, empty[:5]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("preset, iterations, sweep", CASES)
+def test_stored_values_are_what_libreoffice_computes(built, tmp_path, preset, iterations, sweep):
+    """LibreOffice, recalculating, computes in every formula cell the number the file stores
+    (it writes 15 significant digits, hence relative 1e-14; text and #NUM! exactly)."""
+    path = built(preset, iterations=iterations, sweep=sweep)
+    ours, theirs = _formula_values(path), _formula_values(convert(path, tmp_path))
+    assert ours.keys() == theirs.keys()
+    for key, v in ours.items():
+        w = theirs[key]
+        if isinstance(v, float) and isinstance(w, float):
+            assert abs(v - w) <= 1e-14 * abs(w) + 1e-300, (key, v, w)
+        else:
+            assert v == w, (key, v, w)
+
+
+def test_pandas_reads_the_numbers(built):
+    pd = pytest.importorskip("pandas")
+    from xlbackprop import train
+
+    frame = pd.read_excel(built("class-2024"), sheet_name="Training", header=18, index_col=0)
+    expected = train("class-2024").to_pandas()
+    assert frame.shape == expected.shape and list(frame.columns) == list(expected.columns)
+    assert (frame.to_numpy() == expected.to_numpy()).all()  # the reference's numbers, to the last bit
+
+
+@pytest.mark.libreoffice
+def test_verify_reports_a_stale_stored_value(built, tmp_path):
+    """A value edited without recalculating (the formula still computes the old number)."""
+    stale = tmp_path / "stale.xlsx"
+    edit_cell(built("class-2024"), stale, "T25", '<c r="T25" s="10"><f>R25+S25</f><v>0.5</v></c>')
+    report = verify(stale)
+    assert not report.ok and report.stale and report.stale[0].startswith("T25 stores 0.5, computes ")
+    assert "STALE: 1 training cell stores a value other than the one it computes" in report.text
