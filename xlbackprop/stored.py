@@ -21,7 +21,7 @@ from dataclasses import replace
 from functools import cached_property, lru_cache
 from typing import IO, Union
 
-from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple
+from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
 from xml.sax.saxutils import escape
 
 from . import derivation, diagram
@@ -63,10 +63,24 @@ def general(x: float) -> str:
 
 
 class Values:
-    """The stored values of one sheet: ``value(row, col)``."""
+    """The stored values of one sheet: ``value(row, col)``; ``stored(row, letters)`` gives it as
+    the XML writes it, ``(b' t="str"', b"eta 0.1")``, or None."""
 
     def value(self, row: int, col: int) -> Value:
         raise NotImplementedError
+
+    def stored(self, row: int, letters: bytes) -> tuple[bytes, bytes] | None:
+        return _xml(self.value(row, column_index_from_string(letters.decode())))
+
+
+def _xml(v: Value) -> tuple[bytes, bytes] | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return b' t="str"', escape(v).encode("utf-8")
+    if math.isnan(v):
+        return b' t="e"', b"#NUM!"
+    return b"", repr(v).encode()
 
 
 class Planned(Values):
@@ -100,6 +114,21 @@ class Training(Values):
             return TITLE + general(self.spec.eta)
         return None
 
+    def stored(self, row: int, letters: bytes) -> tuple[bytes, bytes] | None:
+        """The training rows' values, a column at a time as the XML writes them (the hot path)."""
+        k = row - self.layout.first_row
+        column = self._columns.get(letters)
+        if column is not None and 0 <= k < len(column):
+            return column[k]
+        return super().stored(row, letters)
+
+    @cached_property
+    def _columns(self) -> dict[bytes, list[tuple[bytes, bytes]]]:
+        out = {}
+        for col, name in self.names.items():
+            out[get_column_letter(col).encode()] = [_xml(x) for x in self.table[name].tolist()]
+        return out
+
 
 def sweep(plan, spec: Spec, rates: tuple[float, ...]) -> Planned:
     """The Sweep table: each rate sheet's E_total at the table's iterations, and the live labels."""
@@ -130,24 +159,18 @@ def diagram_sheet(spec: Spec, layout: Layout) -> Planned:
 
 
 def _letter(col: int) -> str:
-    from openpyxl.utils.cell import get_column_letter
-
     return get_column_letter(col)
 
 
 def fill(src: IO[bytes], dst: IO[bytes], values: Values) -> None:
     """Copy a worksheet part from ``src`` to ``dst``, each empty ``<v></v>`` of a formula filled in."""
     def put(match: re.Match) -> bytes:
-        row, col = int(match[2]), column_index_from_string(match[1].decode())
-        v = values.value(row, col)
-        if v is None:
+        found = values.stored(int(match[2]), match[1])
+        if found is None:
             return match[0]
-        head = b'<c r="' + match[1] + match[2] + b'"' + match[3]
-        if isinstance(v, str):
-            return head + b' t="str"><f>' + match[4] + b"</f><v>" + escape(v).encode("utf-8") + b"</v></c>"
-        if math.isnan(v):
-            return head + b' t="e"><f>' + match[4] + b"</f><v>#NUM!</v></c>"
-        return head + b"><f>" + match[4] + b"</f><v>" + repr(v).encode() + b"</v></c>"
+        kind, text = found
+        return b'<c r="' + match[1] + match[2] + b'"' + match[3] + kind + b"><f>" + match[4] + b"</f><v>" + text \
+            + b"</v></c>"
 
     rest = b""
     while True:
