@@ -18,6 +18,8 @@ computation of the same number (:class:`Expected`), so verify checks this sheet 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -95,6 +97,7 @@ def qualify(formula: str, sheet: str = TRAINING, absolute_only: bool = False) ->
     return tokens.render()
 
 
+@lru_cache(maxsize=8)  # the writer, the limits check, stored values and verify all ask
 def plan(layout: Layout) -> DerivationPlan:
     """The whole sheet for a network laid out as ``layout`` on the Training sheet."""
     out = DerivationPlan()

@@ -13,6 +13,8 @@ With several samples a second given cell, B4, picks the sample whose activations
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -41,6 +43,7 @@ class DiagramPlan:
         cells[column - 1] = cell
 
 
+@lru_cache(maxsize=8)  # the writer, the limits check, stored values and verify all ask
 def plan(layout: Layout) -> DiagramPlan:
     net = layout.network
     out = DiagramPlan()

@@ -34,7 +34,7 @@ from .layout import ETA_LABEL, ETA_ROW, META_ROWS, SAMPLES_HEADER_ROW, SHEET, TI
 from .chart import loss_chart, sweep_chart, title_formula
 from .spec import Spec
 from .styles import KINDS, named_styles
-from . import derivation, diagram, stored
+from . import derivation, diagram, limits, stored
 from . import sweep as sweep_plan
 
 FIXED_TIME = dt.datetime(2024, 2, 9, 0, 0, 0)  # the seed lecture's date; keeps builds byte-identical
@@ -49,6 +49,7 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
         raise TypeError(f"writer.build takes a Spec, got {type(spec).__name__}; xlbackprop.build takes a preset "
                         f"name, a network file or a mapping as well")
     rates = sweep_plan.check_rates(sweep)
+    limits.check(spec)  # every formula within Excel's limits, or one line saying which is not
     path = Path(path)
     if path.is_dir():
         raise XlbackpropError(f"-o: {path} is a folder; give a file name such as {path / 'backprop.xlsx'}")

@@ -1,0 +1,76 @@
+"""Excel's limits on a formula, checked on every formula a build would write, before it writes.
+
+LibreOffice holds formulas Excel cannot: Excel drops a formula longer than 8,192 characters,
+a function call with more than 255 arguments, or functions nested deeper than 64 levels, when it
+opens the file ("Removed Records: Formula"), so ``verify`` cannot see the problem. A wide layer
+makes long sums (``h1 = w1*i1 + w2*i2 + ...``: about 640 inputs fill 8,192 characters on
+Training, fewer on Derivation, whose references carry ``Training!``) and many samples make a long
+``CHOOSE`` on the Network sheet (255 samples)::
+
+    check(spec)   # ExcelLimitError: layers: the formula of h1 on Training would be 9,103 characters ...
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from openpyxl.utils.cell import get_column_letter
+
+from .check.formula import FormulaError, Node, parse
+from .errors import ExcelLimitError
+from .expressions import Templates
+from .layout import SHEET, Layout
+from .spec import Spec
+from . import derivation, diagram
+
+MAX_LENGTH = 8_192
+MAX_ARGUMENTS = 255
+MAX_NESTING = 64
+
+
+def formulas(layout: Layout) -> Iterator[tuple[str, str, str]]:
+    """``(sheet, what, formula)`` for the formulas that differ in shape: each training column's first
+    and last row (row numbers are longest there), and every formula of Derivation and Network."""
+    templates = Templates(layout)
+    for name in templates.rest:
+        yield SHEET, name, templates.first[name].format(r=layout.first_row, p=layout.first_row - 1)
+        yield SHEET, name, templates.rest[name].format(r=layout.last_row, p=layout.last_row - 1)
+    for sheet, plan in ((derivation.SHEET, derivation.plan(layout)), (diagram.SHEET, diagram.plan(layout))):
+        for row, cells in plan.rows.items():
+            for k, cell in enumerate(cells, 1):
+                if isinstance(cell.value, str) and cell.value.startswith("=") and not cell.text:
+                    yield sheet, f"{get_column_letter(k)}{row}", cell.value
+
+
+def check(spec: Spec) -> None:
+    """Raise :class:`ExcelLimitError` (one line: which formula, which limit) when Excel could not hold
+    a formula of ``spec``'s workbook."""
+    layout = Layout(spec.network, spec.iterations)
+    for sheet, what, text in formulas(layout):
+        if len(text) > MAX_LENGTH:
+            raise ExcelLimitError("network", f"the formula of {what} on {sheet} would be {len(text):,} characters, "
+                                             f"more than Excel's {MAX_LENGTH:,}; use narrower layers or fewer samples")
+        if sheet != SHEET and "CHOOSE" not in text:
+            continue  # the other sheets' sums have no arguments and nest no deeper than Training's
+        try:
+            arguments, depth = _shape(parse(text))
+        except FormulaError:
+            continue
+        if arguments > MAX_ARGUMENTS:
+            raise ExcelLimitError("network", f"the formula of {what} on {sheet} would call a function with "
+                                            f"{arguments:,} arguments, more than Excel's {MAX_ARGUMENTS}; "
+                                            f"use fewer samples")
+        if depth > MAX_NESTING:
+            raise ExcelLimitError("network", f"the formula of {what} on {sheet} would nest {depth} functions, "
+                                            f"more than Excel's {MAX_NESTING}")
+
+
+def _shape(node: Node) -> tuple[int, int]:
+    """The most arguments of any call in the tree, and how deep calls nest."""
+    if node.op in ("num", "str", "name", "ref", "range"):
+        return 0, 0
+    if node.op == "call":
+        shapes = [_shape(child) for child in node.args[1]]
+        return max([len(node.args[1])] + [a for a, _ in shapes]), 1 + max([d for _, d in shapes], default=0)
+    shapes = [_shape(child) for child in node.args]
+    return max(a for a, _ in shapes), max(d for _, d in shapes)
