@@ -170,8 +170,8 @@ def verify(path: str | Path, timeout: float = 900, engine: str = "libreoffice",
     say("reading the workbook")
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    formulas = reader.read_all(path, values=False)  # is it ours, and is every quantity a live formula?
-    before = reader.read_all(path, values=True)  # the values the file stores, to hold against the engine's
+    # is it ours, is every quantity a live formula, and what values does it store (against the engine's)?
+    formulas, before = reader.read_both(path)
     seconds["read"] = time.perf_counter() - start
     chosen = ENGINES[engine]
     version = chosen.version()

@@ -94,7 +94,7 @@ def read(path: str | Path, recalculate: bool = False, timeout: float = 120) -> B
         raise WorkbookError(f"{path}: no such file")
     if recalculate or path.suffix.lower() in CONVERTED:
         return _recalculated(path, timeout)
-    book = _read_xlsx(path)
+    book = read_xlsx(path)
     if any(s.formulas for s in book.sheets) and not _has_values(book):
         return _recalculated(path, timeout)
     return book
@@ -107,7 +107,7 @@ def _recalculated(path: Path, timeout: float) -> Book:
         _guard(path)
     with tempfile.TemporaryDirectory(prefix="xlbackprop-check-") as folder:
         fresh = recalc.convert(path, folder, timeout=timeout)
-        book = _read_xlsx(fresh)
+        book = read_xlsx(fresh)
     book.path, book.recalculated = path, True
     return book
 
@@ -122,7 +122,8 @@ def _has_values(book: Book) -> bool:
     return any(s.values.get(key) is not None for s in book.sheets for key in s.formulas)
 
 
-def _read_xlsx(path: Path) -> Book:
+def read_xlsx(path: Path) -> Book:
+    """An .xlsx as it is, stored values and all (no recalculation), through the guards."""
     _guard(path)
     try:
         with zipfile.ZipFile(path) as archive:

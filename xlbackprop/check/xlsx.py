@@ -16,6 +16,7 @@ before anything here opens it; the XML parser also resolves no entities and fetc
 from __future__ import annotations
 
 import posixpath
+import re
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -28,6 +29,7 @@ MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 WORKSHEET = "/worksheet"
+_INTEGER = re.compile(r"-?\d{1,15}")
 ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
 
 
@@ -155,6 +157,8 @@ def _value(kind: str, v, strings: list[str]) -> Any:
         return text.strip() in ("1", "true")
     if kind == "e":
         return text if text in ERRORS else "#VALUE!"
+    if _INTEGER.fullmatch(text):
+        return int(text)  # as openpyxl reads it: a count stays a whole number
     try:
         return float(text)
     except ValueError:
