@@ -52,23 +52,14 @@ def build(source: Any, path: str | Path = "output/backprop.xlsx", sweep: Sequenc
     return write(as_spec(source, **overrides), path, sweep=sweep)
 
 
-class TrainingTable(Mapping):
+class TrainingTable(reference.Table):
     """The reference run: ``table["a_h1"]`` is a_h1 at every iteration (index 0 = iteration 1);
     its keys are the Training sheet's headers, in the sheet's order; ``to_pandas()`` a DataFrame."""
 
     def __init__(self, spec: Spec, columns: Mapping[str, np.ndarray]):
-        self.spec = spec
         order = [c.name for c in Layout(spec.network, spec.iterations).columns if c.name != ITERATION]
-        self._columns = {name: columns[name] for name in order}
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self._columns[name]
-
-    def __iter__(self):
-        return iter(self._columns)
-
-    def __len__(self) -> int:
-        return len(self._columns)
+        super().__init__({name: columns[name] for name in order})
+        self.spec = spec
 
     def to_pandas(self):
         """A DataFrame indexed by iteration (1, 2, ...), one column per header (needs pandas)."""
