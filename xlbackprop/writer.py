@@ -5,6 +5,8 @@ The layout (:mod:`xlbackprop.layout`) says where each quantity lives and the exp
 write-only workbook, row by row, so memory stays flat however many iterations there are.
 The sheets, in order: ``Training``, ``Sweep`` (with a learning-rate sweep, :mod:`xlbackprop.sweep`),
 ``Derivation``, ``Network``, then one training sheet per rate of the sweep (``eta 0.1``, ...).
+Every formula's computed value is stored beside it as the sheet parts are zipped
+(:mod:`xlbackprop.stored`), and drawing and chart parts get Excel's namespace prefixes.
 The file is written beside its target under a temporary name and renamed at the end, and
 its bytes depend only on the spec (fixed timestamps inside and outside the zip).
 """
