@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-import shutil
 import zipfile
 from pathlib import Path
 from dataclasses import replace
 from typing import Callable, Sequence
 
-from lxml import etree
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
@@ -37,10 +34,10 @@ from .chart import loss_chart, sweep_chart, title_formula
 from .spec import Spec
 from .styles import KINDS, named_styles
 from . import derivation, diagram, limits, stored
+from .package import Package
 from . import sweep as sweep_plan
 
 FIXED_TIME = dt.datetime(2024, 2, 9, 0, 0, 0)  # the seed lecture's date; keeps builds byte-identical
-ZIP_TIME = (2024, 2, 9, 0, 0, 0)
 
 
 def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None = None,
@@ -66,7 +63,7 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
     wb = Workbook(write_only=True)
     try:
         values = _fill(wb, spec, rates, progress)
-        with _FixedTimeZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        with Package(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
             archive.values = values
             ExcelWriter(wb, archive).write_data()
         os.replace(tmp, path)
@@ -318,65 +315,3 @@ def _training_rows(ws, layout: Layout, styles, progress: Callable[[int], None] |
         ws.append(row_cells)
         if progress is not None and (iteration % step == 0 or iteration == layout.iterations):
             progress(iteration)
-
-
-# Excel names these namespaces by prefix in its drawing and chart parts; Gnumeric drops charts whose
-# drawing declares them as the default namespace, and ExcelJS cannot load such a file at all
-PREFIXES = {"http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing": "xdr",
-            "http://schemas.openxmlformats.org/drawingml/2006/main": "a",
-            "http://schemas.openxmlformats.org/drawingml/2006/chart": "c",
-            "http://schemas.openxmlformats.org/officeDocument/2006/relationships": "r"}
-PREFIXED_PARTS = re.compile(r"xl/(drawings/drawing|charts/chart)\d+\.xml")
-
-
-def prefixed(xml: bytes) -> bytes:
-    """The same XML with the drawing namespaces written as Excel writes them, ``xdr:``, ``a:``, ``c:``::
-
-        <wsDr xmlns="...spreadsheetDrawing"><twoCellAnchor> -> <xdr:wsDr xmlns:xdr="..."><xdr:twoCellAnchor>
-    """
-    source = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
-    used = {el.tag.split("}")[0][1:] for el in source.iter() if isinstance(el.tag, str)} | \
-        {a.split("}")[0][1:] for el in source.iter() if isinstance(el.tag, str) for a in el.attrib if a[0] == "{"}
-    nsmap = {prefix: ns for ns, prefix in PREFIXES.items() if ns in used}
-
-    def copy(el, parent):
-        new = etree.Element(el.tag, nsmap=nsmap) if parent is None else etree.SubElement(parent, el.tag)
-        for key, value in el.attrib.items():
-            new.set(key, value)
-        new.text, new.tail = el.text, el.tail
-        for child in el:
-            if isinstance(child.tag, str):
-                copy(child, new)
-        return new
-
-    return etree.tostring(copy(source, None), xml_declaration=True, encoding="UTF-8", standalone=True)
-
-
-class _FixedTimeZipFile(zipfile.ZipFile):
-    """A zip whose members all carry one fixed timestamp, so equal specs give equal bytes; drawing
-    and chart parts are written with Excel's namespace prefixes (:func:`prefixed`)."""
-
-    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
-        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
-            zinfo_or_arcname = self._info(zinfo_or_arcname)
-        if PREFIXED_PARTS.fullmatch(zinfo_or_arcname.filename):
-            data = prefixed(data.encode("utf-8") if isinstance(data, str) else data)
-        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
-
-    values: dict[str, Callable[[], stored.Values]] = {}  # worksheet part -> its stored values
-
-    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        """A worksheet part from openpyxl's spool file, each formula's stored value filled in."""
-        name = arcname or os.path.basename(filename)
-        info = self._info(name)
-        with open(filename, "rb") as src, self.open(info, "w", force_zip64=True) as dst:
-            if name in self.values:
-                stored.fill(src, dst, self.values.pop(name)())  # the sheet's reference run lives this long
-            else:
-                shutil.copyfileobj(src, dst, 1 << 20)
-
-    def _info(self, name: str) -> zipfile.ZipInfo:
-        info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-        info.compress_type = self.compression
-        info.external_attr = 0o600 << 16
-        return info
