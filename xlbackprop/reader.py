@@ -84,7 +84,7 @@ class _Streamed:
 
     def rows(self, name: str) -> list[list[Any]]:
         sheet = self.sheets[name]
-        cells = dict(sheet.values) if self.values else {**sheet.values, **sheet.formulas}
+        cells = sheet.values if self.values else {**sheet.values, **sheet.formulas}
         if not cells:
             return []
         height, width = max(r for r, _ in cells), max(c for _, c in cells)
@@ -98,16 +98,12 @@ def read_all(path: str | Path, values: bool = True) -> Contents:
     """Read every training sheet of ``path``, its sweep table, and the live cells of its Derivation
     and Network sheets (where each is present): everything verify holds against the reference."""
     path = Path(path)
-    if not path.exists():
-        raise WorkbookError(f"{path}: no such file")
     return _contents(path, _Streamed(path, values))
 
 
 def read_both(path: str | Path) -> tuple[Contents, Contents]:
     """``read_all`` with formulas and with values, from one pass over the file."""
     path = Path(path)
-    if not path.exists():
-        raise WorkbookError(f"{path}: no such file")
     streamed = _Streamed(path, values=False)
     formulas = _contents(path, streamed)
     streamed.values = True
@@ -152,16 +148,22 @@ def _sweep_plan(wb, layout: Layout) -> SweepPlan | None:
     return SweepPlan(tuple(rates), layout) if SWEEP_SHEET in wb.sheetnames and rates else None
 
 
-@contextmanager
-def open_workbook(path: str | Path, values: bool) -> Iterator[Any]:
-    """Open any .xlsx as untrusted input, read-only: the package guards first, then openpyxl
-    (``values=True``: the values the file stores, else the formula text)."""
-    path = Path(path)
+def guard(path: Path) -> None:
+    """The guards every read of an untrusted file passes first: it exists, it is a zip package,
+    and the package is no zip bomb and declares no document type (:func:`check_package`)."""
     if not path.exists():
         raise WorkbookError(f"{path}: no such file")
     if not zipfile.is_zipfile(path):
         raise WorkbookError(f"{path}: not an .xlsx file (it is not a zip package)")
     check_package(path)
+
+
+@contextmanager
+def open_workbook(path: str | Path, values: bool) -> Iterator[Any]:
+    """Open any .xlsx as untrusted input, read-only: the package guards first, then openpyxl
+    (``values=True``: the values the file stores, else the formula text)."""
+    path = Path(path)
+    guard(path)
     try:
         with warnings.catch_warnings():  # Gnumeric's files have no default style; openpyxl says so
             warnings.filterwarnings("ignore", "Workbook contains no default style", UserWarning)

@@ -132,7 +132,7 @@ def sweep(plan, spec: Spec, rates: tuple[float, ...]) -> Planned:
     cells: dict[str, Value] = {}
     for k, (sheet, rate) in enumerate(zip(plan.sheets, rates)):
         e_total = run(replace(spec, eta=rate))[E_TOTAL]
-        cells[f"{_letter(plan.column(k))}{HEADER_ROW}"] = f"eta {general(rate)}"
+        cells[f"{get_column_letter(plan.column(k))}{HEADER_ROW}"] = f"eta {general(rate)}"
         for iteration in plan.iterations:
             cells[plan.cell(k, iteration)] = float(e_total[iteration - 1])
     return Planned(cells)
@@ -153,10 +153,6 @@ def diagram_sheet(spec: Spec, layout: Layout) -> Planned:
     plan = diagram.plan(layout)
     table = train(replace(spec, iterations=1))
     return Planned({c: float(e(table, spec, 1, 1)) for c, e in plan.expected.items()})
-
-
-def _letter(col: int) -> str:
-    return get_column_letter(col)
 
 
 def fill(src: IO[bytes], dst: IO[bytes], values: Values) -> None:

@@ -1,6 +1,6 @@
 """A hand-made workbook as check reads it: per sheet, every cell's formula and stored value.
 
-The file is untrusted: it passes :func:`xlbackprop.reader.check_package`'s guards (zip bombs,
+The file is untrusted: it passes :func:`xlbackprop.reader.guard` (missing files, zip bombs,
 DOCTYPEs) before :mod:`~xlbackprop.check.xlsx` streams its sheets once, for the formula text and
 the values the student's spreadsheet program stored. An .xls or .ods file, a file that stores no values,
 or any file with ``recalc=True`` is first recalculated and saved as .xlsx by LibreOffice::
@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import recalc
-from ..errors import WorkbookError
 from openpyxl.utils.cell import column_index_from_string
 
-from ..reader import check_package
+from .. import recalc
+from ..errors import WorkbookError
+from ..reader import guard
 from . import xlsx
 from .formula import Node, parse, resolve_names
 
@@ -104,18 +104,12 @@ def _recalculated(path: Path, timeout: float) -> Book:
     if path.suffix.lower() not in (".xlsx", *CONVERTED):
         raise WorkbookError(f"{path}: not a spreadsheet (.xlsx, .xls or .ods)")
     if path.suffix.lower() == ".xlsx":
-        _guard(path)
+        guard(path)
     with tempfile.TemporaryDirectory(prefix="xlbackprop-check-") as folder:
         fresh = recalc.convert(path, folder, timeout=timeout)
         book = read_xlsx(fresh)
     book.path, book.recalculated = path, True
     return book
-
-
-def _guard(path: Path) -> None:
-    if not zipfile.is_zipfile(path):
-        raise WorkbookError(f"{path}: not an .xlsx file (it is not a zip package)")
-    check_package(path)
 
 
 def _has_values(book: Book) -> bool:
@@ -124,7 +118,7 @@ def _has_values(book: Book) -> bool:
 
 def read_xlsx(path: Path) -> Book:
     """An .xlsx as it is, stored values and all (no recalculation), through the guards."""
-    _guard(path)
+    guard(path)
     try:
         with zipfile.ZipFile(path) as archive:
             parts, defined = xlsx.workbook(archive)

@@ -68,22 +68,26 @@ def quantity(label: object) -> str | None:
         return "iteration"
     if s in _TOTAL:
         return "E_total"
-    m = _ACTIVATION.fullmatch(s)
-    if m:
-        return f"a_{m['kind'].replace('0', 'o')}{int(m['n'])}"
-    m = _WORDS.fullmatch(s)
-    if m:
-        return f"{'t' if m['kind'] == 'target' else 'i'}{int(m['n'])}"
-    m = _LOSS.fullmatch(s)
-    if m:
-        return f"E{int(m['n'])}"
-    m = _SIMPLE.fullmatch(s)
-    if m:
-        return f"{m['kind']}{int(m['n'])}"
-    m = _GRADIENT.fullmatch(s)
-    if m and m["pre"] and (set(m["pre"]) & set("∂δd") or m["pre"].startswith("e")):
-        return f"∂E/∂{m['kind']}{int(m['n'])}"
+    for pattern, name in _PATTERNS:
+        if m := pattern.fullmatch(s):
+            return name(m)
     return None
+
+
+def _gradient(m: re.Match) -> str | None:
+    """``dw1``, ``EdW1``, ``∂E_t/∂W1``: a w or b after some sign of a derivative (not plain ``w1``)."""
+    pre = m["pre"]
+    return f"∂E/∂{m['kind']}{int(m['n'])}" if pre and (set(pre) & set("∂δd") or pre.startswith("e")) else None
+
+
+# squashed label -> contract name, the first pattern that matches decides
+_PATTERNS = (
+    (_ACTIVATION, lambda m: f"a_{m['kind'].replace('0', 'o')}{int(m['n'])}"),
+    (_WORDS, lambda m: f"{'t' if m['kind'] == 'target' else 'i'}{int(m['n'])}"),
+    (_LOSS, lambda m: f"E{int(m['n'])}"),
+    (_SIMPLE, lambda m: f"{m['kind']}{int(m['n'])}"),
+    (_GRADIENT, _gradient),
+)
 
 
 def is_eta_label(label: object) -> bool:
