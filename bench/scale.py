@@ -45,7 +45,7 @@ measured call only (interpreter start, imports and the spec are outside); ``CPU 
 time of the process and its children over the same span (steadier on a busy machine); ``peak MB``
 is the process's VmHWM at its end, imports included (the 100-iteration rows show that floor);
 ``file MB`` is the file written. The full height is the most iterations that fit: 2-2-2's
-iteration 1 is on row 20, so 1,048,557 iterations fill rows 20 .. 1,048,576. A case that fails
+iteration 1 is on row 14, so 1,048,563 iterations fill rows 14 .. 1,048,576. A case that fails
 says FAILED and why; a writer's failed row keeps its time and memory up to the failure.
 """
 
@@ -111,7 +111,7 @@ def make_spec(network: str, iterations: int) -> Spec:
 
 
 def full_height(network: str) -> int:
-    """The most iterations that fit Excel's rows: 1,048,557 for 2-2-2."""
+    """The most iterations that fit Excel's rows: 1,048,563 for 2-2-2."""
     return EXCEL_MAX_ROWS - Layout(make_spec(network, 1).network, 1).first_row + 1
 
 
@@ -158,8 +158,8 @@ def given_rows(spec: Spec, layout: Layout, columns: list[Column]) -> dict[int, l
     assert spec.network.bias_mode == "none", "the bench's networks have no biases"
     rows = {ETA_ROW: [("eta", "label"), (spec.eta, "eta")]}
     for s, (inputs, targets) in enumerate(zip(spec.inputs, spec.targets), 1):
-        rows[layout.sample_row(s)] = [(s, "iteration")] + [(v, "given") for v in (*inputs, *targets)]
-    rows[layout.weights_rows[2]] = [("initial value", "label")] + [(w, "given") for w in spec.weights]
+        rows[layout.samples_rows[0] + s] = [(s, "iteration")] + [(v, "given") for v in (*inputs, *targets)]
+    rows[layout.initial_row] = [("initial value", "label")] + [(w, "given") for w in spec.weights]
     rows[layout.header_row] = [(name, "header") for name in ["iteration"] + [c.name for c in columns]]
     return rows
 

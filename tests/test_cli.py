@@ -92,12 +92,12 @@ def test_verify_exit_codes(built, tmp_path):
 
     assert run("verify", str(built("class-2021"))).exit_code == 0
     tampered = tmp_path / "t.xlsx"
-    edit_cell(built("class-2021"), tampered, "R20", '<c r="R20" s="10"><f>0.5*($D$11-O20)^3</f><v></v></c>')
+    edit_cell(built("class-2021"), tampered, "R14", '<c r="R14" s="10"><f>0.5*($D$4-O14)^3</f><v></v></c>')
     result = run("verify", str(tampered))
     assert result.exit_code == 1
-    assert "CULPRIT R20 (E1, iteration 1): =0.5*($D$11-O20)^3 where xlbackprop writes =0.5*($D$11-O20)^2" \
+    assert "CULPRIT R14 (E1, iteration 1): =0.5*($D$4-O14)^3 where xlbackprop writes =0.5*($D$4-O14)^2" \
         in result.output
-    assert "MISMATCH E1 at R20 (iteration 1): got " in run("verify", "--all", str(tampered)).output
+    assert "MISMATCH E1 at R14 (iteration 1): got " in run("verify", "--all", str(tampered)).output
     not_xlsx = tmp_path / "n.xlsx"
     not_xlsx.write_text("x")
     assert run("verify", str(not_xlsx)).exit_code == 2

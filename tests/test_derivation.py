@@ -39,16 +39,16 @@ def test_the_chain_rule_for_w5_reads_like_the_lecture():
     rows = _rows_by_quantity(derivation.plan(SEED))
     factors = [rows[q][1] for q in ("∂E/∂a_o1", "∂a_o1/∂o1", "∂o1/∂w5")]
     assert [f[2].value for f in factors] == ["a_o1 − t1", "g' = a(1-a)", "a_h1"]
-    assert [f[3].value for f in factors] == ["=O20-$D$11", "=O20*(1-O20)", "=K20"]
-    assert [f[4].value for f in factors] == ["=Training!O20-Training!$D$11",
-                                             "=Training!O20*(1-Training!O20)", "=Training!K20"]
+    assert [f[3].value for f in factors] == ["=O14-$D$4", "=O14*(1-O14)", "=K14"]
+    assert [f[4].value for f in factors] == ["=Training!O14-Training!$D$4",
+                                             "=Training!O14*(1-Training!O14)", "=Training!K14"]
     rows_of = [rows[q][0] for q in ("∂E/∂a_o1", "∂a_o1/∂o1", "∂o1/∂w5")]
     product = next(cells for row, cells in derivation.plan(SEED).rows.items()
                    if cells and cells[0].value == "∂E/∂w5" and cells[1].value == "the three factors multiplied")
     assert product[4].value == "=E{}*E{}*E{}".format(*rows_of)
-    assert product[5].value == "=Training!AC20"
+    assert product[5].value == "=Training!AC14"
     hidden = rows["∂E/∂a_h1"][1]
-    assert (hidden[2].value, hidden[3].value) == ("δ_o1·w5 + δ_o2·w7", "=U20*F20+V20*H20")
+    assert (hidden[2].value, hidden[3].value) == ("δ_o1·w5 + δ_o2·w7", "=U14*F14+V14*H14")
 
 
 def test_every_gradient_has_a_finite_difference_row_and_two_perturbed_passes():

@@ -15,17 +15,17 @@ from conftest import edit_cell
 def test_neurons_and_weights_are_lookups_into_training():
     plan = diagram.plan(Layout(presets.load("class-2024").network, 100))
     cells = {(r, c + 1): cell.value for r, row in plan.rows.items() for c, cell in enumerate(row)}
-    assert cells[(7, 2)] == "i1" and cells[(7, 3)] == "=Training!$B$11"
-    assert cells[(7, 4)] == "w1: i1→h1" and cells[(7, 5)] == "=INDEX(Training!$B$20:$B$119,$B$3)"
-    assert cells[(7, 6)] == "h1" and cells[(7, 7)] == "=INDEX(Training!$K$20:$K$119,$B$3)"
-    assert cells[(9, 10)] == "o2" and cells[(9, 11)] == "=INDEX(Training!$Q$20:$Q$119,$B$3)"
-    assert cells[(7, 12)] == "=Training!$D$11"  # the target beside o1
+    assert cells[(7, 2)] == "i1" and cells[(7, 3)] == "=Training!$B$4"
+    assert cells[(7, 4)] == "w1: i1→h1" and cells[(7, 5)] == "=INDEX(Training!$B$14:$B$113,$B$3)"
+    assert cells[(7, 6)] == "h1" and cells[(7, 7)] == "=INDEX(Training!$K$14:$K$113,$B$3)"
+    assert cells[(9, 10)] == "o2" and cells[(9, 11)] == "=INDEX(Training!$Q$14:$Q$113,$B$3)"
+    assert cells[(7, 12)] == "=Training!$D$4"  # the target beside o1
 
 
 def test_several_samples_choose_the_shown_sample():
     plan = diagram.plan(Layout(presets.load("xor").network, 10))
     values = [c.value for row in plan.rows.values() for c in row]
-    assert "=CHOOSE($B$4,Training!$B$11,Training!$B$12,Training!$B$13,Training!$B$14)" in values
+    assert "=CHOOSE($B$4,Training!$B$4,Training!$C$4,Training!$D$4,Training!$E$4)"  # one column per sample in values
 
 
 @pytest.mark.libreoffice

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.libreoffice
 
 def test_new_eta_typed_into_the_package_retrains_every_row(built, tmp_path):
     edited = tmp_path / "eta-0.3.xlsx"
-    edit_cell(built("class-2024"), edited, "B3", '<c r="B3" s="3" t="n"><v>0.3</v></c>')
+    edit_cell(built("class-2024"), edited, "B2", '<c r="B2" s="3" t="n"><v>0.3</v></c>')
     recalculated = read(convert(edited, tmp_path / "out"))
     assert recalculated.spec.eta == 0.3
     exp = train(presets.load("class-2024").with_overrides(eta=0.3))
@@ -33,7 +33,7 @@ def test_stale_cached_values_are_recalculated(built, tmp_path):
     """A file saved by a spreadsheet program carries cached values; after eta changes they are stale."""
     saved = convert(built("class-2021"), tmp_path / "saved")  # every cell now has a cached value
     edited = tmp_path / "edited.xlsx"
-    edit_cell(saved, edited, "B3", '<c r="B3" s="3" t="n"><v>2</v></c>')
+    edit_cell(saved, edited, "B2", '<c r="B2" s="3" t="n"><v>2</v></c>')
     stale = read(edited)
     assert stale.spec.eta == 2.0
     assert stale.cells["w1"][1] == pytest.approx(train(presets.load("class-2021"))["w1"][1], rel=RTOL)

@@ -40,12 +40,12 @@ def test_every_formula_holds_in_excel_or_the_build_is_refused(tmp_path_factory, 
             assert arguments <= MAX_ARGUMENTS and depth <= MAX_NESTING
 
 
-@pytest.mark.parametrize("layers, samples, where", [([700, 1], 1, "on Training"), ([2, 2, 1], 300, "")])
-def test_fan_in_700_and_300_samples_are_refused_in_one_line(tmp_path, layers, samples, where):
+@pytest.mark.parametrize("layers, samples", [([700, 1], 1), ([2, 2, 1], 300)])
+def test_fan_in_700_and_300_samples_are_refused_in_one_line(tmp_path, layers, samples):
     config = tmp_path / "net.toml"
     config.write_text(f"layers = {layers}\niterations = 2\n"
                       f"inputs = {[[0.1] * layers[0]] * samples}\ntargets = {[[0.5]] * samples}\n")
     result = CliRunner().invoke(main, ["build", "--config", str(config), "-o", str(tmp_path / "out.xlsx")])
     assert result.exit_code == 2 and result.output.count("\n") == 1
-    assert result.output.startswith("error: network: the formula of ") and where in result.output
+    assert result.output.startswith("error: network: the formula of ") and "more than Excel's" in result.output
     assert not (tmp_path / "out.xlsx").exists()

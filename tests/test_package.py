@@ -62,8 +62,8 @@ const ExcelJS = require({json.dumps(str(EXCELJS))});
   const wb = new ExcelJS.Workbook();
   await wb.xlsx.readFile(process.argv[2]);
   const t = wb.getWorksheet('Training');
-  console.log(JSON.stringify({{sheets: wb.worksheets.map(w => w.name), h1: t.getCell('J20').formula,
-                               header: t.getCell('B19').value}}));
+  console.log(JSON.stringify({{sheets: wb.worksheets.map(w => w.name), h1: t.getCell('J14').formula,
+                               header: t.getCell('B13').value}}));
 }})().catch(e => {{ console.error(e.message); process.exit(1); }});
 """)
     result = subprocess.run(["node", str(script), str(built("class-2024", sweep=DEFAULT_RATES))],
@@ -71,4 +71,4 @@ const ExcelJS = require({json.dumps(str(EXCELJS))});
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout)
     assert loaded["sheets"][:4] == ["Training", "Sweep", "Derivation", "Network"] and len(loaded["sheets"]) == 10
-    assert (loaded["h1"], loaded["header"]) == ("B20*$B$11+C20*$C$11", "w1")
+    assert (loaded["h1"], loaded["header"]) == ("B14*$B$4+C14*$C$4", "w1")

@@ -25,22 +25,22 @@ RATE_SHEETS = ["eta 0.1", "eta 0.2", "eta 0.5", "eta 0.8", "eta 1", "eta 2"]
 def test_default_workbook_has_one_training_sheet_per_rate_of_the_assignment(built):
     wb = load_workbook(built("class-2024", sweep=RATES))
     assert wb.sheetnames == ["Training", "Sweep", "Derivation", "Network"] + RATE_SHEETS
-    assert wb.defined_names["eta"].attr_text == "'Training'!$B$3"
+    assert wb.defined_names["eta"].attr_text == "'Training'!$B$2"
     for name, rate in zip(RATE_SHEETS, RATES):
         ws = wb[name]
-        assert ws["B3"].value == rate
-        assert ws.defined_names["eta"].attr_text == f"'{name}'!$B$3"  # sheet scope
-        assert ws["F21"].value == "=F20-eta*AC20"  # the same contract as Training
-        assert [c.value for c in ws[19]] == [c.value for c in wb["Training"][19]]
+        assert ws["B2"].value == rate
+        assert ws.defined_names["eta"].attr_text == f"'{name}'!$B$2"  # sheet scope
+        assert ws["F15"].value == "=F14-eta*AC14"  # the same contract as Training
+        assert [c.value for c in ws[13]] == [c.value for c in wb["Training"][13]]
 
 
 def test_sweep_table_reads_e_total_of_every_rate_sheet(built):
     ws = load_workbook(built("class-2024", sweep=RATES))["Sweep"]
     assert [ws.cell(4, c).value for c in range(1, 8)] == ["iteration"] + [
-        f"=\"eta \"&'{name}'!$B$3" for name in RATE_SHEETS]
+        f"=\"eta \"&'{name}'!$B$2" for name in RATE_SHEETS]
     assert [ws.cell(r, 1).value for r in range(5, 10)] == [1, 2, 10, 50, 100]
-    assert ws["B5"].value == "='eta 0.1'!$T$20"
-    assert ws["G9"].value == "='eta 2'!$T$119"
+    assert ws["B5"].value == "='eta 0.1'!$T$14"
+    assert ws["G9"].value == "='eta 2'!$T$113"
 
 
 def test_sweep_chart_overlays_every_rate_on_a_log_axis(built):
@@ -54,7 +54,7 @@ def test_sweep_chart_overlays_every_rate_on_a_log_axis(built):
     for k, name in enumerate(RATE_SHEETS):
         letter = "BCDEFG"[k]
         assert f"'Sweep'!${letter}$4" in chart  # the legend entry is the live header cell
-        assert f"'{name}'!$T$20:$T$119" in chart
+        assert f"'{name}'!$T$14:$T$113" in chart
 
 
 @pytest.mark.libreoffice
@@ -77,7 +77,7 @@ def test_each_rate_sheet_matches_the_reference_for_its_rate(recalculated):
 def test_changing_one_rate_sheets_eta_moves_only_that_curve(built, recalculated, tmp_path):
     before = read_all(recalculated("class-2024", sweep=RATES))
     edited = tmp_path / "edited.xlsx"
-    edit_cell(built("class-2024", sweep=RATES), edited, "B3", '<c r="B3" s="3" t="n"><v>0.3</v></c>', "eta 0.5")
+    edit_cell(built("class-2024", sweep=RATES), edited, "B2", '<c r="B2" s="3" t="n"><v>0.3</v></c>', "eta 0.5")
     after = read_all(convert(edited, tmp_path / "out"))
     exp = train(presets.load("class-2024").with_overrides(eta=0.3))
     np.testing.assert_allclose(np.array(after.training["eta 0.5"].cells["E_total"], dtype=float),

@@ -27,32 +27,33 @@ def test_report_lists_every_quantity(built):
 def test_course_template_bug_in_one_gradient_is_caught(built, tmp_path):
     # The course's template computed ∂E/∂w3 with h1's delta; put that bug into iteration 5.
     tampered = tmp_path / "bug.xlsx"
-    edit_cell(built("class-2021"), tampered, "AA24", '<c r="AA24" s="12"><f>W24*$B$11</f><v></v></c>')
+    edit_cell(built("class-2021"), tampered, "AA18", '<c r="AA18" s="12"><f>W18*$B$4</f><v></v></c>')
     report = verify(tampered)
     assert not report.ok
     bad = {c.name: c for c in report.checks if not c.ok}
     assert "∂E/∂w3" in bad
-    assert bad["∂E/∂w3"].mismatches[0].startswith("AA24 (iteration 5): got ")
+    assert bad["∂E/∂w3"].mismatches[0].startswith("AA18 (iteration 5): got ")
     # the wrong gradient flows into w3 from iteration 6 on, and from there into everything after
-    assert bad["w3"].mismatches[0].startswith("D25 (iteration 6)")
+    assert bad["w3"].mismatches[0].startswith("D19 (iteration 6)")
     # the report leads with the culprit, its formula and ours, and counts the cells it drags along
     lines = report.text.splitlines()
-    assert lines[1].startswith("CULPRIT AA24 (∂E/∂w3, iteration 5): =W24*$B$11 where xlbackprop writes =X24*$B$11")
-    assert "δ_h1 (W24) where δ_h2 belongs (X24)" in lines[1]
+    assert lines[1].startswith("CULPRIT AA18 (∂E/∂w3, iteration 5): =W18*$B$4 where xlbackprop writes =X18*$B$4")
+    assert "δ_h1 (W18) where δ_h2 belongs (X18)" in lines[1]
     assert lines[2].endswith("other cells are off only because of these (xlbackprop verify --all lists every cell)")
     assert "MISMATCH" not in report.text.replace("MISMATCH (", "")  # no per-cell lines unless asked
     every = verify(tampered, show_all=True)
-    assert "MISMATCH ∂E/∂w3 at AA24" in every.text and every.text.count("\nMISMATCH ") > 1000
+    assert "MISMATCH ∂E/∂w3 at AA18" in every.text and every.text.count("\nMISMATCH ") > 1000
 
 
 @pytest.mark.libreoffice
 def test_a_constant_over_one_gradient_is_named_first(built, tmp_path):
-    """The issue's Y25: one ∂E/∂w1 overwritten with a constant drags 2,905 cells; Y25 comes first."""
+    """The issue's Y25 (Y19 since the block was lowered): one ∂E/∂w1 overwritten with a constant drags
+    2,905 cells; Y19 comes first."""
     tampered = tmp_path / "y25.xlsx"
-    edit_cell(built("class-2024"), tampered, "Y25", '<c r="Y25"><v>0.0001</v></c>')
+    edit_cell(built("class-2024"), tampered, "Y19", '<c r="Y19"><v>0.0001</v></c>')
     lines = verify(tampered).text.splitlines()
-    assert lines[1] == ("CULPRIT Y25 (∂E/∂w1, iteration 6): holds 0.0001, a constant where a formula belongs; "
-                        "xlbackprop writes =W25*$B$11")
+    assert lines[1] == ("CULPRIT Y19 (∂E/∂w1, iteration 6): holds 0.0001, a constant where a formula belongs; "
+                        "xlbackprop writes =W19*$B$4")
     assert len(lines) < 45
 
 
@@ -63,10 +64,10 @@ def test_pasted_value_in_place_of_a_formula_is_caught(built, recalculated, tmp_p
 
     right = read(recalculated("mazur")).cells["E_total"][9]
     pasted = tmp_path / "pasted.xlsx"
-    edit_cell(built("mazur"), pasted, "T33", f'<c r="T33" s="10" t="n"><v>{right!r}</v></c>')
+    edit_cell(built("mazur"), pasted, "T25", f'<c r="T25" s="10" t="n"><v>{right!r}</v></c>')
     report = verify(pasted)
     assert all(c.ok for c in report.checks)
-    assert report.not_formulas == ["T33"] and not report.ok
+    assert report.not_formulas == ["T25"] and not report.ok
     assert "NOT A FORMULA" in report.text
 
 

@@ -48,17 +48,17 @@ def test_ten_thousand_iterations_match_reference_in_every_cell(preset, built):
 def test_header_and_parameter_block_follow_the_contract(built):
     wb = load_workbook(built("class-2024"))
     ws = wb["Training"]
-    header = [c.value for c in ws[19]]
+    header = [c.value for c in ws[13]]
     assert header == (["iteration"] + [f"w{n}" for n in range(1, 9)]
                       + ["h1", "a_h1", "h2", "a_h2", "o1", "a_o1", "o2", "a_o2", "E1", "E2", "E_total"]
                       + ["δ_o1", "δ_o2", "δ_h1", "δ_h2"] + [f"∂E/∂w{n}" for n in range(1, 9)])
-    assert [ws.cell(20 + k, 1).value for k in range(3)] == [1, 2, 3]
-    assert ws.max_row == 119
+    assert [ws.cell(14 + k, 1).value for k in range(3)] == [1, 2, 3]
+    assert ws.max_row == 113
     eta = wb.defined_names["eta"]
-    assert eta.attr_text == "'Training'!$B$3" and eta.localSheetId is None  # workbook scope
-    assert ws["B3"].value == 1.0
-    assert [ws.cell(15, 1 + n).value for n in range(1, 9)] == [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]
-    assert ws.freeze_panes == "B20"
+    assert eta.attr_text == "'Training'!$B$2" and eta.localSheetId is None  # workbook scope
+    assert ws["B2"].value == 1.0
+    assert [ws.cell(12, 1 + n).value for n in range(1, 9)] == [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]
+    assert ws.freeze_panes == "B14"
 
 
 def test_every_quantity_cell_is_a_live_formula(built):
@@ -71,8 +71,8 @@ def test_workbook_has_a_loss_chart_of_e_total(built):
     with zipfile.ZipFile(built("class-2024")) as z:
         chart = z.read("xl/charts/chart1.xml").decode()
     assert "<c:scatterChart>" in chart
-    assert "'Training'!$T$20:$T$119" in chart  # E_total
-    assert "'Training'!$A$20:$A$119" in chart  # iteration
+    assert "'Training'!$T$14:$T$113" in chart  # E_total
+    assert "'Training'!$A$14:$A$113" in chart  # iteration
     assert "Loss E_total by iteration" in chart
 
 
@@ -103,12 +103,12 @@ def test_charts_reach_the_last_excel_row():
     from xlbackprop.sweep import SweepPlan
 
     spec = presets.load("class-2024")
-    layout = Layout(spec.network, 1_048_557)
+    layout = Layout(spec.network, 1_048_563)
     assert layout.last_row == 1_048_576
     ws = Workbook(write_only=True).create_sheet("Training")
     for chart in (loss_chart(ws, layout, 1.0), sweep_chart(SweepPlan(("eta 0.1", "eta 1"), layout))):
         xml = tostring(chart._write()).decode()
-        assert "$T$20:$T$1048576" in xml and "$A$20:$A$1048576" in xml
+        assert "$T$14:$T$1048576" in xml and "$A$14:$A$1048576" in xml
 
 
 def _lab(hex_colour: str) -> tuple[float, float, float]:
@@ -144,6 +144,34 @@ def test_loss_chart_title_reads_the_sheets_eta(built):
         charts = [z.read(n).decode() for n in sorted(z.namelist()) if n.startswith("xl/charts/chart")]
         sheet = z.read("xl/worksheets/sheet1.xml").decode()
     titled = [c for c in charts if "Loss E_total by iteration, η = " in c]
-    assert len(titled) == 3 and all("<c:strRef><c:f>" in c and "!$K$1</c:f>" in c for c in titled)
+    assert len(titled) == 3 and all("<c:strRef><c:f>" in c and "!$J$1</c:f>" in c for c in titled)
     assert {"η = 1<", "η = 0.1<", "η = 2<"} <= {m for c in titled for m in ("η = 1<", "η = 0.1<", "η = 2<") if m in c}
     assert "&amp;eta</f>" in sheet
+
+
+@pytest.mark.parametrize("preset", ["class-2024", "class-2021", "mazur", "xor", "deep"])
+def test_a_laptop_shows_twenty_iteration_rows_and_the_chart(built, preset):
+    """At 1366×768 and 100 % zoom, Excel with its ribbon open under a 40-pixel taskbar leaves about
+    489 pixels of grid (the README); the frozen rows (title, η, samples, initial values, header;
+    the folded rows are hidden) must leave 20 rows of iterations, and the loss chart must end by
+    column O, the last a 1366-pixel screen shows beside the 19-wide column A."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(built(preset, iterations=30, sweep=())) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        drawing = next(z.read(n).decode() for n in z.namelist() if n.startswith("xl/drawings/drawing"))
+    frozen = int(re.search(r'<pane [^>]*ySplit="(\d+)"', sheet)[1])
+    default = float(re.search(r'<sheetFormatPr [^>]*defaultRowHeight="([\d.]+)"', sheet)[1])
+    assert 'customHeight="1"' in re.search(r"<sheetFormatPr [^>]*>", sheet)[0]
+    rows = {int(m[1]): m[0] for m in re.finditer(r'<row r="(\d+)"[^>]*>', sheet)}
+    points = 0.0
+    for r in range(1, frozen + 1):
+        tag = rows.get(r, "")
+        if 'hidden="1"' not in tag:
+            height = re.search(r'ht="([\d.]+)"', tag)
+            points += float(height[1]) if height else default
+    pixels = points * 4 / 3
+    assert (489 - pixels) // (default * 4 / 3) >= 20, (preset, pixels)
+    last_column = int(re.search(r"<xdr:to><xdr:col>(\d+)</xdr:col>", drawing)[1])  # 0-based, exclusive
+    assert last_column <= 15, preset

@@ -10,16 +10,16 @@ from openpyxl.chart import ScatterChart
 from openpyxl.chart.data_source import AxDataSource, NumData, NumDataSource, NumRef, NumVal, StrData, StrRef, StrVal
 from openpyxl.chart.legend import Legend
 from openpyxl.chart.series import SeriesLabel, XYSeries
-from openpyxl.chart.text import Text
+from openpyxl.chart.text import RichText, Text
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RichTextProperties
 from openpyxl.chart.title import Title
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
 
-from .layout import Layout
+from .layout import CHART_COLUMNS, Layout
 from .network import E_TOTAL, ITERATION
 from .sweep import HEADER_ROW, SHEET as SWEEP_SHEET, SweepPlan
 
-CHART_COLUMNS = 8
 SWEEP_CHART_SIZE = (12, 26)  # columns, rows
 # one colour per rate, twelve that stay apart (a qualitative palette: Tableau's ten, then black and gold),
 # so neighbouring rates such as 0.1 and 0.2 never share a hue (tests/test_workbook.py measures it)
@@ -28,14 +28,14 @@ SWEEP_COLOURS = ("1F77B4", "FF7F0E", "2CA02C", "D62728", "9467BD", "8C564B", "E3
 
 
 def chart_range(layout: Layout) -> str:
-    """The cells the loss chart covers: ``"K1:R18"`` for the seed (right of the parameter block)."""
-    first = layout.parameter_width + 2
-    return f"{get_column_letter(first)}1:{get_column_letter(first + CHART_COLUMNS - 1)}{layout.header_row - 1}"
+    """The cells the loss chart covers: ``"J1:O12"`` for the seed (right of the parameter block)."""
+    first, below = layout.chart_box
+    return f"{get_column_letter(first)}1:{get_column_letter(first + CHART_COLUMNS - 1)}{below - 1}"
 
 
 def title_cell(layout: Layout) -> str:
-    """The cell under the loss chart's corner whose text is the chart's title: ``"K1"`` for the seed."""
-    return f"{get_column_letter(layout.parameter_width + 2)}1"
+    """The cell under the loss chart's corner whose text is the chart's title: ``"J1"`` for the seed."""
+    return f"{get_column_letter(layout.chart_box[0])}1"
 
 
 TITLE = "Loss E_total by iteration, η = "
@@ -54,16 +54,20 @@ def loss_chart(ws, layout: Layout, eta: float, losses: list[float] | None = None
     cache = StrData(ptCount=1, pt=[StrVal(idx=0, v=f"{TITLE}{eta:g}")])
     text = Text(strRef=StrRef(f"{quote_sheetname(ws.title)}!{absolute_coordinate(title_cell(layout))}", strCache=cache))
     text.rich = None
-    chart.title = Title(tx=text, overlay=False)
+    chart.title = Title(tx=text, overlay=False, txPr=_text(1100, bold=True))
     chart.series.append(_e_total_series(ws.title, layout, SeriesLabel(v="E_total"), "C00000", 28575,  # 2.25 pt
                                         losses))
     chart.legend = None
-    chart.y_axis.title = "E_total"
+    # a wide, low chart (the block beside it is kept low): the title says what the axes are, and
+    # the axes' numbers are small, so that the curve gets the height
+    chart.x_axis.title = None
+    for axis in (chart.x_axis, chart.y_axis):
+        axis.txPr = _text(800)
     chart.y_axis.scaling.min = 0
     chart.y_axis.number_format = "0.000"
-    first_col = layout.parameter_width + 1  # 0-based, as drawing markers count
-    chart.anchor = TwoCellAnchor(_from=AnchorMarker(col=first_col, row=0),
-                                 to=AnchorMarker(col=first_col + CHART_COLUMNS, row=layout.header_row - 1))
+    first, below = layout.chart_box
+    chart.anchor = TwoCellAnchor(_from=AnchorMarker(col=first - 1, row=0),  # 0-based, as drawing markers count
+                                 to=AnchorMarker(col=first - 1 + CHART_COLUMNS, row=below - 1))
     return chart
 
 
@@ -115,6 +119,13 @@ def _e_total_chart(title: str, layout: Layout) -> ScatterChart:
     for axis in (chart.x_axis, chart.y_axis):
         axis.delete = False
     return chart
+
+
+def _text(size: int, bold: bool = False) -> RichText:
+    """Text properties: ``size`` in hundredths of a point."""
+    props = CharacterProperties(sz=size, b=bold)
+    return RichText(bodyPr=RichTextProperties(), p=[Paragraph(pPr=ParagraphProperties(defRPr=props),
+                                                              endParaRPr=props)])
 
 
 def _e_total_series(sheet: str, layout: Layout, label: SeriesLabel, colour: str, width: int,

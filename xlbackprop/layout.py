@@ -1,15 +1,25 @@
 """Where each quantity lives on the ``Training`` sheet: a pure function of the network's shape.
 
 The parameter block sits at the top, the loss chart beside it, then the header row and one
-row per iteration. For the seed's 2-2-2 network (no biases, one sample)::
+row per iteration. The block is kept low, so that with the header frozen at least
+:data:`VISIBLE_ITERATIONS` iteration rows show on a 1366×768 laptop screen (:data:`SCREEN_GRID_PX`).
+For the seed's 2-2-2 network (no biases, one sample)::
 
-    A3  learning rate η (eta)   B3 = 1          (the workbook-scoped defined name ``eta``)
-    A11 sample 1                B11 i1  C11 i2  D11 t1  E11 t2
-    A15 initial value           B15 w1 .. I15 w8
-    row 19: iteration | w1..w8 | h1 a_h1 h2 a_h2 o1 a_o1 o2 a_o2 | E1 E2 E_total |
-            δ_o1 δ_o2 δ_h1 δ_h2 | ∂E/∂w1 .. ∂E/∂w8          (iteration 1 is row 20)
+    A1  title
+    A2  learning rate η (eta)   B2 = 1          (the workbook-scoped defined name ``eta``)
+    A3  sample                  B3 i1  C3 i2  D3 t1  E3 t2
+    A4  1                       B4 0.05 ...
+    rows 5-11, folded (click + to unfold): network, activations, biases, samples, iterations,
+        the colour key, and each weight's connection (``i1→h1``) above its column
+    A12 initial value           B12 w1 .. I12 w8   (in the columns of w1 .. w8 below)
+    row 13: iteration | w1..w8 | h1 a_h1 h2 a_h2 o1 a_o1 o2 a_o2 | E1 E2 E_total |
+            δ_o1 δ_o2 δ_h1 δ_h2 | ∂E/∂w1 .. ∂E/∂w8          (iteration 1 is row 14)
 
-Rows and columns are 1-based, as in openpyxl; references come from ``openpyxl.utils.cell``.
+With several samples and few inputs (XOR's four), the samples block turns on its side: one
+column per sample, one row per input and target, whichever takes fewer rows. Frozen biases
+(Mazur's) get two rows of their own below the samples; trained ones start in the initial-value
+row, in their columns. Rows and columns are 1-based, as in openpyxl; references come from
+``openpyxl.utils.cell``.
 """
 
 from __future__ import annotations
@@ -28,11 +38,27 @@ EXCEL_MAX_COLUMNS = 16_384
 SHEET = "Training"
 
 TITLE_ROW = 1
-ETA_ROW = 3
-# Labels in column A, values in column B; verify reads the network's shape back from them.
-META_ROWS = {"network": 4, "activations": 5, "biases": 6, "samples": 7, "iterations": 8}
+ETA_ROW = 2
+SAMPLES_TOP = 3
+META_KEYS = ("network", "activations", "biases", "samples", "iterations")  # labels in A, values in B
 ETA_LABEL = "learning rate η (eta)"
-SAMPLES_HEADER_ROW = 10
+
+# What a 1366×768 laptop shows of the grid at 100 % zoom: Excel with its ribbon open, under a
+# 40-pixel taskbar, leaves about 489 pixels (768 - 40 taskbar - 31 title - 116 ribbon - 24 formula
+# bar - 20 column letters - 26 sheet tabs - 22 status bar); LibreOffice's menus and two toolbars
+# leave about 500 (measured in a screenshot, README). Rows are 17 pixels (12.75 pt, the height
+# of 10-point text); points are 4/3 pixels.
+SCREEN_GRID_PX = 489
+VISIBLE_ITERATIONS = 20
+ROW_PT = 12.75
+TITLE_PT = 19.5
+MIN_ETA_PT = 15.0
+SCREEN_COLUMNS = 15  # column A (19 wide) and 14 table columns (10 wide) fit across 1366 pixels
+CHART_COLUMNS = 6  # the loss chart's width
+
+
+def px(points: float) -> float:
+    return points * 4 / 3
 
 
 @dataclass(frozen=True)
@@ -60,55 +86,118 @@ class Layout:
     def eta_cell(self) -> str:
         return f"B{ETA_ROW}"
 
-    def sample_row(self, s: int) -> int:
-        return SAMPLES_HEADER_ROW + s
+    @property
+    def samples_on_side(self) -> bool:
+        """One column per sample (rows i1.., t1..) when that takes fewer rows than one row per sample."""
+        net = self.network
+        return net.layers[0] + net.layers[-1] < net.n_samples
+
+    @property
+    def samples_rows(self) -> tuple[int, int]:
+        """First (the block's header) and last row of the samples block."""
+        net = self.network
+        size = net.layers[0] + net.layers[-1] if self.samples_on_side else net.n_samples
+        return SAMPLES_TOP, SAMPLES_TOP + size
 
     def input_cell(self, s: int, k: int) -> str:
-        """Absolute cell of input ``ik`` of sample ``s``: ``$B$11`` for i1 of the seed."""
-        return absolute_coordinate(f"{get_column_letter(1 + k)}{self.sample_row(s)}")
+        """Absolute cell of input ``ik`` of sample ``s``: ``$B$4`` for i1 of the seed."""
+        if self.samples_on_side:
+            return absolute_coordinate(f"{get_column_letter(1 + s)}{SAMPLES_TOP + k}")
+        return absolute_coordinate(f"{get_column_letter(1 + k)}{SAMPLES_TOP + s}")
 
     def target_cell(self, s: int, k: int) -> str:
-        col = 1 + self.network.layers[0] + k
-        return absolute_coordinate(f"{get_column_letter(col)}{self.sample_row(s)}")
+        k += self.network.layers[0]
+        if self.samples_on_side:
+            return absolute_coordinate(f"{get_column_letter(1 + s)}{SAMPLES_TOP + k}")
+        return absolute_coordinate(f"{get_column_letter(1 + k)}{SAMPLES_TOP + s}")
 
     @property
-    def weights_rows(self) -> tuple[int, int, int]:
-        """Rows of the initial-weights table: names, connections, values."""
-        top = self.sample_row(self.network.n_samples) + 2
-        return top, top + 1, top + 2
-
-    def initial_weight_cell(self, n: int) -> str:
-        return absolute_coordinate(f"{get_column_letter(1 + n)}{self.weights_rows[2]}")
-
-    @property
-    def biases_rows(self) -> tuple[int, int, int] | None:
-        if self.network.bias_mode == "none":
+    def frozen_bias_rows(self) -> tuple[int, int] | None:
+        """Rows of the frozen biases' names and values, below the samples (None unless frozen)."""
+        if self.network.bias_mode != "frozen":
             return None
-        top = self.weights_rows[2] + 2
-        return top, top + 1, top + 2
+        top = self.samples_rows[1] + 1
+        return top, top + 1
 
-    def bias_cell(self, n: int) -> str:
-        """Initial (trained) or constant (frozen) value of ``bn``."""
-        rows = self.biases_rows
-        assert rows is not None
-        return absolute_coordinate(f"{get_column_letter(1 + n)}{rows[2]}")
+    @property
+    def meta_rows(self) -> dict[str, int]:
+        """The folded rows saying what the sheet trains: ``network 2-2-2``, ... (readers find them by label)."""
+        top = (self.frozen_bias_rows or self.samples_rows)[1] + 1
+        return {key: top + k for k, key in enumerate(META_KEYS)}
 
     @property
     def legend_row(self) -> int:
-        rows = self.biases_rows or self.weights_rows
-        return rows[2] + 2
+        return self.meta_rows[META_KEYS[-1]] + 1
+
+    @property
+    def connection_row(self) -> int:
+        return self.legend_row + 1
+
+    @property
+    def folded_rows(self) -> range:
+        """Rows hidden under the + of the initial-value row: the meta rows, colour key and connections."""
+        return range(self.meta_rows[META_KEYS[0]], self.connection_row + 1)
+
+    @property
+    def initial_row(self) -> int:
+        """Initial weights (and trained biases) in their own columns, right above the header."""
+        return self.connection_row + 1
+
+    def initial_weight_cell(self, n: int) -> str:
+        return absolute_coordinate(f"{self.column[weight_name(n)].letter}{self.initial_row}")
+
+    def bias_cell(self, n: int) -> str:
+        """Initial (trained) or constant (frozen) value of ``bn``."""
+        if self.network.bias_mode == "trained":
+            return absolute_coordinate(f"{self.column[bias_name(n)].letter}{self.initial_row}")
+        rows = self.frozen_bias_rows
+        assert rows is not None
+        return absolute_coordinate(f"{get_column_letter(1 + n)}{rows[1]}")
+
+    @property
+    def upper_width(self) -> int:
+        """Columns the rows above the initial values use (the hint beside η included)."""
+        net = self.network
+        samples = 1 + (net.n_samples if self.samples_on_side else net.layers[0] + net.layers[-1])
+        frozen = 1 + net.n_biases if net.bias_mode == "frozen" else 0
+        return max(samples, frozen, 7)
 
     @property
     def parameter_width(self) -> int:
-        """Columns the parameter block uses: the chart goes to its right."""
+        """Columns the parameter block uses: the initial-value row is as wide as the weights."""
         net = self.network
-        return max(2, 1 + net.layers[0] + net.layers[-1], 1 + net.n_weights,
-                   1 + (net.n_biases if net.bias_mode != "none" else 0), 7)
+        return max(self.upper_width, 1 + net.n_weights + (net.n_biases if net.bias_mode == "trained" else 0))
+
+    @property
+    def chart_box(self) -> tuple[int, int]:
+        """First column of the loss chart and the first row below it: beside the whole block
+        when the chart still fits a laptop's screen (:data:`SCREEN_COLUMNS`), else beside the rows
+        above the initial values, which are narrow whatever the network."""
+        if self.parameter_width + CHART_COLUMNS <= SCREEN_COLUMNS:
+            return self.parameter_width + 1, self.header_row
+        return self.upper_width + 1, self.initial_row
+
+    @property
+    def row_heights(self) -> dict[int, float]:
+        """Points of the rows above the header that are not :data:`ROW_PT` high. The η row takes
+        what the visible rows leave of the block's height, so the chart beside them is as tall as
+        the screen allows (the block's height is :data:`SCREEN_GRID_PX` less the header and
+        :data:`VISIBLE_ITERATIONS` rows)."""
+        block = SCREEN_GRID_PX - (VISIBLE_ITERATIONS + 1) * px(ROW_PT)
+        visible = [r for r in range(SAMPLES_TOP, self.header_row) if r not in self.folded_rows]
+        eta = (block - px(TITLE_PT) - len(visible) * px(ROW_PT)) * 3 / 4
+        return {TITLE_ROW: TITLE_PT, ETA_ROW: max(MIN_ETA_PT, eta // 0.75 * 0.75)}
+
+    def visible_iterations(self, grid_px: float = SCREEN_GRID_PX) -> int:
+        """Iteration rows that show below the frozen header on a grid ``grid_px`` pixels high."""
+        heights = self.row_heights
+        frozen = sum(px(heights.get(r, ROW_PT)) for r in range(1, self.header_row + 1) if r not in self.folded_rows)
+        return int((grid_px - frozen) // px(ROW_PT))
 
     # -- the training table --------------------------------------------------------------
     @property
     def header_row(self) -> int:
-        return self.legend_row + 2
+        return self.initial_row + 1
 
     @property
     def first_row(self) -> int:
@@ -119,7 +208,7 @@ class Layout:
         return self.first_row + self.iterations - 1
 
     def row(self, iteration: int) -> int:
-        """Sheet row of ``iteration`` (1-based): row 20 holds iteration 1 of the seed."""
+        """Sheet row of ``iteration`` (1-based): row 14 holds iteration 1 of the seed."""
         return self.first_row + iteration - 1
 
     @cached_property
@@ -149,7 +238,7 @@ class Layout:
         return {c.name: c for c in self.columns}
 
     def cell(self, name: str, iteration: int) -> str:
-        """Relative reference of quantity ``name`` at ``iteration``: ``cell("w5", 1) == "F20"``."""
+        """Relative reference of quantity ``name`` at ``iteration``: ``cell("w5", 1) == "F14"``."""
         return f"{self.column[name].letter}{self.row(iteration)}"
 
 

@@ -23,7 +23,7 @@ from openpyxl.utils.cell import coordinate_to_tuple
 
 from .activations import ACTIVATIONS
 from .errors import SpecError, WorkbookError
-from .layout import ETA_ROW, META_ROWS, SHEET, Layout
+from .layout import ETA_ROW, META_KEYS, SHEET, Layout
 from .network import ITERATION, Network
 from .spec import Spec, from_mapping
 from .sweep import SHEET as SWEEP_SHEET, SweepPlan
@@ -34,6 +34,7 @@ from .diagram import SHEET as DIAGRAM_SHEET, DiagramPlan
 RATE_SHEET_PREFIX = "eta "  # the training sheets of a sweep: eta 0.1, eta 0.2, ...
 MAX_UNPACKED = 32 * 2**30
 MAX_PACKED_RATIO, MAX_PACKED_RATIO_FROM = 200, 2**20  # parts over 1 MiB packed tighter than 200:1 are refused
+MAX_BLOCK_ROWS = 1_000  # the parameter block is shorter than this for any network Excel can hold
 PROLOG_BYTES = 4096  # a DOCTYPE can only stand before the root element
 
 
@@ -224,15 +225,18 @@ def _at(rows: list[list[Any]], coordinate: str) -> Any:
 
 def _parse(path: Path, sheet: str, rows: list[list[Any]]) -> WorkbookData:
     where = f"{path}" if sheet == SHEET else f"{path}, sheet {sheet!r}"
-    meta = {}
-    for key, row in META_ROWS.items():
-        if _at(rows, f"A{row}") != key:
-            raise WorkbookError(f"{where}: cell A{row} should read {key!r}; not an xlbackprop workbook")
-        meta[key] = _at(rows, f"B{row}")
-    network = _network(where, meta)
+    top = next((r for r, row in enumerate(rows[:MAX_BLOCK_ROWS], 1) if row and row[0] == META_KEYS[0]), None)
+    if top is None:
+        raise WorkbookError(f"{where}: no cell in column A reads 'network'; not an xlbackprop workbook")
+    meta, at = {}, {}
+    for k, key in enumerate(META_KEYS):
+        if _at(rows, f"A{top + k}") != key:
+            raise WorkbookError(f"{where}: cell A{top + k} should read {key!r}; not an xlbackprop workbook")
+        meta[key], at[key] = _at(rows, f"B{top + k}"), f"B{top + k}"
+    network = _network(where, meta, at)
     iterations = meta["iterations"]
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
-        raise WorkbookError(f"{where}: cell B{META_ROWS['iterations']} (iterations) holds {iterations!r}, not a count")
+        raise WorkbookError(f"{where}: cell {at['iterations']} (iterations) holds {iterations!r}, not a count")
     layout = Layout(network, iterations)
     header = rows[layout.header_row - 1] if len(rows) >= layout.header_row else []
     for column in layout.columns:
@@ -242,28 +246,28 @@ def _parse(path: Path, sheet: str, rows: list[list[Any]]) -> WorkbookData:
                                 f"{column.name!r} belongs; not an xlbackprop workbook of this shape")
     training = rows[layout.first_row - 1: layout.last_row]
     if len(training) < iterations:
-        raise WorkbookError(f"{where}: {len(training)} training rows, but B{META_ROWS['iterations']} says {iterations}")
+        raise WorkbookError(f"{where}: {len(training)} training rows, but {at['iterations']} says {iterations}")
     cells = {c.name: [r[c.index - 1] if c.index <= len(r) else None for r in training]
              for c in layout.columns if c.name != ITERATION}
     return WorkbookData(_spec(where, rows, layout), layout, cells)
 
 
-def _network(where: str, meta: dict[str, Any]) -> Network:
+def _network(where: str, meta: dict[str, Any], at: dict[str, str]) -> Network:
     try:
         layers = tuple(int(n) for n in str(meta["network"]).split("-"))
         activations = tuple(a.strip() for a in str(meta["activations"]).split(","))
     except ValueError:
-        raise WorkbookError(f"{where}: cell B{META_ROWS['network']} should hold layer sizes like 2-2-2, "
+        raise WorkbookError(f"{where}: cell {at['network']} should hold layer sizes like 2-2-2, "
                             f"got {meta['network']!r}") from None
     if len(layers) < 2 or min(layers) < 1 or len(activations) != len(layers) - 1 \
             or any(a not in ACTIVATIONS for a in activations):
         raise WorkbookError(f"{where}: network {meta['network']!r} with activations {meta['activations']!r} "
                             f"is not a network xlbackprop makes")
     if meta["biases"] not in ("none", "frozen", "trained"):
-        raise WorkbookError(f"{where}: cell B{META_ROWS['biases']} should be none, frozen or trained")
+        raise WorkbookError(f"{where}: cell {at['biases']} should be none, frozen or trained")
     samples = meta["samples"]
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise WorkbookError(f"{where}: cell B{META_ROWS['samples']} (samples) holds {samples!r}, not a count")
+        raise WorkbookError(f"{where}: cell {at['samples']} (samples) holds {samples!r}, not a count")
     return Network(layers, activations, meta["biases"], samples)
 
 

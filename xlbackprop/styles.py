@@ -21,6 +21,12 @@ KINDS: dict[str, tuple[str, str, str]] = {
 KINDS["bias"] = KINDS["weight"]
 
 _thin = Side(style="thin", color="A6A6A6")
+_middle = Alignment(vertical="center")
+FONT, SIZE = "Calibri", 10  # rows 12.75 points high hold it (layout.ROW_PT)
+
+
+def _font(**kw) -> Font:
+    return Font(name=FONT, size=kw.pop("size", SIZE), **kw)
 
 
 def named_styles() -> dict[str, NamedStyle]:
@@ -30,20 +36,21 @@ def named_styles() -> dict[str, NamedStyle]:
         if kind == "bias":
             continue
         styles[kind] = NamedStyle(
-            name=f"xlbackprop {kind}", fill=PatternFill("solid", fgColor=colour),
+            name=f"xlbackprop {kind}", font=_font(), fill=PatternFill("solid", fgColor=colour),
             number_format=number_format)
     styles["bias"] = styles["weight"]
     styles["header"] = NamedStyle(
-        name="xlbackprop header", font=Font(bold=True), fill=PatternFill("solid", fgColor="D9D9D9"),
+        name="xlbackprop header", font=_font(bold=True), fill=PatternFill("solid", fgColor="D9D9D9"),
         alignment=Alignment(horizontal="center", vertical="center", wrap_text=True), border=Border(bottom=_thin))
     # words, math and formulas shown as text: wrapped in their column, never cut off by the next one
-    styles["text"] = NamedStyle(name="xlbackprop text", alignment=Alignment(wrap_text=True))
-    styles["iteration"] = NamedStyle(name="xlbackprop iteration", font=Font(color="595959"),
+    styles["text"] = NamedStyle(name="xlbackprop text", font=_font(), alignment=Alignment(wrap_text=True))
+    styles["iteration"] = NamedStyle(name="xlbackprop iteration", font=_font(color="595959"),
                                      alignment=Alignment(horizontal="center"))
-    styles["title"] = NamedStyle(name="xlbackprop title", font=Font(bold=True, size=14))
-    styles["label"] = NamedStyle(name="xlbackprop label", font=Font(bold=True))
+    styles["title"] = NamedStyle(name="xlbackprop title", font=_font(bold=True, size=14), alignment=_middle)
+    styles["label"] = NamedStyle(name="xlbackprop label", font=_font(bold=True), alignment=_middle)
     styles["eta"] = NamedStyle(
-        name="xlbackprop eta", font=Font(bold=True, size=12), fill=PatternFill("solid", fgColor="FFD966"),
-        border=Border(left=_thin, right=_thin, top=_thin, bottom=_thin), number_format="General")
-    styles["hint"] = NamedStyle(name="xlbackprop hint", font=Font(italic=True, color="7F7F7F"))
+        name="xlbackprop eta", font=_font(bold=True, size=14), fill=PatternFill("solid", fgColor="FFD966"),
+        border=Border(left=_thin, right=_thin, top=_thin, bottom=_thin), number_format="General",
+        alignment=Alignment(horizontal="center", vertical="center"))
+    styles["hint"] = NamedStyle(name="xlbackprop hint", font=_font(italic=True, color="7F7F7F"), alignment=_middle)
     return styles

@@ -29,7 +29,8 @@ from openpyxl.writer.excel import ExcelWriter
 
 from .errors import XlbackpropError
 from .expressions import Templates
-from .layout import ETA_LABEL, ETA_ROW, META_ROWS, SAMPLES_HEADER_ROW, SHEET, TITLE_ROW, Layout
+from .layout import ETA_LABEL, ETA_ROW, ROW_PT, SHEET, TITLE_ROW, Layout
+from .network import bias_name, weight_name
 from .chart import loss_chart, sweep_chart, title_formula
 from .spec import Spec
 from .styles import KINDS, named_styles
@@ -145,11 +146,19 @@ def _training_sheet(wb: Workbook, name: str, spec: Spec, layout: Layout, styles,
     """One sheet of the training contract: parameter block, loss chart, header, one row per iteration."""
     ws = wb.create_sheet(name)
     ws.sheet_properties.tabColor = "C00000" if name == SHEET else "F4B183"
-    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["A"].width = 19
     for column in layout.columns[1:]:
-        ws.column_dimensions[column.letter].width = 12 if column.kind in ("weight", "bias", "forward") else 13
+        ws.column_dimensions[column.letter].width = 10 if column.kind in ("weight", "bias", "forward") else 11
     ws.freeze_panes = f"B{layout.first_row}"
     _print_landscape(ws, pages_tall=0)
+    # rows of 10-point text (the styles' size); the block above the header low enough for a laptop
+    ws.sheet_format.defaultRowHeight, ws.sheet_format.customHeight = ROW_PT, True
+    for row, points in layout.row_heights.items():
+        ws.row_dimensions[row].height = points
+    ws.sheet_format.outlineLevelRow = 1
+    for row in layout.folded_rows:  # under the + beside "initial value"
+        ws.row_dimensions[row].outlineLevel, ws.row_dimensions[row].hidden = 1, True
+    ws.row_dimensions[layout.initial_row].collapsed = True
 
     cell = _CellMaker(ws, styles)
     for row in _parameter_rows(spec, layout, cell):
@@ -255,40 +264,48 @@ class _CellMaker:
 
 
 def _parameter_rows(spec: Spec, layout: Layout, cell: _CellMaker) -> list[list]:
-    """Rows 1 .. header_row - 1: title, learning rate, shape, samples, weights, biases, key."""
+    """Rows 1 .. header_row - 1: title, learning rate, samples, frozen biases, the folded rows
+    (what the sheet trains, colour key, connections) and the initial values."""
     net = spec.network
     rows: dict[int, list] = {}
-    rows[TITLE_ROW] = [cell(spec.title, "title", text=True)] + [None] * (layout.parameter_width) + \
+    rows[TITLE_ROW] = [cell(spec.title, "title", text=True)] + [None] * (layout.chart_box[0] - 2) + \
         [cell(title_formula())]  # under the loss chart: its live title
     rows[ETA_ROW] = [cell(ETA_LABEL, "label", text=True), cell(spec.eta, "eta"),
                      cell("← type a new learning rate: every weight update reads eta", "hint", text=True)]
+    names = [f"i{k}" for k in range(1, net.layers[0] + 1)] + [f"t{k}" for k in range(1, net.layers[-1] + 1)]
+    samples = [list(spec.inputs[s]) + list(spec.targets[s]) for s in range(net.n_samples)]
+    top = layout.samples_rows[0]
+    if layout.samples_on_side:
+        rows[top] = [cell("sample", "header", text=True)] + [cell(s, "header") for s in range(1, net.n_samples + 1)]
+        for k, name in enumerate(names):
+            rows[top + 1 + k] = [cell(name, "header", text=True)] + [cell(v[k], "given") for v in samples]
+    else:
+        rows[top] = [cell(h, "header", text=True) for h in ["sample", *names]]
+        for s, values in enumerate(samples, 1):
+            rows[top + s] = [cell(s, "iteration")] + [cell(v, "given") for v in values]
+    neurons = [net.neuron(l, j) for l, j in sorted(net.bias_numbers, key=net.bias_numbers.get)]
+    if layout.frozen_bias_rows is not None:
+        names_row, values_row = layout.frozen_bias_rows
+        rows[names_row] = [cell("bias (frozen)", "header", text=True)] + [
+            cell(f"b{n}→{neuron}", "header", text=True) for n, neuron in enumerate(neurons, 1)]
+        rows[values_row] = [cell("value", "label", text=True)] + [cell(b, "given") for b in spec.biases]
     meta = {"network": net.describe(), "activations": ", ".join(net.activations),
             "biases": net.bias_mode, "samples": net.n_samples, "iterations": spec.iterations}
-    for key, row in META_ROWS.items():
+    for key, row in layout.meta_rows.items():
         rows[row] = [cell(key, "label", text=True), cell(meta[key], text=isinstance(meta[key], str))]
-    header = ["sample"] + [f"i{k}" for k in range(1, net.layers[0] + 1)] + [f"t{k}" for k in range(1, net.layers[-1] + 1)]
-    rows[SAMPLES_HEADER_ROW] = [cell(h, "header", text=True) for h in header]
-    for s in range(1, net.n_samples + 1):
-        values = list(spec.inputs[s - 1]) + list(spec.targets[s - 1])
-        rows[layout.sample_row(s)] = [cell(s, "iteration")] + [cell(v, "given") for v in values]
-    names, links, values = layout.weights_rows
-    rows[names] = [cell("weight", "header", text=True)] + [cell(f"w{n}", "header", text=True)
-                                                          for n in range(1, net.n_weights + 1)]
-    rows[links] = [cell("connection", "label", text=True)] + [cell(net.connection(n), text=True)
-                                                             for n in range(1, net.n_weights + 1)]
-    rows[values] = [cell("initial value", "label", text=True)] + [cell(w, "given") for w in spec.weights]
-    if layout.biases_rows is not None:
-        names, neurons, values = layout.biases_rows
-        label = "initial value" if net.bias_mode == "trained" else "value (frozen)"
-        order = sorted(net.bias_numbers, key=net.bias_numbers.get)
-        rows[names] = [cell("bias", "header", text=True)] + [cell(f"b{n}", "header", text=True)
-                                                            for n in range(1, net.n_biases + 1)]
-        rows[neurons] = [cell("neuron", "label", text=True)] + [cell(net.neuron(l, j), text=True) for l, j in order]
-        rows[values] = [cell(label, "label", text=True)] + [cell(b, "given") for b in spec.biases]
     key = [cell("colour key", "label", text=True)]
     for kind in ("given", "weight", "forward", "loss", "delta", "gradient"):
         key.append(cell(KINDS[kind][0], kind, text=True))
     rows[layout.legend_row] = key
+    initial = {layout.column[weight_name(n)].index: (net.connection(n), w) for n, w in enumerate(spec.weights, 1)}
+    if net.bias_mode == "trained":
+        initial.update({layout.column[bias_name(n)].index: (f"→{neuron}", b)
+                        for n, (neuron, b) in enumerate(zip(neurons, spec.biases), 1)})
+    width = max(initial)
+    rows[layout.connection_row] = [cell("connection", "label", text=True)] + [
+        cell(initial[c][0], "hint", text=True) if c in initial else None for c in range(2, width + 1)]
+    rows[layout.initial_row] = [cell("initial value", "label", text=True)] + [
+        cell(initial[c][1], "given") if c in initial else None for c in range(2, width + 1)]
     return [rows.get(r, []) for r in range(1, layout.header_row)]
 
 
