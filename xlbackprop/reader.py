@@ -14,6 +14,7 @@ import warnings
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -79,7 +80,7 @@ class _Streamed:
     def __init__(self, path: Path, values: bool):
         from .check.grid import read_xlsx  # check reads through this module's guards
 
-        self.sheets = {sheet.name: sheet for sheet in read_xlsx(path).sheets}
+        self.sheets = {sheet.name: sheet for sheet in read_xlsx(path, formulas=not values).sheets}
         self.sheetnames = list(self.sheets)
         self.values = values
 
@@ -88,7 +89,7 @@ class _Streamed:
         cells = sheet.values if self.values else {**sheet.values, **sheet.formulas}
         if not cells:
             return []
-        height, width = max(r for r, _ in cells), max(c for _, c in cells)
+        height, width = max(cells)[0], max(cells, key=itemgetter(1))[1]
         grid = [[None] * width for _ in range(height)]
         for (r, c), v in cells.items():
             grid[r - 1][c - 1] = v
@@ -105,7 +106,7 @@ def read_all(path: str | Path, values: bool = True) -> Contents:
 def read_both(path: str | Path) -> tuple[Contents, Contents]:
     """``read_all`` with formulas and with values, from one pass over the file."""
     path = Path(path)
-    streamed = _Streamed(path, values=False)
+    streamed = _Streamed(path, values=False)  # reads formulas too
     formulas = _contents(path, streamed)
     streamed.values = True
     return formulas, _contents(path, streamed)

@@ -1,0 +1,78 @@
+"""The plain scan of sheet parts (regular expressions) reads what lxml reads, or hands over to it."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from xlbackprop.check import xlsx
+from xlbackprop import presets, writer
+
+MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+SHEET = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {MAIN}><sheetData>'
+         '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" s="2"/><c r="C1" t="b"><v>1</v></c>'
+         '<c r="D1" t="e"><v>#NUM!</v></c><c r="E1" t="inlineStr"><is><t>a &amp; b</t></is></c></row>'
+         '<row r="2"><c r="A2"><f>B2&amp;"x&lt;y"</f><v>3x&lt;y</v></c><c r="B2"><v>3</v></c>'
+         '<c r="C2"><f t="shared" ref="C2:C4" si="0">B2*2</f><v>6</v></c>'
+         '<c r="D2" t="str"><f aca="false">"η = "&amp;B2</f><v>η = 3</v></c><c r="E2"><v>1.2345678901234567E-05</v></c></row>'
+         '<row r="3"><c r="C3"><f t="shared" si="0"/><v>0.5</v></c><c r="AB3"><v>-2</v></c></row>'
+         '<row r="4"><c r="C4"><f t="shared" si="0"/><v>0.25</v></c></row>'
+         "</sheetData></worksheet>")
+
+
+def _both(sheet_xml: str, strings=("label",)) -> tuple[xlsx.RawSheet, xlsx.RawSheet | None]:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("s.xml", sheet_xml)
+    with zipfile.ZipFile(buffer) as z:
+        with z.open("s.xml") as stream:
+            try:
+                scanned = xlsx._scan(stream, "S", list(strings), 10**6)
+            except xlsx._Unusual:
+                scanned = None
+        lxml_read = _lxml(z, "s.xml", list(strings))
+    return lxml_read, scanned
+
+
+def _lxml(archive, part, strings):
+    sheet = xlsx.RawSheet("S")
+    shared, columns = {}, {}
+    with archive.open(part) as stream:
+        for row, col, coordinate, kind, f, v in xlsx._cells(stream, columns):
+            if f is not None and (formula := xlsx._formula(f, coordinate, shared)) is not None:
+                sheet.formulas[(row, col)] = formula
+            if (value := xlsx._value(kind, v, strings)) is not None:
+                sheet.values[(row, col)] = value
+    return sheet
+
+
+def test_scan_reads_every_kind_of_cell_as_lxml_does():
+    by_lxml, scanned = _both(SHEET)
+    assert scanned is not None
+    assert scanned.formulas == by_lxml.formulas and scanned.values == by_lxml.values
+    assert scanned.formulas[(3, 3)] == "=B3*2" and scanned.formulas[(2, 1)] == '=B2&"x<y"'
+    assert scanned.values[(1, 5)] == "a & b" and scanned.values[(1, 3)] is True and scanned.values[(1, 4)] == "#NUM!"
+    assert scanned.values[(3, 28)] == -2 and isinstance(scanned.values[(2, 2)], int)
+
+
+@pytest.mark.parametrize("unusual", [
+    SHEET.replace("<worksheet ", "<x:worksheet ").replace("</worksheet>", "</x:worksheet>")
+         .replace(MAIN, MAIN.replace("xmlns=", "xmlns:x=")),  # prefixed
+    SHEET.replace('<c r="B2">', "<c>"),  # a cell without r
+    SHEET.replace('<c r="B2">', '<c r="B2" x="a/b">'),  # an attribute the scan does not expect
+])
+def test_scan_hands_what_it_does_not_know_to_lxml(unusual):
+    assert _both(unusual)[1] is None
+
+
+def test_scan_reads_our_workbooks_as_lxml_does(tmp_path):
+    path = writer.build(presets.load("xor"), tmp_path / "x.xlsx", sweep=(0.5,))
+    with zipfile.ZipFile(path) as z:
+        strings = xlsx.shared_strings(z)
+        for name, part in xlsx.workbook(z)[0]:
+            with z.open(part) as stream:
+                scanned = xlsx._scan(stream, name, strings, 10**7)
+            by_lxml = _lxml(z, part, strings)
+            assert scanned.formulas == by_lxml.formulas and scanned.values == by_lxml.values, name
