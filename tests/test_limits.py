@@ -22,6 +22,7 @@ def _spec(fan_in: int, hidden: int, samples: int):
                          "targets": [[0.5]] * samples})
 
 
+@pytest.mark.slow  # planning a 300-sample Derivation sheet takes half a minute
 @settings(max_examples=8, deadline=None)
 @given(fan_in=st.sampled_from([1, 3, 60, 700]), hidden=st.sampled_from([1, 3]), samples=st.sampled_from([1, 3, 300]))
 def test_every_formula_holds_in_excel_or_the_build_is_refused(tmp_path_factory, fan_in, hidden, samples):
