@@ -4,7 +4,7 @@
 
 Runs with the system Python, which holds Debian's python3-uno (``apt-get install -y python3-uno``),
 not with the project's virtualenv. It starts its own ``soffice`` (headless, private profile in a
-temporary folder, listening on a named pipe), loads the book hidden, and for each eta sets B3 of
+temporary folder, listening on a named pipe), loads the book hidden, and for each eta sets B2 of
 ``Training`` (the cell named ``eta``) and calls ``calculateAll()``. It prints one JSON line:
 ``load`` (seconds to open the book), ``recalc`` (seconds of each set-eta-and-recalculate),
 ``values`` (the cells asked for, after the last recalculation) and ``soffice_peak_mb`` (the
@@ -77,7 +77,7 @@ def _measure(desktop, book: Path, etas: list[float], cells: list[str]) -> dict:
                                        (PropertyValue(Name="Hidden", Value=True),))
     load = time.perf_counter() - start
     sheet = doc.Sheets.getByName("Training")
-    eta = sheet.getCellRangeByName("B3")
+    eta = sheet.getCellRangeByName("B2")
     recalc = []
     for value in etas:
         start = time.perf_counter()

@@ -72,7 +72,7 @@ def main() -> None:
     files = sorted(p for p in args.folder.iterdir() if p.suffix in (".xlsx", ".xls", ".ods"))
     results = {Path(r["file"]).name: r for r in run(files)}
     agree = 0
-    print(f"| file | label | check | label's root causes | check's root causes | agree |")
+    print("| file | label | check | label's root causes | check's root causes | agree |")
     print("|---|---|---|---|---|---|")
     for name, (verdict, causes) in sorted(expected.items()):
         r = results.get(name)

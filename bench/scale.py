@@ -17,7 +17,7 @@ Rows (2-2-2 is the ``class-2024`` preset; 4-8-8-2 is :data:`LARGE`, sigmoid, 4 s
 - ``bare openpyxl``: the library's own cost, measured as a bare openpyxl write-only loop writing the
   same training cells: the same formula text (from ``Layout`` and ``Templates``), the same named
   styles, one reused ``WriteOnlyCell`` per column, the same header row and the parameter cells the
-  formulas read (eta in B3 and its defined name, inputs, targets, initial weights), then what
+  formulas read (eta in B2 and its defined name, inputs, targets, initial weights), then what
   ``wb.save`` does. Left out: title, shape rows, connection row, colour key, widths, panes, page
   setup, chart and fixed timestamps (about 40 cells and a few small parts).
 - ``raw XML floor``: the cells of ``bare openpyxl``, each in the XML openpyxl writes for it
@@ -27,7 +27,7 @@ Rows (2-2-2 is the ``class-2024`` preset; 4-8-8-2 is :data:`LARGE`, sigmoid, 4 s
 - ``verify``: ``xlbackprop.verification.verify(path)`` of a built workbook (LibreOffice recalculates it,
   every cell is held against numpy); the notes split its time. Peak MB is the Python side only.
 - ``what-if ours`` / ``what-if course``: LibreOffice through UNO (``bench/_whatif_uno.py``, run by
-  the system Python): the book is loaded, then three times B3 (``eta``) is set to a new rate and
+  the system Python): the book is loaded, then three times B2 (``eta``) is set to a new rate and
   ``calculateAll()`` runs; wall s is the median of the three, peak MB is soffice's. ``ours`` is the
   built workbook; ``course`` is the course template's style: no δ columns, every gradient repeats
   its whole chain (``∂E/∂w1 = ((a_o1-t1)*(a_o1*(1-a_o1))*w5+(a_o2-t2)*(a_o2*(1-a_o2))*w7)
@@ -89,7 +89,8 @@ LARGE = {"title": "bench: 4-8-8-2 sigmoid, 4 samples", "layers": [4, 8, 8, 2], "
          "targets": [[0, 1], [1, 0], [1, 1], [0, 0]]}
 WHATIF_ETAS = (0.5, 2.0, 0.1)
 MEMORY_LIMIT_MB = 150
-RATIO_TARGET, RATIO_AT = 1.15, 100_000
+RATIO_AT = 100_000
+FLOOR_TARGET = 1.5  # the build with stored values within 1.5 times the raw XML floor, from 100,000 iterations
 CHUNK_CHARACTERS = 1 << 20  # the floor writes its rows about 1 MB at a time
 HERE = Path(__file__).resolve().parent
 
@@ -550,11 +551,14 @@ def summary(rows: list[dict]) -> list[str]:
         if label not in ("build", "openpyxl + text rows") or bare is None:
             continue
         ratio = row["wall"] / bare["wall"]
-        target = (f" (target ≤ {RATIO_TARGET}: {'met' if ratio <= RATIO_TARGET else 'NOT met'})"
-                  if (label, n) == ("build", RATIO_AT) else "")
-        floor = f"; bare openpyxl / raw floor {bare['wall'] / raw['wall']:.1f}" if raw and label == "build" else ""
+        floor = ""
+        if raw and label == "build":  # the issue's measure: the build, stored values and all, against the floor
+            over = row["wall"] / raw["wall"]
+            target = f" (target ≤ {FLOOR_TARGET}: {'met' if over <= FLOOR_TARGET else 'NOT met'})" \
+                if n >= RATIO_AT else ""
+            floor = f"; build / raw floor {over:.2f}{target}; bare openpyxl / raw floor {bare['wall'] / raw['wall']:.1f}"
         lines.append(f"{network} at {n:>9,}: {label} / bare openpyxl {ratio:.3f} wall, "
-                     f"{row['cpu'] / bare['cpu']:.3f} CPU{target}{floor}")
+                     f"{row['cpu'] / bare['cpu']:.3f} CPU{floor}")
     builds = [r for r in rows if r["label"] == "build" and "peak_mb" in r]
     for network in dict.fromkeys(r["network"] for r in builds):
         peaks = [r for r in builds if r["network"] == network]

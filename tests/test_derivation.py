@@ -1,6 +1,5 @@
 """The Derivation sheet: the lecture's steps on iteration 1, and the finite-difference check in cells."""
 
-import numpy as np
 import pytest
 from openpyxl import load_workbook
 

@@ -25,7 +25,8 @@ def test_neurons_and_weights_are_lookups_into_training():
 def test_several_samples_choose_the_shown_sample():
     plan = diagram.plan(Layout(presets.load("xor").network, 10))
     values = [c.value for row in plan.rows.values() for c in row]
-    assert "=CHOOSE($B$4,Training!$B$4,Training!$C$4,Training!$D$4,Training!$E$4)"  # one column per sample in values
+    # XOR's four samples stand one to a column (inputs i1 in row 4)
+    assert "=CHOOSE($B$4,Training!$B$4,Training!$C$4,Training!$D$4,Training!$E$4)" in values
 
 
 @pytest.mark.libreoffice

@@ -16,7 +16,7 @@ from xlbackprop.layout import Layout
 from xlbackprop.reader import read
 from xlbackprop.reference import train
 from xlbackprop.spec import from_mapping
-from xlbackprop.verification import RTOL, verify
+from xlbackprop.verification import verify
 
 ACTIVATIONS = ["sigmoid", "tanh", "relu", "linear"]
 number = st.floats(-1, 1, allow_nan=False).map(lambda x: round(x, 3))

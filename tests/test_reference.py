@@ -95,3 +95,13 @@ def test_both_arithmetics_agree_until_the_loss_cancels():
     libre, ieee = train(spec, LIBREOFFICE), train(spec, IEEE)
     for name in libre:
         np.testing.assert_array_equal(libre[name], ieee[name], err_msg=name)
+
+
+def test_blocks_of_a_run_are_the_run():
+    from xlbackprop.reference import train_in_blocks
+
+    spec = presets.load("deep").with_overrides(iterations=130)
+    whole, blocks = train(spec), list(train_in_blocks(spec, 50))
+    assert [len(b["E_total"]) for b in blocks] == [50, 50, 30]
+    for name in whole:
+        assert np.array_equal(whole[name], np.concatenate([b[name] for b in blocks]), equal_nan=True), name

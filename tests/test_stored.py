@@ -62,3 +62,31 @@ def test_verify_reports_a_stale_stored_value(built, tmp_path):
     report = verify(stale)
     assert not report.ok and report.stale and report.stale[0].startswith("T19 stores 0.5, computes ")
     assert "STALE: 1 training cell stores a value other than the one it computes" in report.text
+
+
+def test_a_long_run_is_stored_block_by_block_with_the_same_numbers(tmp_path, monkeypatch):
+    """Past stored.CACHED_RUNS iterations the rows are made from the reference a block at a time
+    (flat memory at Excel's last row); the numbers are the one-piece run's, rows with #NUM! included."""
+    import numpy as np
+    from pathlib import Path
+
+    from xlbackprop import presets, stored, writer
+    from xlbackprop.layout import Layout
+    from xlbackprop.reference import train
+    from xlbackprop.spec import from_mapping
+
+    monkeypatch.setattr(stored, "CACHED_RUNS", 10)
+    monkeypatch.setattr(stored, "ROWS_PER_BLOCK", 7)
+    diverging = from_mapping({"layers": [3, 3, 2], "activation": "linear", "eta": 2.0, "iterations": 45,
+                              "weights": [0, 0, 0, 0, 0, 0, -1, 0, 1, 0, 0, 0, 0, 0, 1],
+                              "inputs": [[-0.75, 0, 1]], "targets": [[0, 0]]})  # #NUM! from iteration 6 on
+    for spec in (presets.load("xor").with_overrides(iterations=45), diverging):
+        path = writer.build(spec, tmp_path / "long.xlsx", sweep=())
+        sheet = next(s for s in grid.read_xlsx(Path(path)).sheets if s.name == "Training")
+        layout, table = Layout(spec.network, spec.iterations), train(spec)
+        assert np.isnan(table["E_total"][-1]) == (spec is diverging)
+        for column in layout.columns[1:]:
+            got = [sheet.values.get((layout.row(k), column.index)) for k in range(1, spec.iterations + 1)]
+            exp = ["#NUM!" if np.isnan(x) else float(x) for x in table[column.name]]
+            assert got == exp, column.name
+            assert sheet.formulas[(layout.row(45), column.index)].startswith("=")

@@ -64,20 +64,20 @@ class Arithmetic:
 
 def _cancels(result, a, b):
     """approxEqual's test: |a ∓ b| below 2^-48 of both |a| and |b| (integers excepted there,
-    which cannot cancel that closely below 2^48 anyway)."""
+    which cannot cancel that closely below 2^48 anyway). Only operands of opposite signs (a sum)
+    or like signs (a difference) can pass it: otherwise the result is at least the larger operand,
+    so the test needs no look at the signs."""
     return np.abs(result) < np.minimum(np.abs(a), np.abs(b)) * _APPROX
 
 
 def _approx_add(a, b):
     total = np.add(a, b)
-    opposite = ((a < 0) & (b > 0)) | ((a > 0) & (b < 0))
-    return np.where(opposite & _cancels(total, a, b), 0.0, total)
+    return np.where(_cancels(total, a, b), 0.0, total)
 
 
 def _approx_sub(a, b):
     difference = np.subtract(a, b)
-    same = ((a < 0) & (b < 0)) | ((a > 0) & (b > 0))
-    return np.where(same & _cancels(difference, a, b), 0.0, difference)
+    return np.where(_cancels(difference, a, b), 0.0, difference)
 
 
 IEEE = Arithmetic("ieee", np.add, np.subtract)

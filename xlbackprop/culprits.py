@@ -5,10 +5,10 @@ reference. verify hands the recalculated file to check's root-cause finder
 (:func:`xlbackprop.check.diagnose.judge`: each column against its own row's inputs), and says of
 each root cause what the cell holds and the formula xlbackprop writes there::
 
-    CULPRIT Y25 (∂E/∂w1, iteration 6): holds 0.0001, a constant where a formula belongs;
-        xlbackprop writes =W25*$B$11
-    ROOT CAUSE AA20 (∂E/∂w3, iteration 1): =W20*$B$11 where xlbackprop writes =X20*$B$11:
-        uses δ_h1 (W20) where δ_h2 belongs (X20)
+    CULPRIT Y19 (∂E/∂w1, iteration 6): holds 0.0001, a constant where a formula belongs;
+        xlbackprop writes =W19*$B$4
+    ROOT CAUSE AA14 (∂E/∂w3, iteration 1): =W14*$B$4 where xlbackprop writes =X14*$B$4:
+        uses δ_h1 (W14) where δ_h2 belongs (X14)
 
 The earliest in dependency order (iteration, then the layout's column order) comes first.
 """

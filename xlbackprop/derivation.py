@@ -2,12 +2,12 @@
 
 Each step has its words, its math, the formula as it stands on the Training sheet, and its
 value computed again here from Training's cells, beside Training's own cell and the
-difference (0 when the two agree to the last bit). For the seed (iteration 1 on row 20)::
+difference (0 when the two agree to the last bit). For the seed (iteration 1 on row 14)::
 
-    1. forward pass   h1     w1·i1 + w2·i2       =B20*$B$11+C20*$C$11   =Training!B20*Training!$B$11+...
-    3. chain rule     ∂E/∂a_o1  a_o1 − t1        =O20-$D$11             =Training!O20-Training!$D$11
-                      ∂a_o1/∂o1  a_o1(1 − a_o1)  =O20*(1-O20)
-                      ∂o1/∂w5   a_h1             =K20
+    1. forward pass   h1     w1·i1 + w2·i2       =B14*$B$4+C14*$C$4     =Training!B14*Training!$B$4+...
+    3. chain rule     ∂E/∂a_o1  a_o1 − t1        =O14-$D$4              =Training!O14-Training!$D$4
+                      ∂a_o1/∂o1  a_o1(1 − a_o1)  =O14*(1-O14)
+                      ∂o1/∂w5   a_h1             =K14
                       ∂E/∂w5    the three factors multiplied, beside Training's ∂E/∂w5
 
 Then a finite-difference check of every gradient, computed in cells: a forward pass with one
@@ -86,7 +86,7 @@ class DerivationPlan:
 def qualify(formula: str, sheet: str = TRAINING, absolute_only: bool = False) -> str:
     """Point a formula's cell references at ``sheet``: ``=O20-$D$11`` -> ``=Training!O20-Training!$D$11``.
 
-    With ``absolute_only`` only ``$B$11``-style references move (the perturbed forward passes keep
+    With ``absolute_only`` only ``$B$4``-style references move (the perturbed forward passes keep
     their own row's cells). ``eta`` and functions are left alone.
     """
     tokens = Tokenizer(formula)

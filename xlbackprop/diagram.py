@@ -5,8 +5,8 @@ between two layers a pair lists the weights that join them. The iteration is a g
 B3; every value is an ``INDEX`` into the Training sheet's column. For the seed::
 
     B3  1 (iteration, type another)
-    B6 i1   C6 =Training!$B$11             D6 w1: i1→h1   E6 =INDEX(Training!$B$20:$B$119,$B$3)
-    F6 h1   G6 =INDEX(Training!$K$20:$K$119,$B$3)   ...   J6 o1   K6 =INDEX(Training!$O$20:$O$119,$B$3)
+    B6 i1   C6 =Training!$B$4              D6 w1: i1→h1   E6 =INDEX(Training!$B$14:$B$113,$B$3)
+    F6 h1   G6 =INDEX(Training!$K$14:$K$113,$B$3)   ...   J6 o1   K6 =INDEX(Training!$O$14:$O$113,$B$3)
 
 With several samples a second given cell, B4, picks the sample whose activations are shown.
 """

@@ -1,15 +1,15 @@
 """The formula of every cell of the training table: pure text, planned before anything is written.
 
 Each column gets a template in which ``{r}`` is the cell's own row and ``{p}`` the row above.
-For the seed's 2-2-2 network (iteration 1 on row 20, inputs in B11:C11, targets in D11:E11)::
+For the seed's 2-2-2 network (iteration 1 on row 14, inputs in B4:C4, targets in D4:E4)::
 
-    w5       row 21:  =F20-eta*AC20          (previous w5 minus eta times previous ∂E/∂w5)
-    h1       row 20:  =B20*$B$11+C20*$C$11   (w1*i1 + w2*i2)
-    a_h1     row 20:  =IF(J20>=0,1/(1+EXP(-J20)),EXP(J20)/(1+EXP(J20)))   (sigmoid, safe at any rate)
-    E1       row 20:  =0.5*($D$11-O20)^2
-    δ_o1     row 20:  =(O20-$D$11)*(O20*(1-O20))
-    δ_h1     row 20:  =(U20*F20+V20*H20)*(K20*(1-K20))   (δ_o1*w5 + δ_o2*w7, times g'(h1))
-    ∂E/∂w5   row 20:  =U20*K20               (δ_o1 * a_h1)
+    w5       row 15:  =F14-eta*AC14          (previous w5 minus eta times previous ∂E/∂w5)
+    h1       row 14:  =B14*$B$4+C14*$C$4     (w1*i1 + w2*i2)
+    a_h1     row 14:  =IF(J14>=0,1/(1+EXP(-J14)),EXP(J14)/(1+EXP(J14)))   (sigmoid, safe at any rate)
+    E1       row 14:  =0.5*($D$4-O14)^2
+    δ_o1     row 14:  =(O14-$D$4)*(O14*(1-O14))
+    δ_h1     row 14:  =(U14*F14+V14*H14)*(K14*(1-K14))   (δ_o1*w5 + δ_o2*w7, times g'(h1))
+    ∂E/∂w5   row 14:  =U14*K14               (δ_o1 * a_h1)
 
 Every shared term is computed once: a δ per neuron, each gradient a δ times an activation.
 The reference engine (:mod:`xlbackprop.reference`) performs the same operations in the same

@@ -19,7 +19,7 @@ activations are (samples, n_l).
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -64,21 +64,43 @@ def train(spec: Spec, ops: Arithmetic = LIBREOFFICE, progress: Callable[[int], N
     ``ops`` is the spreadsheet engine's way of adding and subtracting
     (:mod:`xlbackprop.arithmetic`); pass ``IEEE`` for plain numpy arithmetic.
     """
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is the sheet's #NUM!: NaN here
-        return _train(spec, ops, progress)
+    return _train(spec, ops, _start(spec), spec.iterations, progress)
 
 
-def _train(spec: Spec, ops: Arithmetic, progress: Callable[[int], None] | None) -> Table:
-    net = spec.network
-    n_iter, depth, S = spec.iterations, net.depth, net.n_samples
-    sizes = net.layers
-    W = [np.zeros(0)] + [np.zeros((sizes[l], sizes[l - 1])) for l in range(1, depth + 1)]
+def train_in_blocks(spec: Spec, size: int, ops: Arithmetic = LIBREOFFICE) -> Iterator[Table]:
+    """:func:`train` a block of ``size`` iterations at a time, each a :class:`Table` of its own
+    (the last may be shorter): a run of a million iterations in the memory of ``size``."""
+    state = _start(spec)
+    for done in range(0, spec.iterations, size):
+        yield _train(spec, ops, state, min(size, spec.iterations - done), None)
+
+
+def _start(spec: Spec) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The initial weights ``W`` and biases ``B``, layer by layer (index 0 unused)."""
+    net, sizes = spec.network, spec.network.layers
+    W = [np.zeros(0)] + [np.zeros((sizes[l], sizes[l - 1])) for l in range(1, net.depth + 1)]
     for (l, j, k), n in net.weight_numbers.items():
         W[l][j - 1, k - 1] = spec.weights[n - 1]
-    B = [np.zeros(0)] + [np.zeros(sizes[l]) for l in range(1, depth + 1)]
+    B = [np.zeros(0)] + [np.zeros(sizes[l]) for l in range(1, net.depth + 1)]
     if net.bias_mode != "none":
         for (l, j), n in net.bias_numbers.items():
             B[l][j - 1] = spec.biases[n - 1]
+    return W, B
+
+
+def _train(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list[np.ndarray]], n_iter: int,
+           progress: Callable[[int], None] | None) -> Table:
+    """``n_iter`` iterations from the weights and biases of ``state``, which it leaves updated."""
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is the sheet's #NUM!: NaN here
+        return _iterations(spec, ops, state, n_iter, progress)
+
+
+def _iterations(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list[np.ndarray]], n_iter: int,
+                progress: Callable[[int], None] | None) -> Table:
+    net = spec.network
+    depth, S = net.depth, net.n_samples
+    sizes = net.layers
+    W, B = state
     X = np.array(spec.inputs, dtype=float)
     T = np.array(spec.targets, dtype=float)
     acts = [ACTIVATIONS[name] for name in net.activations]

@@ -5,8 +5,13 @@ SheetJS show a formula cell's stored value, ``<v>``, and never compute the formu
 writes formulas with an empty ``<v></v>``, so this module fills it in as the parts are zipped,
 from the reference engine, which agrees with LibreOffice to the last bit::
 
-    <c r="J20" s="5"><f>B20*$B$11+C20*$C$11</f><v></v></c>
-    -> <c r="J20" s="5"><f>B20*$B$11+C20*$C$11</f><v>0.027500000000000004</v></c>
+    <c r="J1" s="4"><f>"Loss E_total by iteration, η = "&amp;eta</f><v></v></c>
+    -> <c r="J1" s="4" t="str"><f>"Loss E_total by iteration, η = "&amp;eta</f><v>Loss ... η = 1</v></c>
+
+The training sheets' iteration rows do not pass through openpyxl at all: :meth:`Training.rows`
+writes them, formulas and values, straight into the part as it is zipped::
+
+    <row r="14"><c r="A14" s="6" t="n"><v>1</v></c><c r="B14" s="8"><f>$B$12</f><v>0.15</v></c>...
 
 A text result gets ``t="str"``, an overflow (NaN in the reference) ``t="e"`` and ``#NUM!``.
 Each sheet's values come from a :class:`Values`: ``value(row, col)``, None where it has none.
@@ -19,21 +24,25 @@ import math
 import re
 from dataclasses import replace
 from functools import cached_property, lru_cache
-from typing import IO, Union
+from typing import IO, Callable, Iterator, Union
+
+import numpy as np
 
 from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
 from xml.sax.saxutils import escape
 
 from . import derivation, diagram
 from .chart import TITLE, title_cell
+from .expressions import Templates
 from .layout import Layout
-from .network import E_TOTAL, ITERATION
-from .reference import train
+from .network import E_TOTAL
+from .reference import train, train_in_blocks
 from .spec import Spec
 from .sweep import HEADER_ROW
 
 Value = Union[float, str, None]
 CHUNK = 1 << 22
+ROWS_PER_BLOCK = 2_000  # iteration rows made and zipped at a time
 _CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"((?: [^>]*?)?)><f>([^<]*)</f><v></v></c>')
 
 
@@ -72,6 +81,10 @@ class Values:
     def stored(self, row: int, letters: bytes) -> tuple[bytes, bytes] | None:
         return _xml(self.value(row, column_index_from_string(letters.decode())))
 
+    def rows(self) -> Iterator[bytes]:
+        """Rows the sheet part leaves to this to write, as XML (none but a training sheet's)."""
+        return iter(())
+
 
 def _xml(v: Value) -> tuple[bytes, bytes] | None:
     if v is None:
@@ -95,36 +108,71 @@ class Planned(Values):
 
 class Training(Values):
     """A training sheet: every quantity of every iteration from its reference run, and the loss
-    chart's title cell (``Loss E_total by iteration, η = 1``)."""
+    chart's title cell (``Loss E_total by iteration, η = 1``).
 
-    def __init__(self, spec: Spec, layout: Layout):
+    It also writes the iteration rows themselves (:meth:`rows`), formulas and values, as ready
+    XML in the ``styles`` given (the ``s`` of each column): the writer leaves them out of openpyxl,
+    whose cell-by-cell path costs seven times the XML's own making. ``progress(k)`` hears of the
+    k rows written so far."""
+
+    def __init__(self, spec: Spec, layout: Layout, styles: list[int],
+                 progress: Callable[[int], None] | None = None):
         self.spec, self.layout = spec, layout
-        self.names = {c.index: c.name for c in layout.columns if c.name != ITERATION}
         self.title = coordinate_to_tuple(title_cell(layout))
+        self.styles, self.progress = styles, progress
+
+    def rows(self) -> Iterator[bytes]:
+        """The iteration rows' XML, a block of rows at a time::
+
+            <row r="14"><c r="A14" s="6" t="n"><v>1</v></c><c r="B14" s="8"><f>$B$12</f><v>0.15</v></c>...
+        """
+        layout, templates = self.layout, Templates(self.layout)
+        columns = layout.columns[1:]
+        first, rest = (self._row_template(columns, t) for t in (templates.first, templates.rest))
+        step = max(1, min(ROWS_PER_BLOCK, layout.iterations // 200))
+        # a long run is computed a block at a time, so that memory stays flat up to Excel's last row
+        tables = [self.table] if layout.iterations <= CACHED_RUNS else train_in_blocks(self.spec, step)
+        done = 0
+        for table in tables:
+            matrix = np.column_stack([table[c.name] for c in columns])
+            broken = np.isnan(matrix).any(axis=1)  # rows with an overflow (#NUM!) take the slow path
+            for start in range(0, len(matrix), step):
+                block = []
+                for i, values in enumerate(matrix[start:start + step].tolist(), start):
+                    k = done + i + 1
+                    r = layout.row(k)
+                    if broken[i]:
+                        block.append(self._slow_row(columns, templates, k, values))
+                    else:
+                        block.append((first if k == 1 else rest).format(*values, r=r, p=r - 1, k=k))
+                yield "".join(block).encode("utf-8")
+                if self.progress is not None:
+                    self.progress(done + min(start + step, len(matrix)))
+            done += len(matrix)
+
+    def _row_template(self, columns, formulas: dict[str, str]) -> str:
+        head = f'<row r="{{r}}"><c r="A{{r}}" s="{self.styles[0]}" t="n"><v>{{k}}</v></c>'
+        cells = [f'<c r="{c.letter}{{r}}" s="{s}"><f>{_braced(escape(formulas[c.name][1:]))}</f><v>{{{i}!r}}</v></c>'
+                 for i, (c, s) in enumerate(zip(columns, self.styles[1:]))]
+        return head + "".join(cells) + "</row>"
+
+    def _slow_row(self, columns, templates, k: int, values: list[float]) -> str:
+        r = self.layout.row(k)
+        formulas = templates.first if k == 1 else templates.rest
+        cells = [f'<row r="{r}"><c r="A{r}" s="{self.styles[0]}" t="n"><v>{k}</v></c>']
+        for c, s, v in zip(columns, self.styles[1:], values):
+            kind, text = _xml(v)
+            formula = escape(formulas[c.name][1:].format(r=r, p=r - 1))
+            cells.append(f'<c r="{c.letter}{r}" s="{s}"{kind.decode()}><f>{formula}</f><v>{text.decode()}</v></c>')
+        return "".join(cells) + "</row>"
 
     @cached_property
     def table(self):
         return run(self.spec)
 
     def value(self, row: int, col: int) -> Value:
-        layout = self.layout
-        if layout.first_row <= row <= layout.last_row and col in self.names:
-            return float(self.table[self.names[col]][row - layout.first_row])
-        if (row, col) == self.title:
-            return TITLE + general(self.spec.eta)
-        return None
-
-    def stored(self, row: int, letters: bytes) -> tuple[bytes, bytes] | None:
-        """The training rows' values as the XML writes them (the hot path: a column by its letters)."""
-        k = row - self.layout.first_row
-        column = self._columns.get(letters)
-        if column is not None and 0 <= k < len(column):
-            return _xml(float(column[k]))
-        return super().stored(row, letters)
-
-    @cached_property
-    def _columns(self) -> dict[bytes, object]:
-        return {get_column_letter(col).encode(): self.table[name] for col, name in self.names.items()}
+        """The one formula of the sheet openpyxl writes: the loss chart's title (the rows are :meth:`rows`)."""
+        return TITLE + general(self.spec.eta) if (row, col) == self.title else None
 
 
 def sweep(plan, spec: Spec, rates: tuple[float, ...]) -> Planned:
@@ -155,8 +203,14 @@ def diagram_sheet(spec: Spec, layout: Layout) -> Planned:
     return Planned({c: float(e(table, spec, 1, 1)) for c, e in plan.expected.items()})
 
 
+def _braced(formula: str) -> str:
+    """A formula template (``{r}``, ``{p}``) inside a row template: its braces doubled but those two."""
+    return formula.replace("{", "{{").replace("}", "}}").replace("{{r}}", "{r}").replace("{{p}}", "{p}")
+
+
 def fill(src: IO[bytes], dst: IO[bytes], values: Values) -> None:
-    """Copy a worksheet part from ``src`` to ``dst``, each empty ``<v></v>`` of a formula filled in."""
+    """Copy a worksheet part from ``src`` to ``dst``, each empty ``<v></v>`` of a formula filled in,
+    and the rows ``values.rows()`` writes, if any, at the end of its sheet data."""
     def put(match: re.Match) -> bytes:
         found = values.stored(int(match[2]), match[1])
         if found is None:
@@ -165,17 +219,27 @@ def fill(src: IO[bytes], dst: IO[bytes], values: Values) -> None:
         return b'<c r="' + match[1] + match[2] + b'"' + match[3] + kind + b"><f>" + match[4] + b"</f><v>" + text \
             + b"</v></c>"
 
+    def write(data: bytes) -> None:
+        end = data.find(b"</sheetData>")
+        if end < 0:
+            dst.write(_CELL.sub(put, data))
+            return
+        dst.write(_CELL.sub(put, data[:end]))
+        for block in values.rows():
+            dst.write(block)
+        dst.write(data[end:])
+
     rest = b""
     while True:
         chunk = src.read(CHUNK)
         if not chunk:
-            dst.write(_CELL.sub(put, rest))
+            write(rest)
             return
         data = rest + chunk
-        cut = data.rfind(b"</c>") + 4  # a chunk ends after a whole cell
+        cut = max(data.rfind(b"</c>") + 4, data.rfind(b"</sheetData>"))  # a chunk ends after a whole cell
         if cut < 4:
             rest = data
             continue
-        dst.write(_CELL.sub(put, data[:cut]))
+        write(data[:cut])
         rest = data[cut:]
 

@@ -3,14 +3,14 @@
 The course asks: "show what happens to the error graph when you change the learning rate from
 0.1, 0.2, 0.5, 0.8, 1.0, 2.0". Besides ``Training``, the workbook holds one training sheet per
 rate, named ``eta 0.1``, ``eta 0.2`` ..., each following the contract of ``Training`` except
-that its learning-rate cell B3 is a *sheet-scoped* defined name ``eta``: typing a new rate
+that its learning-rate cell B2 is a *sheet-scoped* defined name ``eta``: typing a new rate
 there retrains that sheet alone. The ``Sweep`` sheet overlays their E_total curves and
 tabulates E_total at iterations 1, 2, 10, 50, 100 and the last. For the seed (E_total in
-column T, iteration 1 on row 20) and the default rates::
+column T, iteration 1 on row 14) and the default rates::
 
-    A4 iteration  B4 ="eta "&'eta 0.1'!$B$3   C4 ="eta "&'eta 0.2'!$B$3   ...
-    A5 1          B5 ='eta 0.1'!$T$20          C5 ='eta 0.2'!$T$20          ...
-    A9 100        B9 ='eta 0.1'!$T$119         ...
+    A4 iteration  B4 ="eta "&'eta 0.1'!$B$2   C4 ="eta "&'eta 0.2'!$B$2   ...
+    A5 1          B5 ='eta 0.1'!$T$14          C5 ='eta 0.2'!$T$14          ...
+    A9 100        B9 ='eta 0.1'!$T$113         ...
 
 Everything here is pure planning; :mod:`xlbackprop.writer` places it.
 """
@@ -126,8 +126,9 @@ class SweepPlan:
         """The sheet's cells by row: title, hint, the table's header and its rows (the chart is apart)."""
         rows = {
             TITLE_ROW: [PlannedCell("Learning-rate sweep: E_total for each eta", "title", True)],
-            HINT_ROW: [PlannedCell("Each curve is one sheet (eta 0.1, eta 0.2, ...). Type a new rate into B3 of "
-                                   "that sheet, its own cell named eta, and only its curve moves.", "hint", True)],
+            HINT_ROW: [PlannedCell(f"Each curve is one sheet (eta 0.1, eta 0.2, ...). Type a new rate into "
+                                   f"{self.layout.eta_cell} of that sheet, its own cell named eta, and only its "
+                                   f"curve moves.", "hint", True)],
             HEADER_ROW: [PlannedCell("iteration", "header", True)]
                         + [PlannedCell(self.header_formula(name), "header") for name in self.sheets],
         }

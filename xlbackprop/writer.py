@@ -28,7 +28,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
 from .errors import XlbackpropError
-from .expressions import Templates
 from .layout import ETA_LABEL, ETA_ROW, ROW_PT, SHEET, TITLE_ROW, Layout
 from .network import bias_name, weight_name
 from .chart import loss_chart, sweep_chart, title_formula
@@ -113,8 +112,8 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
             return None
         return lambda k: progress(sheets_before * layout.iterations + k)
 
-    ws = _training_sheet(wb, SHEET, spec, layout, styles, rows_done(0))
-    values[_part(wb, ws)] = lambda: stored.Training(spec, layout)
+    ws, ids = _training_sheet(wb, SHEET, spec, layout, styles)
+    values[_part(wb, ws)] = lambda: stored.Training(spec, layout, ids, rows_done(0))
     wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
     names = tuple(sweep_plan.sheet_name(r) for r in rates)
     if rates:
@@ -129,10 +128,11 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
     for k, (name, rate) in enumerate(zip(names, rates), 1):
         title = f"{spec.title} (learning rate {rate:g})"
         rate_spec = replace(spec, eta=rate, title=title)
-        ws = _training_sheet(wb, name, rate_spec, layout, styles, rows_done(k))
+        ws, ids = _training_sheet(wb, name, rate_spec, layout, styles)
         ws.defined_names["eta"] = DefinedName(  # sheet scope: this sheet's formulas read this cell
             "eta", attr_text=f"{quote_sheetname(name)}!{absolute_coordinate(layout.eta_cell)}")
-        values[_part(wb, ws)] = lambda rate_spec=rate_spec: stored.Training(rate_spec, layout)
+        values[_part(wb, ws)] = lambda rate_spec=rate_spec, ids=ids, k=k: stored.Training(rate_spec, layout, ids,
+                                                                                          rows_done(k))
     return values
 
 
@@ -141,9 +141,10 @@ def _part(wb: Workbook, ws) -> str:
     return f"xl/worksheets/sheet{wb.worksheets.index(ws) + 1}.xml"
 
 
-def _training_sheet(wb: Workbook, name: str, spec: Spec, layout: Layout, styles,
-                    progress: Callable[[int], None] | None):
-    """One sheet of the training contract: parameter block, loss chart, header, one row per iteration."""
+def _training_sheet(wb: Workbook, name: str, spec: Spec, layout: Layout, styles) -> tuple:
+    """One sheet of the training contract: parameter block, loss chart, header; the rows of the
+    iterations are written as the part is zipped (:meth:`stored.Training.rows`), in the styles
+    whose ids this returns, one per column."""
     ws = wb.create_sheet(name)
     ws.sheet_properties.tabColor = "C00000" if name == SHEET else "F4B183"
     ws.column_dimensions["A"].width = 19
@@ -164,9 +165,8 @@ def _training_sheet(wb: Workbook, name: str, spec: Spec, layout: Layout, styles,
     for row in _parameter_rows(spec, layout, cell):
         ws.append(row)
     ws.append([cell(c.name, "header", text=True) for c in layout.columns])
-    _training_rows(ws, layout, styles, progress)
     ws.add_chart(loss_chart(ws, layout, spec.eta, stored.losses(spec)))
-    return ws
+    return ws, [cell(None, c.kind).style_id for c in layout.columns]
 
 
 def _derivation_sheet(wb: Workbook, layout: Layout, styles):
@@ -307,28 +307,3 @@ def _parameter_rows(spec: Spec, layout: Layout, cell: _CellMaker) -> list[list]:
     rows[layout.initial_row] = [cell("initial value", "label", text=True)] + [
         cell(initial[c][1], "given") if c in initial else None for c in range(2, width + 1)]
     return [rows.get(r, []) for r in range(1, layout.header_row)]
-
-
-def _training_rows(ws, layout: Layout, styles, progress: Callable[[int], None] | None) -> None:
-    """One row per iteration; one reusable styled cell per column keeps this loop lean."""
-    templates = Templates(layout)
-    data_columns = layout.columns[1:]
-    iteration_cell = WriteOnlyCell(ws)
-    iteration_cell.style = styles["iteration"].name
-    cells = []
-    for column in data_columns:
-        c = WriteOnlyCell(ws)
-        c.style = styles[column.kind].name
-        cells.append(c)
-    row_cells = [iteration_cell] + cells
-    first = [templates.first[c.name] for c in data_columns]
-    rest = [templates.rest[c.name] for c in data_columns]
-    step = max(1, layout.iterations // 200)
-    for iteration in range(1, layout.iterations + 1):
-        row = layout.row(iteration)
-        iteration_cell.value = iteration
-        for c, template in zip(cells, first if iteration == 1 else rest):
-            c.value = template.format(r=row, p=row - 1)
-        ws.append(row_cells)
-        if progress is not None and (iteration % step == 0 or iteration == layout.iterations):
-            progress(iteration)

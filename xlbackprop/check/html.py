@@ -211,9 +211,10 @@ def _table(t: dict) -> str:
 
 
 def _section(i: int, result: dict) -> str:
-    tables = "".join(map(_table, _tables(result))) or '<p class="muted">No table found.</p>'
+    tables = "".join(map(_table, _tables(result)))
+    message = result.get("message") or ("" if tables else "No table found.")  # the message says why, if any
     return (f'<section class="file" id="f-{i}"><h2>{esc(result.get("file", "?"))} {_badge(result.get("status"))}</h2>'
-            f'<p class="muted">{esc(result.get("message", ""))}</p>{tables}</section>')
+            f'<p class="muted">{esc(message)}</p>{tables}</section>')
 
 
 def render(results: list[dict]) -> str:
