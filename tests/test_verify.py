@@ -161,3 +161,24 @@ def test_two_verify_runs_at_once_do_not_collide(built):
     with ThreadPoolExecutor(2) as pool:
         reports = list(pool.map(verify, paths))
     assert all(r.ok for r in reports), [r.text for r in reports]
+
+
+def test_an_interrupted_verify_stops_the_engine_it_started():
+    """verify reads the file while LibreOffice works in another thread; when it fails or is
+    interrupted meanwhile, recalc.stop_all kills the engine instead of waiting for it."""
+    import signal
+    import threading
+    import time
+
+    from xlbackprop import recalc
+
+    worker = threading.Thread(target=recalc._run, args=(["sleep", "600"], 900), daemon=True)
+    worker.start()
+    for _ in range(1000):
+        if recalc._RUNNING:
+            break
+        time.sleep(0.01)
+    (proc,) = recalc._RUNNING
+    recalc.stop_all()
+    worker.join(60)
+    assert not worker.is_alive() and proc.returncode == -signal.SIGKILL and not recalc._RUNNING

@@ -35,6 +35,7 @@ from .diagram import SHEET as DIAGRAM_SHEET, DiagramPlan
 RATE_SHEET_PREFIX = "eta "  # the training sheets of a sweep: eta 0.1, eta 0.2, ...
 MAX_UNPACKED = 32 * 2**30
 MAX_PACKED_RATIO, MAX_PACKED_RATIO_FROM = 200, 2**20  # parts over 1 MiB packed tighter than 200:1 are refused
+MAX_CELLS = 20_000_000  # a sheet verify reads (about 2 GB in memory): 100,000 iterations of 200 columns
 MAX_BLOCK_ROWS = 1_000  # the parameter block is shorter than this for any network Excel can hold
 PROLOG_BYTES = 4096  # a DOCTYPE can only stand before the root element
 
@@ -80,7 +81,7 @@ class _Streamed:
     def __init__(self, path: Path, values: bool):
         from .check.grid import read_xlsx  # check reads through this module's guards
 
-        self.sheets = {sheet.name: sheet for sheet in read_xlsx(path, formulas=not values).sheets}
+        self.sheets = {sheet.name: sheet for sheet in read_xlsx(path, formulas=not values, max_cells=MAX_CELLS).sheets}
         self.sheetnames = list(self.sheets)
         self.values = values
 

@@ -112,14 +112,34 @@ def convert_gnumeric(src: str | Path, out_dir: str | Path, timeout: float = 900)
     return produced
 
 
+_RUNNING: set[subprocess.Popen] = set()  # engines at work, for stop_all
+
+
+def stop_all() -> None:
+    """Stop every engine this process started and is waiting for (verify, interrupted while
+    LibreOffice works in another thread, must not wait for it)."""
+    for proc in list(_RUNNING):
+        _kill(proc)
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # the engine and whatever it started
+    except (AttributeError, ProcessLookupError, PermissionError):  # no process groups (Windows), or gone
+        proc.kill()
+
+
 def _run(command: list[str], timeout: float, engine: str = "LibreOffice") -> None:
     """Run the engine in its own process group; on timeout kill the whole group, leaving nothing behind."""
     env = dict(os.environ, SAL_USE_VCLPLUGIN="svp")
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+    _RUNNING.add(proc)
     try:
         proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        _kill(proc)
         proc.communicate()
         raise EngineError(f"{engine} took longer than {timeout:g} s and was stopped") from None
+    finally:
+        _RUNNING.discard(proc)

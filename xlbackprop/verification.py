@@ -172,30 +172,34 @@ def verify(path: str | Path, timeout: float = 900, engine: str = "libreoffice",
     chosen = ENGINES[engine]
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="xlbackprop-verify-") as out, ThreadPoolExecutor(1) as pool:
-        # the engine recalculates in its own process while this one reads the file and runs the reference
-        start = time.perf_counter()
-        job = pool.submit(_timed, chosen.recalculate, path, out, timeout=timeout)
-        version = chosen.version()
-        say(f"recalculating in {version}, reading the workbook")
-        # is it ours, is every quantity a live formula, and what values does it store (against the engine's)?
-        formulas, before = reader.read_both(path)
-        seconds["read"] = time.perf_counter() - start
-        say("running the reference")
-        mark = time.perf_counter()
-        expected = {sheet: train(contents.spec, chosen.arithmetic) for sheet, contents in before.training.items()}
-        seconds["reference"] = time.perf_counter() - mark
-        recalculated, seconds["recalculate"] = job.result()
-        mark = time.perf_counter()
-        data = reader.read_all(recalculated)
-        seconds["read back"] = time.perf_counter() - mark
-        say("comparing every cell with the reference")
-        mark = time.perf_counter()
-        report = _report(path, data, formulas, expected, chosen, version, seconds, show_all)
-        report.stale = _stale(before, data, chosen)
-        seconds["compare"] = time.perf_counter() - mark
-        if not report.ok:
-            say("looking for the root causes")
-            report.culprits = culprits.find(recalculated, data.training[SHEET].layout)
+        try:
+            # the engine recalculates in its own process while this one reads the file and runs the reference
+            start = time.perf_counter()
+            job = pool.submit(_timed, chosen.recalculate, path, out, timeout=timeout)
+            version = chosen.version()
+            say(f"recalculating in {version}, reading the workbook")
+            # is it ours, is every quantity a live formula, and what values does it store (against the engine's)?
+            formulas, before = reader.read_both(path)
+            seconds["read"] = time.perf_counter() - start
+            say("running the reference")
+            mark = time.perf_counter()
+            expected = {sheet: train(contents.spec, chosen.arithmetic) for sheet, contents in before.training.items()}
+            seconds["reference"] = time.perf_counter() - mark
+            recalculated, seconds["recalculate"] = job.result()
+            mark = time.perf_counter()
+            data = reader.read_all(recalculated)
+            seconds["read back"] = time.perf_counter() - mark
+            say("comparing every cell with the reference")
+            mark = time.perf_counter()
+            report = _report(path, data, formulas, expected, chosen, version, seconds, show_all)
+            report.stale = _stale(before, data, chosen)
+            seconds["compare"] = time.perf_counter() - mark
+            if not report.ok:
+                say("looking for the root causes")
+                report.culprits = culprits.find(recalculated, data.training[SHEET].layout)
+        except BaseException:  # a bad file or Ctrl-C: stop LibreOffice rather than wait for it
+            recalc.stop_all()
+            raise
     seconds["total"] = time.perf_counter() - start
     return report
 

@@ -116,15 +116,15 @@ def _has_values(book: Book) -> bool:
     return any(s.values.get(key) is not None for s in book.sheets for key in s.formulas)
 
 
-def read_xlsx(path: Path, formulas: bool = True) -> Book:
+def read_xlsx(path: Path, formulas: bool = True, max_cells: int = MAX_CELLS) -> Book:
     """An .xlsx as it is, stored values and all (no recalculation), through the guards; without
-    ``formulas`` the cells' values only."""
+    ``formulas`` the cells' values only. A sheet of more than ``max_cells`` is refused."""
     guard(path)
     try:
         with zipfile.ZipFile(path) as archive:
             parts, defined = xlsx.workbook(archive)
             strings = xlsx.shared_strings(archive)
-            raws = [xlsx.cells(archive, part, name, strings, MAX_CELLS, formulas) for name, part in parts]
+            raws = [xlsx.cells(archive, part, name, strings, max_cells, formulas) for name, part in parts]
     except ValueError as exc:  # lxml's XMLSyntaxError is one; so is a sheet past MAX_CELLS
         raise WorkbookError(f"{path}: not a readable .xlsx file ({exc})") from None
     except (KeyError, OSError, zipfile.BadZipFile, RuntimeError) as exc:
