@@ -62,6 +62,9 @@ def test_scan_reads_every_kind_of_cell_as_lxml_does():
          .replace(MAIN, MAIN.replace("xmlns=", "xmlns:x=")),  # prefixed
     SHEET.replace('<c r="B2">', "<c>"),  # a cell without r
     SHEET.replace('<c r="B2">', '<c r="B2" x="a/b">'),  # an attribute the scan does not expect
+    SHEET.replace(f"<worksheet {MAIN}>", f'<worksheet {MAIN} xmlns:y="urn:y">').replace(
+        '<c r="AB3"><v>-2</v></c>', '<y:c r="AB3"><y:v>-2</y:v></y:c>'),  # a prefixed cell
+    SHEET.replace("</row>", '<!-- <c r="Z9"><v>1</v></c> --></row>', 1),  # a comment that looks like a cell
 ])
 def test_scan_hands_what_it_does_not_know_to_lxml(unusual):
     assert _both(unusual)[1] is None

@@ -101,15 +101,15 @@ class Layout:
 
     def input_cell(self, s: int, k: int) -> str:
         """Absolute cell of input ``ik`` of sample ``s``: ``$B$4`` for i1 of the seed."""
-        if self.samples_on_side:
-            return absolute_coordinate(f"{get_column_letter(1 + s)}{SAMPLES_TOP + k}")
-        return absolute_coordinate(f"{get_column_letter(1 + k)}{SAMPLES_TOP + s}")
+        return self._sample_cell(s, k)
 
     def target_cell(self, s: int, k: int) -> str:
-        k += self.network.layers[0]
-        if self.samples_on_side:
-            return absolute_coordinate(f"{get_column_letter(1 + s)}{SAMPLES_TOP + k}")
-        return absolute_coordinate(f"{get_column_letter(1 + k)}{SAMPLES_TOP + s}")
+        return self._sample_cell(s, self.network.layers[0] + k)
+
+    def _sample_cell(self, s: int, k: int) -> str:
+        """Value ``k`` of sample ``s``, counting the inputs, then the targets."""
+        col, row = (1 + s, SAMPLES_TOP + k) if self.samples_on_side else (1 + k, SAMPLES_TOP + s)
+        return absolute_coordinate(f"{get_column_letter(col)}{row}")
 
     @property
     def frozen_bias_rows(self) -> tuple[int, int] | None:

@@ -112,14 +112,14 @@ class _Unusual(Exception):
     """A sheet part the plain scan does not read (prefixed tags, cells without ``r``): lxml reads it."""
 
 
-_ROOT = re.compile(rb'<(?:\w+:)?worksheet\b[^>]*\bxmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"')
+_ROOT = re.compile(rb'<worksheet\b[^>]*\bxmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"')
 # a cell: its column and row, attributes, then (unless it closes at once) a formula's attributes
 # and text, a value, and anything else (an inline string) before </c>; f is None without <f>
 # (attributes hold no "/": a cell whose do is not matched, and the count of cells tells)
 _CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"([^>/]*)(?:/>|>(?:<f([^>/]*)(?:/>|>([^<]*)</f>))?'
                    rb'(?:<v>([^<]*)</v>)?([^<]*(?:<(?!/c>)[^<]*)*)</c>)')
 _INTEGER_BYTES = re.compile(rb"-?\d{1,15}")
-_CELL_START = re.compile(rb"<c[ >/]")
+_CELL_START = re.compile(rb"<(?:[\w.-]+:)?c[ >/]")  # every cell tag, prefixed too: a count the scan must match
 _T = re.compile(rb'\bt="(\w+)"')
 _SI = re.compile(rb'\bsi="(\d+)"')
 _INLINE = re.compile(rb"<t(?: [^>]*)?>(.*?)</t>", re.S)
@@ -158,6 +158,8 @@ def _scan(stream, name: str, strings: list[str], max_cells: int, read_formulas: 
             body, tail = buffer[:cut + 6], buffer[cut + 6:]
         else:
             body, tail = buffer, b""
+        if b"<!--" in body or b"<![CDATA[" in body:
+            raise _Unusual  # a comment or CDATA section could hold text that looks like cells
         found = 0
         for letters, row_text, attributes, f_attributes, f_text, v_text, rest in _CELL.findall(body):
             found += 1
