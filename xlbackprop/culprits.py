@@ -24,6 +24,7 @@ from .check import grid, tables
 from .check.diagnose import judge
 from .expressions import Templates
 from .layout import SHEET, Layout
+from .reader import MAX_CELLS
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Culprit:
 
 def find(recalculated: Path, layout: Layout) -> list[Culprit]:
     """The root causes on every training sheet of a recalculated xlbackprop workbook, earliest first."""
-    book = grid.read(recalculated)
+    book = grid.read_xlsx(Path(recalculated), max_cells=MAX_CELLS)  # verify's bound on a sheet, not check's
     templates = Templates(layout)
     order = {c.name: c.index for c in layout.columns}
     found = []
