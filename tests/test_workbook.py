@@ -175,3 +175,15 @@ def test_a_laptop_shows_twenty_iteration_rows_and_the_chart(built, preset):
     assert (489 - pixels) // (default * 4 / 3) >= 20, (preset, pixels)
     last_column = int(re.search(r"<xdr:to><xdr:col>(\d+)</xdr:col>", drawing)[1])  # 0-based, exclusive
     assert last_column <= 15, preset
+
+
+def test_a_title_that_reads_like_a_label_is_still_read_back(tmp_path):
+    """The reader finds the folded rows (network, activations, ...) by their labels in column A,
+    below the title and η: a title that happens to read "network" is not taken for them."""
+    from dataclasses import replace
+
+    from xlbackprop.reader import read
+
+    spec = replace(presets.load("mazur"), title="network")
+    data = read(writer.build(spec, tmp_path / "t.xlsx", sweep=()), values=False)
+    assert data.spec == spec and data.layout.network == spec.network

@@ -24,7 +24,7 @@ from openpyxl.utils.cell import coordinate_to_tuple
 
 from .activations import ACTIVATIONS
 from .errors import SpecError, WorkbookError
-from .layout import ETA_ROW, META_KEYS, SHEET, Layout
+from .layout import ETA_ROW, META_KEYS, SAMPLES_TOP, SHEET, Layout
 from .network import ITERATION, Network
 from .spec import Spec, from_mapping
 from .sweep import SHEET as SWEEP_SHEET, SweepPlan
@@ -227,7 +227,8 @@ def _at(rows: list[list[Any]], coordinate: str) -> Any:
 
 def _parse(path: Path, sheet: str, rows: list[list[Any]]) -> WorkbookData:
     where = f"{path}" if sheet == SHEET else f"{path}, sheet {sheet!r}"
-    top = next((r for r, row in enumerate(rows[:MAX_BLOCK_ROWS], 1) if row and row[0] == META_KEYS[0]), None)
+    top = next((r for r, row in enumerate(rows[SAMPLES_TOP - 1:MAX_BLOCK_ROWS], SAMPLES_TOP)  # below title and η
+                if row and row[0] == META_KEYS[0]), None)
     if top is None:
         raise WorkbookError(f"{where}: no cell in column A reads 'network'; not an xlbackprop workbook")
     meta, at = {}, {}
