@@ -32,26 +32,14 @@ def _both(sheet_xml: str, strings=("label",)) -> tuple[xlsx.RawSheet, xlsx.RawSh
                 scanned = xlsx._scan(stream, "S", list(strings), 10**6)
             except xlsx._Unusual:
                 scanned = None
-        lxml_read = _lxml(z, "s.xml", list(strings))
+        lxml_read = xlsx._read_lxml(z, "s.xml", "S", list(strings), 10**6)
     return lxml_read, scanned
-
-
-def _lxml(archive, part, strings):
-    sheet = xlsx.RawSheet("S")
-    shared, columns = {}, {}
-    with archive.open(part) as stream:
-        for row, col, coordinate, kind, f, v in xlsx._cells(stream, columns):
-            if f is not None and (formula := xlsx._formula(f, coordinate, shared)) is not None:
-                sheet.formulas[(row, col)] = formula
-            if (value := xlsx._value(kind, v, strings)) is not None:
-                sheet.values[(row, col)] = value
-    return sheet
 
 
 def test_scan_reads_every_kind_of_cell_as_lxml_does():
     by_lxml, scanned = _both(SHEET)
     assert scanned is not None
-    assert scanned.formulas == by_lxml.formulas and scanned.values == by_lxml.values
+    assert (scanned.formulas, scanned.values, scanned.digits) == (by_lxml.formulas, by_lxml.values, by_lxml.digits)
     assert scanned.formulas[(3, 3)] == "=B3*2" and scanned.formulas[(2, 1)] == '=B2&"x<y"'
     assert scanned.values[(1, 5)] == "a & b" and scanned.values[(1, 3)] is True and scanned.values[(1, 4)] == "#NUM!"
     assert scanned.values[(3, 28)] == -2 and isinstance(scanned.values[(2, 2)], int)
@@ -77,5 +65,6 @@ def test_scan_reads_our_workbooks_as_lxml_does(tmp_path):
         for name, part in xlsx.workbook(z)[0]:
             with z.open(part) as stream:
                 scanned = xlsx._scan(stream, name, strings, 10**7)
-            by_lxml = _lxml(z, part, strings)
-            assert scanned.formulas == by_lxml.formulas and scanned.values == by_lxml.values, name
+            by_lxml = xlsx._read_lxml(z, part, name, strings, 10**7)
+            assert (scanned.formulas, scanned.values, scanned.digits) == (by_lxml.formulas, by_lxml.values,
+                                                                   by_lxml.digits), name

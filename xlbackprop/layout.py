@@ -188,12 +188,6 @@ class Layout:
         eta = (block - px(TITLE_PT) - len(visible) * px(ROW_PT)) * 3 / 4
         return {TITLE_ROW: TITLE_PT, ETA_ROW: max(MIN_ETA_PT, eta // 0.75 * 0.75)}
 
-    def visible_iterations(self, grid_px: float = SCREEN_GRID_PX) -> int:
-        """Iteration rows that show below the frozen header on a grid ``grid_px`` pixels high."""
-        heights = self.row_heights
-        frozen = sum(px(heights.get(r, ROW_PT)) for r in range(1, self.header_row + 1) if r not in self.folded_rows)
-        return int((grid_px - frozen) // px(ROW_PT))
-
     # -- the training table --------------------------------------------------------------
     @property
     def header_row(self) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -94,13 +95,14 @@ def log_axis_floor(spec: Spec, rates: tuple[float, ...]) -> float | None:
     return axis(spec, rates)[0]
 
 
-def axis(spec: Spec, rates: tuple[float, ...]) -> tuple[float | None, bool]:
+def axis(spec: Spec, rates: tuple[float, ...], run: Callable[[Spec], Mapping] = train) -> tuple[float | None, bool]:
     """The overlay's y axis: :func:`log_axis_floor`, and whether some E_total reaches 0 in the
     reference run (then the axis is linear: a log axis cannot show 0). A run too long to look at
-    first gets the log axis from :data:`LOG_FLOOR`."""
+    first gets the log axis from :data:`LOG_FLOOR`. ``run`` trains a spec (the writer passes the
+    runs it keeps for the sheets' stored values, so each rate is trained once)."""
     if spec.iterations * len(rates) > FLOOR_BUDGET:
         return LOG_FLOOR, False
-    losses = np.concatenate([train(replace(spec, eta=r))[E_TOTAL] for r in rates])
+    losses = np.concatenate([run(replace(spec, eta=r))[E_TOTAL] for r in rates])
     if np.all(losses[np.isfinite(losses)] > 0):
         return None, False
     positive = losses[np.isfinite(losses) & (losses > 0)]

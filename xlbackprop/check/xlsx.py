@@ -88,21 +88,26 @@ def cells(archive: zipfile.ZipFile, part: str, name: str, strings: list[str], ma
         with archive.open(part) as stream:
             return _scan(stream, name, strings, max_cells, formulas)
     except _Unusual:
-        pass
+        return _read_lxml(archive, part, name, strings, max_cells)
+
+
+def _read_lxml(archive: zipfile.ZipFile, part: str, name: str, strings: list[str], max_cells: int) -> RawSheet:
+    """:func:`cells` through lxml's ``iterparse``: any well-formed part, a few times slower than the scan."""
     sheet = RawSheet(name)
     shared: dict[str, Translator] = {}  # si -> the master formula, ready to be moved
     columns: dict[str, int] = {}
+    counted = 0
     with archive.open(part) as stream:
         for row, col, coordinate, kind, f, v in _cells(stream, columns):
             if f is not None:
-                formula = _formula(f, coordinate, shared)
+                formula = _formula(f.get("t", "normal"), f.get("si", ""), f.text, coordinate, shared)
                 if formula is not None:
                     sheet.formulas[(row, col)] = formula
             value = _value(kind, v, strings)
             if value is not None:
                 sheet.values[(row, col)] = value
-                if f is not None and isinstance(value, float) and value != 0:
-                    sheet.digits = max(sheet.digits, significant_digits(v.text))
+                if f is not None and counted < DIGITS_SAMPLE and isinstance(value, float) and value != 0:
+                    sheet.digits, counted = max(sheet.digits, significant_digits(v.text)), counted + 1
             if len(sheet.values) + len(sheet.formulas) > 2 * max_cells:
                 raise ValueError(f"sheet {name!r} holds more than {max_cells:,} cells")
     return sheet
@@ -177,7 +182,9 @@ def _scan(stream, name: str, strings: list[str], max_cells: int, read_formulas: 
                 formula = True  # a formula's value: its digits count
             elif f_attributes is not None:
                 if b"t=" in f_attributes:  # shared, array or data-table (LibreOffice adds aca="false" to all)
-                    formula = _scanned_formula(f_attributes, f_text, (letters + row_text).decode(), shared)
+                    kind_of, si = _T.search(f_attributes), _SI.search(f_attributes)
+                    formula = _formula(kind_of[1].decode() if kind_of else "normal", si[1].decode() if si else "",
+                                       _text(f_text) if f_text else None, (letters + row_text).decode(), shared)
                 elif f_text:
                     formula = "=" + (_text(f_text) if b"&" in f_text else f_text.decode())
                 if formula is not None:
@@ -203,20 +210,6 @@ def _scan(stream, name: str, strings: list[str], max_cells: int, read_formulas: 
         if not data:
             sheet.digits = digits
             return sheet
-
-
-def _scanned_formula(attributes: bytes, raw: bytes | None, coordinate: str, shared: dict[str, Translator]) -> str | None:
-    text = _text(raw) if raw else ""
-    if b"dataTable" in attributes:
-        return None
-    if b'"shared"' in attributes:
-        si = _SI.search(attributes)
-        si = si[1].decode() if si else ""
-        if text:
-            shared[si] = Translator("=" + text, origin=coordinate)
-            return "=" + text
-        return shared[si].translate_formula(coordinate) if si in shared else None
-    return "=" + text if text else None
 
 
 def _float(raw: bytes) -> float | None:
@@ -252,12 +245,12 @@ def _cells(stream, columns: dict[str, int]) -> Iterator[tuple[int, int, str, str
         el.clear()
 
 
-def _formula(f, coordinate: str, shared: dict[str, Translator]) -> str | None:
-    kind, text = f.get("t", "normal"), f.text
+def _formula(kind: str, si: str, text: str | None, coordinate: str, shared: dict[str, Translator]) -> str | None:
+    """The formula of a cell's ``<f>``: of type ``kind`` (``t``: normal, shared, array, dataTable),
+    shared index ``si``, ``text``; a shared formula's later cells are its master's, moved."""
     if kind == "dataTable":
         return None
     if kind == "shared":
-        si = f.get("si", "")
         if text:
             shared[si] = Translator("=" + text, origin=coordinate)
             return "=" + text
