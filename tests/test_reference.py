@@ -105,3 +105,23 @@ def test_blocks_of_a_run_are_the_run():
     assert [len(b["E_total"]) for b in blocks] == [50, 50, 30]
     for name in whole:
         assert np.array_equal(whole[name], np.concatenate([b[name] for b in blocks]), equal_nan=True), name
+
+
+def test_a_run_guarded_from_its_first_iteration_is_the_same_run(monkeypatch):
+    """Each block first runs without turning overflows into NaN and runs again from the first
+    error; a run that turns them into NaN everywhere, as the sheet does, must give the same table."""
+    from xlbackprop import reference
+    from xlbackprop.arithmetic import error_where_infinite
+    from xlbackprop.spec import from_mapping
+
+    diverging = from_mapping({"layers": [3, 3, 2], "activation": "linear", "eta": 2.0, "iterations": 45,
+                              "weights": [0, 0, 0, 0, 0, 0, -1, 0, 1, 0, 0, 0, 0, 0, 1],
+                              "inputs": [[-0.75, 0, 1]], "targets": [[0, 0]]})  # #NUM! from iteration 6 on
+    for spec in (diverging, presets.load("deep").with_overrides(iterations=40)):
+        fast = train(spec)
+        monkeypatch.setattr(reference, "_same", error_where_infinite)
+        guarded = train(spec)
+        monkeypatch.undo()
+        assert np.isnan(fast["E_total"]).any() == (spec is diverging)
+        for name in fast:
+            assert np.array_equal(fast[name], guarded[name], equal_nan=True), name

@@ -6,7 +6,7 @@ to the last bit, not merely approximately. For sigmoid, with ``J20`` holding h1 
 holding a_h1::
 
     forward     a_h1 = IF(J20>=0,1/(1+EXP(-J20)),EXP(J20)/(1+EXP(J20)))
-                                              np.where(z >= 0, 1.0 / ops.add(1.0, ops.exp(-z)), ...)
+                                              np.where(z >= 0, 1.0 / (1.0 + ops.exp(-z)), ...)
     derivative  a_h1*(1-a_h1) = K20*(1-K20)   a * ops.sub(1.0, a)
 
 Each form is written so that no learning rate, however large, overflows it: sigmoid branches on
@@ -51,7 +51,8 @@ def _sigmoid(z: Array, ops: Arithmetic) -> Array:
     no rate however large overflows it (``=1/(1+EXP(-J20))`` shows #NUM! once h1 < -709.78).
     Both branches' EXP is e^-|z|, so one call serves them."""
     e = ops.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / ops.add(1.0, e), e / ops.add(1.0, e))
+    d = np.add(1.0, e)  # 1 + e^-|z| >= 1: terms of one sign never cancel, so every engine adds alike
+    return np.where(z >= 0, 1.0 / d, e / d)
 
 
 ACTIVATIONS: dict[str, Activation] = {

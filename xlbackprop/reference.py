@@ -58,13 +58,13 @@ def _mean(terms: list[np.ndarray], n_samples: int, ops: Arithmetic) -> np.ndarra
     return total if n_samples == 1 else total / n_samples
 
 
-def train(spec: Spec, ops: Arithmetic = LIBREOFFICE, progress: Callable[[int], None] | None = None) -> Table:
+def train(spec: Spec, ops: Arithmetic = LIBREOFFICE) -> Table:
     """Run ``spec.iterations`` steps of gradient descent and record every quantity.
 
     ``ops`` is the spreadsheet engine's way of adding and subtracting
     (:mod:`xlbackprop.arithmetic`); pass ``IEEE`` for plain numpy arithmetic.
     """
-    return _train(spec, ops, _start(spec), spec.iterations, progress)
+    return _train(spec, ops, _start(spec), spec.iterations)
 
 
 def train_in_blocks(spec: Spec, size: int, ops: Arithmetic = LIBREOFFICE) -> Iterator[Table]:
@@ -72,7 +72,13 @@ def train_in_blocks(spec: Spec, size: int, ops: Arithmetic = LIBREOFFICE) -> Ite
     (the last may be shorter): a run of a million iterations in the memory of ``size``."""
     state = _start(spec)
     for done in range(0, spec.iterations, size):
-        yield _train(spec, ops, state, min(size, spec.iterations - done), None)
+        yield _train(spec, ops, state, min(size, spec.iterations - done))
+
+
+def matrices_in_blocks(spec: Spec, size: int, names: list[str]) -> Iterator[np.ndarray]:
+    """:func:`train_in_blocks`, each block one matrix: a row per iteration, a column per name."""
+    for table in train_in_blocks(spec, size):
+        yield np.column_stack([table[name] for name in names])
 
 
 def _start(spec: Spec) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -88,15 +94,61 @@ def _start(spec: Spec) -> tuple[list[np.ndarray], list[np.ndarray]]:
     return W, B
 
 
-def _train(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list[np.ndarray]], n_iter: int,
-           progress: Callable[[int], None] | None) -> Table:
-    """``n_iter`` iterations from the weights and biases of ``state``, which it leaves updated."""
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is the sheet's #NUM!: NaN here
-        return _iterations(spec, ops, state, n_iter, progress)
+class _Records:
+    """Every quantity of ``n_iter`` iterations, as the loop fills them in: ``W[l - 1][it]`` is
+    layer l's weights at iteration ``it`` (0-based), ``Et[it]`` its E_total."""
+
+    def __init__(self, spec: Spec, state, n_iter: int):
+        sizes, S, depth = spec.network.layers, spec.network.n_samples, spec.network.depth
+        W, B = state
+        self.W = [np.empty((n_iter,) + w.shape) for w in W[1:]]
+        self.B = [np.empty((n_iter,) + b.shape) for b in B[1:]]
+        self.Z, self.A, self.D = ([np.empty((n_iter, S, sizes[l])) for l in range(1, depth + 1)] for _ in range(3))
+        self.GW = [np.empty((n_iter,) + w.shape) for w in W[1:]]
+        self.GB = [np.zeros((n_iter,) + b.shape) for b in B[1:]]
+        self.E = np.empty((n_iter, S, sizes[-1]))
+        self.Et = np.empty(n_iter)
+
+    def first_error(self, state) -> int | None:
+        """The first iteration with an error value (NaN or an overflow) in any quantity it records
+        or in the weights it leaves (the next iteration's, or ``state``'s after the last); None if none."""
+        W, B = state
+        finite = np.isfinite(self.Et) & np.isfinite(self.E).all(axis=(1, 2))
+        for arrays in (self.Z, self.A, self.D, self.GW, self.GB):
+            for a in arrays:
+                finite &= np.isfinite(a.reshape(len(a), -1)).all(axis=1)
+        for recorded, now in zip(self.W + self.B, W[1:] + B[1:]):
+            left = np.concatenate([recorded.reshape(len(recorded), -1)[1:], now.reshape(1, -1)])
+            finite &= np.isfinite(left).all(axis=1)
+        bad = np.flatnonzero(~finite)
+        return int(bad[0]) if len(bad) else None
 
 
-def _iterations(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list[np.ndarray]], n_iter: int,
-                progress: Callable[[int], None] | None) -> Table:
+def _train(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list[np.ndarray]], n_iter: int) -> Table:
+    """``n_iter`` iterations from the weights and biases of ``state``, which it leaves updated.
+
+    Overflow is the sheet's #NUM!: NaN here, for every quantity that reads it (:func:`_err`). An
+    error is rare and turning infinities into NaN costs a third of an iteration, so the block runs
+    without it first; from the first iteration with an error or an infinity it runs again with it.
+    Both runs agree before that iteration, where every quantity ``_err`` would see is finite."""
+    records = _Records(spec, state, n_iter)
+    W, B = state
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        _iterations(spec, ops, state, records, range(n_iter), _same)
+        bad = records.first_error(state)
+        if bad is not None:
+            for l in range(1, spec.network.depth + 1):
+                W[l], B[l] = records.W[l - 1][bad].copy(), records.B[l - 1][bad].copy()
+            _iterations(spec, ops, state, records, range(bad, n_iter), _err)
+    return _table(spec, records)
+
+
+def _same(x):
+    return x
+
+
+def _iterations(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list[np.ndarray]],
+                rec: _Records, steps: range, err: Callable[[np.ndarray], np.ndarray]) -> None:
     net = spec.network
     depth, S = net.depth, net.n_samples
     sizes = net.layers
@@ -104,28 +156,19 @@ def _iterations(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list
     X = np.array(spec.inputs, dtype=float)
     T = np.array(spec.targets, dtype=float)
     acts = [ACTIVATIONS[name] for name in net.activations]
+    biased, trained = net.bias_mode != "none", net.bias_mode == "trained"
 
-    rec_W = [np.empty((n_iter,) + w.shape) for w in W[1:]]
-    rec_B = [np.empty((n_iter,) + b.shape) for b in B[1:]]
-    rec_Z = [np.empty((n_iter, S, sizes[l])) for l in range(1, depth + 1)]
-    rec_A = [np.empty((n_iter, S, sizes[l])) for l in range(1, depth + 1)]
-    rec_D = [np.empty((n_iter, S, sizes[l])) for l in range(1, depth + 1)]
-    rec_GW = [np.empty((n_iter,) + w.shape) for w in W[1:]]
-    rec_GB = [np.empty((n_iter,) + b.shape) for b in B[1:]]
-    rec_E = np.empty((n_iter, S, sizes[-1]))
-    rec_Et = np.empty(n_iter)
-
-    for it in range(n_iter):
+    for it in steps:
         A = [X]
         Z = [X]
         for l in range(1, depth + 1):
             z = _left_sum([W[l][:, k] * A[l - 1][:, k:k + 1] for k in range(sizes[l - 1])], ops)
-            if net.bias_mode != "none":
+            if biased:
                 z = ops.add(z, B[l])
-            Z.append(_err(z))
+            Z.append(err(z))
             A.append(acts[l - 1].forward(Z[l], ops))
-        E = _err(0.5 * ops.sub(T, A[depth]) ** 2)
-        E_total = _err(_mean([E[s, k] for s in range(S) for k in range(sizes[-1])], S, ops))
+        E = err(0.5 * ops.sub(T, A[depth]) ** 2)
+        E_total = err(_mean([E[s, k] for s in range(S) for k in range(sizes[-1])], S, ops))
         D = [np.zeros(0)] * (depth + 1)
         for l in range(depth, 0, -1):
             if l == depth:
@@ -134,29 +177,30 @@ def _iterations(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list
                 error = _left_sum([D[l + 1][:, k:k + 1] * W[l + 1][k, :] for k in range(sizes[l + 1])], ops)
             if acts[l - 1].name != "linear":
                 error = error * acts[l - 1].derivative(Z[l], A[l], ops)
-            D[l] = _err(error)
-        GW = [np.zeros(0)] + [_err(_mean([D[l][s][:, None] * A[l - 1][s][None, :] for s in range(S)], S, ops))
-                              for l in range(1, depth + 1)]
-        GB = [np.zeros(0)] + [_err(_mean([D[l][s] for s in range(S)], S, ops)) for l in range(1, depth + 1)]
+            D[l] = err(error)
 
         for l in range(1, depth + 1):
-            rec_W[l - 1][it] = W[l]
-            rec_B[l - 1][it] = B[l]
-            rec_Z[l - 1][it] = Z[l]
-            rec_A[l - 1][it] = A[l]
-            rec_D[l - 1][it] = D[l]
-            rec_GW[l - 1][it] = GW[l]
-            rec_GB[l - 1][it] = GB[l]
-        rec_E[it] = E
-        rec_Et[it] = E_total
+            GW = err(_mean([D[l][s][:, None] * A[l - 1][s][None, :] for s in range(S)], S, ops))
+            rec.W[l - 1][it] = W[l]
+            rec.B[l - 1][it] = B[l]
+            rec.Z[l - 1][it] = Z[l]
+            rec.A[l - 1][it] = A[l]
+            rec.D[l - 1][it] = D[l]
+            rec.GW[l - 1][it] = GW
+            W[l] = err(ops.sub(W[l], spec.eta * GW))
+            if trained:
+                GB = err(_mean([D[l][s] for s in range(S)], S, ops))
+                rec.GB[l - 1][it] = GB
+                B[l] = err(ops.sub(B[l], spec.eta * GB))
+        rec.E[it] = E
+        rec.Et[it] = E_total
 
-        for l in range(1, depth + 1):
-            W[l] = _err(ops.sub(W[l], spec.eta * GW[l]))
-            if net.bias_mode == "trained":
-                B[l] = _err(ops.sub(B[l], spec.eta * GB[l]))
-        if progress is not None:
-            progress(it + 1)
 
+def _table(spec: Spec, rec: _Records) -> Table:
+    net = spec.network
+    depth, S, sizes = net.depth, net.n_samples, net.layers
+    rec_W, rec_B, rec_Z, rec_A, rec_D, rec_GW, rec_GB, rec_E, rec_Et = (
+        rec.W, rec.B, rec.Z, rec.A, rec.D, rec.GW, rec.GB, rec.E, rec.Et)
     columns: dict[str, np.ndarray] = {}
     for (l, j, k), n in net.weight_numbers.items():
         columns[weight_name(n)] = rec_W[l - 1][:, j - 1, k - 1]

@@ -15,7 +15,9 @@ writes them, formulas and values, straight into the part as it is zipped::
 
 A text result gets ``t="str"``, an overflow (NaN in the reference) ``t="e"`` and ``#NUM!``.
 Each sheet's values come from a :class:`Values`: ``value(row, col)``, None where it has none.
-The training sheets compute their reference run when their part is written, and drop it after.
+The training sheets compute their reference run when their part is written, and drop it after;
+a run longer than :data:`CACHED_RUNS` is computed by a second process while the rows are written
+(:mod:`xlbackprop.beside`).
 """
 
 from __future__ import annotations
@@ -31,18 +33,19 @@ import numpy as np
 from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
 from xml.sax.saxutils import escape
 
-from . import derivation, diagram
+from . import beside, derivation, diagram
 from .chart import TITLE, title_cell
 from .expressions import Templates
 from .layout import Layout
 from .network import E_TOTAL
-from .reference import train, train_in_blocks
+from .reference import train
 from .spec import Spec
 from .sweep import HEADER_ROW
 
 Value = Union[float, str, None]
 CHUNK = 1 << 22
 ROWS_PER_BLOCK = 2_000  # iteration rows made and zipped at a time
+BLOCK_CELLS = 100_000  # cells of a long run computed at a time (800 kB)
 _CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"((?: [^>]*?)?)><f>([^<]*)</f><v></v></c>')
 
 
@@ -130,11 +133,13 @@ class Training(Values):
         columns = layout.columns[1:]
         first, rest = (self._row_template(columns, t) for t in (templates.first, templates.rest))
         step = max(1, min(ROWS_PER_BLOCK, layout.iterations // 200))
-        # a long run is computed a block at a time, so that memory stays flat up to Excel's last row
-        tables = [self.table] if layout.iterations <= CACHED_RUNS else train_in_blocks(self.spec, step)
+        names = [c.name for c in columns]
+        if layout.iterations <= CACHED_RUNS:
+            matrices = iter([np.column_stack([self.table[name] for name in names])])
+        else:  # computed in a second process while this one writes, a block at a time (flat memory)
+            matrices = beside.matrices(self.spec, max(step, BLOCK_CELLS // len(names)), names)
         done = 0
-        for table in tables:
-            matrix = np.column_stack([table[c.name] for c in columns])
+        for matrix in matrices:
             broken = np.isnan(matrix).any(axis=1)  # rows with an overflow (#NUM!) take the slow path
             for start in range(0, len(matrix), step):
                 block = []

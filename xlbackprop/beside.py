@@ -1,0 +1,88 @@
+"""The reference run of a long build, computed by a second Python process while this one writes.
+
+The reference is numpy on arrays of a few numbers, one iteration after the other: it cannot use
+a second core by itself, and it costs about as much as writing the rows' XML. So the build
+runs it beside the writing::
+
+    for matrix in matrices(spec, 10_000, names):   # a block of iterations, from the other process
+        write(matrix)                              # written here while the next block is computed
+
+The other process is a fresh interpreter (``python -c "...serve()"``), not a fork: nothing of
+this one's threads or ``__main__`` is copied or run again. It reads its task, pickled, from its
+standard input and writes each block as raw float64 rows to its standard output; the pipe's own
+buffer keeps it at most a block ahead, so memory stays flat however long the run. Ctrl-C reaches
+both; iteration that ends here, early or not, stops it; a failure there is raised here.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import subprocess
+import sys
+from typing import BinaryIO, Iterator
+
+import numpy as np
+
+from .spec import Spec
+
+_HEADER = struct.Struct("<qq")  # a block's rows and columns; its rows*columns float64 follow
+_COMMAND = "from xlbackprop.beside import serve; serve()"
+
+
+class ReferenceProcessError(RuntimeError):
+    """The second process stopped without finishing its run."""
+
+
+def matrices(spec: Spec, size: int, names: list[str]) -> Iterator[np.ndarray]:
+    """:func:`xlbackprop.reference.matrices_in_blocks` ``(spec, size, names)``, from a second process."""
+    process = subprocess.Popen([sys.executable, "-c", _COMMAND], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        process.stdin.write(pickle.dumps((spec, size, names)))
+        process.stdin.close()
+        while True:
+            header = _read(process.stdout, _HEADER.size)
+            if not header:
+                break
+            rows, columns = _HEADER.unpack(header)
+            data = _read(process.stdout, rows * columns * 8)
+            if len(data) < rows * columns * 8:
+                break
+            yield np.frombuffer(data, dtype="<f8").reshape(rows, columns)
+        if process.wait() != 0:
+            last = process.stderr.read().decode("utf-8", "replace").strip().splitlines()
+            raise ReferenceProcessError("the reference process failed: " + (last[-1] if last else
+                                                                          f"exit code {process.returncode}"))
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        process.stdout.close()
+        process.stderr.close()
+
+
+def serve(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+    """The second process: read ``(spec, size, names)`` and write the blocks of its run."""
+    from .reference import matrices_in_blocks
+
+    stdin, stdout = stdin or sys.stdin.buffer, stdout or sys.stdout.buffer
+    spec, size, names = pickle.loads(stdin.read())  # from the process that started this one
+    try:
+        for matrix in matrices_in_blocks(spec, size, names):
+            stdout.write(_HEADER.pack(*matrix.shape))
+            stdout.write(np.ascontiguousarray(matrix, dtype="<f8").tobytes())
+        stdout.flush()
+    except BrokenPipeError:  # the writer stopped early and needs no more
+        sys.exit(1)
+
+
+def _read(stream: BinaryIO, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
