@@ -43,7 +43,8 @@ Rows (2-2-2 is the ``class-2024`` preset; 4-8-8-2 is :data:`LARGE`, sigmoid, 4 s
 Columns: ``cells`` is training rows × columns; ``wall s`` is ``time.perf_counter`` around the
 measured call only (interpreter start, imports and the spec are outside); ``CPU s`` is user + system
 time of the process and its children over the same span (steadier on a busy machine); ``peak MB``
-is the process's VmHWM at its end, imports included (the 100-iteration rows show that floor);
+is the process's VmHWM at its end, imports included (the 100-iteration rows show that floor), plus
+the peak of the second process a long build computes its reference in (the two run side by side);
 ``file MB`` is the file written. The full height is the most iterations that fit: 2-2-2's
 iteration 1 is on row 14, so 1,048,563 iterations fill rows 14 .. 1,048,576. A case that fails
 says FAILED and why; a writer's failed row keeps its time and memory up to the failure.
@@ -377,6 +378,10 @@ def _write_case(label: str, write, check: bool = False):
         row["file_mb"] = path.stat().st_size / 1e6
         if check and spec.iterations <= 100:
             row["notes"] = _opens_in_openpyxl(path, spec)
+        second = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the build's reference process
+        if second:
+            own = _peak_mb()
+            row.update(peak_mb=own + second, notes=f"peak MB: this process {own:.1f} + reference process {second:.1f}")
         return [row]
     return case
 

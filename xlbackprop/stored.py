@@ -38,7 +38,7 @@ from .chart import TITLE, title_cell
 from .expressions import Templates
 from .layout import Layout
 from .network import E_TOTAL
-from .reference import train
+from .reference import train, train_in_blocks
 from .spec import Spec
 from .sweep import HEADER_ROW
 
@@ -61,6 +61,14 @@ def run(spec: Spec):
 @lru_cache(maxsize=32)
 def _remembered(spec: Spec):
     return train(spec)
+
+
+def e_total(spec: Spec) -> np.ndarray:
+    """E_total at every iteration of ``spec``'s run; a run past :data:`CACHED_RUNS` iterations is
+    computed a block at a time and only its E_total kept (8 bytes an iteration)."""
+    if spec.iterations <= CACHED_RUNS:
+        return run(spec)[E_TOTAL]
+    return np.concatenate([block[E_TOTAL] for block in train_in_blocks(spec, CACHED_RUNS)])
 
 
 def losses(spec: Spec) -> list[float] | None:
@@ -184,10 +192,10 @@ def sweep(plan, spec: Spec, rates: tuple[float, ...]) -> Planned:
     """The Sweep table: each rate sheet's E_total at the table's iterations, and the live labels."""
     cells: dict[str, Value] = {}
     for k, (sheet, rate) in enumerate(zip(plan.sheets, rates)):
-        e_total = run(replace(spec, eta=rate))[E_TOTAL]
+        losses = e_total(replace(spec, eta=rate))
         cells[f"{get_column_letter(plan.column(k))}{HEADER_ROW}"] = f"eta {general(rate)}"
         for iteration in plan.iterations:
-            cells[plan.cell(k, iteration)] = float(e_total[iteration - 1])
+            cells[plan.cell(k, iteration)] = float(losses[iteration - 1])
     return Planned(cells)
 
 
