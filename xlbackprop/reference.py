@@ -128,12 +128,12 @@ def _train(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list[np.n
     """``n_iter`` iterations from the weights and biases of ``state``, which it leaves updated.
 
     Overflow is the sheet's #NUM!: NaN here, for every quantity that reads it (:func:`_err`). An
-    error is rare and turning infinities into NaN costs a third of an iteration, so the block runs
+    error is rare and turning infinities into NaN costs about a sixth of an iteration, so the block runs
     without it first; from the first iteration with an error or an infinity it runs again with it.
     Both runs agree before that iteration, where every quantity ``_err`` would see is finite."""
     records = _Records(spec, state, n_iter)
     W, B = state
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         _iterations(spec, ops, state, records, range(n_iter), _same)
         bad = records.first_error(state)
         if bad is not None:

@@ -49,13 +49,20 @@ BLOCK_CELLS = 100_000  # cells of a long run computed at a time (800 kB)
 _CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"((?: [^>]*?)?)><f>([^<]*)</f><v></v></c>')
 
 
-CACHED_RUNS = 10_000  # iterations up to which a run is kept for the charts' caches and the Sweep table
+CACHED_RUNS = 10_000  # iterations up to which the charts cache their points
+KEPT_CELLS = 400_000  # cells of a run kept whole in this process (3.2 MB; the seed network's 10,000 iterations)
+
+
+def kept(spec: Spec) -> bool:
+    """Whether ``spec``'s run is kept whole here, for the chart's cache, the Sweep table and the
+    sheet's rows alike; a longer or wider one is computed a block at a time (flat memory)."""
+    return spec.iterations <= CACHED_RUNS and spec.iterations * (len(Layout(spec.network, 1).columns) - 1) \
+        <= KEPT_CELLS
 
 
 def run(spec: Spec):
-    """The reference run of ``spec``; short runs are remembered (the charts' caches, the Sweep
-    table and the sheet's values all need them), long ones computed when asked and let go."""
-    return _remembered(spec) if spec.iterations <= CACHED_RUNS else train(spec)
+    """The reference run of ``spec``: remembered when :func:`kept`, else computed when asked and let go."""
+    return _remembered(spec) if kept(spec) else train(spec)
 
 
 @lru_cache(maxsize=32)
@@ -64,17 +71,18 @@ def _remembered(spec: Spec):
 
 
 def e_total(spec: Spec) -> np.ndarray:
-    """E_total at every iteration of ``spec``'s run; a run past :data:`CACHED_RUNS` iterations is
-    computed a block at a time and only its E_total kept (8 bytes an iteration)."""
-    if spec.iterations <= CACHED_RUNS:
+    """E_total at every iteration of ``spec``'s run; a run not :func:`kept` is computed a block
+    at a time and only its E_total kept (8 bytes an iteration)."""
+    if kept(spec):
         return run(spec)[E_TOTAL]
-    return np.concatenate([block[E_TOTAL] for block in train_in_blocks(spec, CACHED_RUNS)])
+    size = max(1, BLOCK_CELLS // (len(Layout(spec.network, 1).columns) - 1))
+    return np.concatenate([block[E_TOTAL] for block in train_in_blocks(spec, size)])
 
 
 def losses(spec: Spec) -> list[float] | None:
     """E_total at every iteration, for a chart's cache; None past :data:`CACHED_RUNS` iterations
     (a cache of a million points would outweigh the sheet; readers then draw from the cells)."""
-    return [float(x) for x in run(spec)[E_TOTAL]] if spec.iterations <= CACHED_RUNS else None
+    return [float(x) for x in e_total(spec)] if spec.iterations <= CACHED_RUNS else None
 
 
 def general(x: float) -> str:
@@ -142,7 +150,7 @@ class Training(Values):
         first, rest = (self._row_template(columns, t) for t in (templates.first, templates.rest))
         step = max(1, min(ROWS_PER_BLOCK, layout.iterations // 200))
         names = [c.name for c in columns]
-        if layout.iterations <= CACHED_RUNS:
+        if kept(self.spec):
             matrices = iter([np.column_stack([self.table[name] for name in names])])
         else:  # computed in a second process while this one writes, a block at a time (flat memory)
             matrices = beside.matrices(self.spec, max(step, BLOCK_CELLS // len(names)), names)

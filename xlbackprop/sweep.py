@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Callable, Mapping
+from typing import Callable
 
 import numpy as np
 
@@ -95,19 +95,21 @@ def log_axis_floor(spec: Spec, rates: tuple[float, ...]) -> float | None:
     return axis(spec, rates)[0]
 
 
-def axis(spec: Spec, rates: tuple[float, ...], run: Callable[[Spec], Mapping] = train) -> tuple[float | None, bool]:
+def axis(spec: Spec, rates: tuple[float, ...],
+         losses: Callable[[Spec], np.ndarray] = lambda spec: train(spec)[E_TOTAL]) -> tuple[float | None, bool]:
     """The overlay's y axis: :func:`log_axis_floor`, and whether some E_total reaches 0 in the
     reference run (then the axis is linear: a log axis cannot show 0). A run too long to look at
-    first gets the log axis from :data:`LOG_FLOOR`. ``run`` trains a spec (the writer passes the
-    runs it keeps for the sheets' stored values, so each rate is trained once)."""
+    first gets the log axis from :data:`LOG_FLOOR`. ``losses`` gives a spec's E_total at every
+    iteration (the writer passes the runs it keeps for the sheets' stored values, so each rate is
+    trained once)."""
     if spec.iterations * len(rates) > FLOOR_BUDGET:
         return LOG_FLOOR, False
-    losses = np.concatenate([run(replace(spec, eta=r))[E_TOTAL] for r in rates])
-    if np.all(losses[np.isfinite(losses)] > 0):
+    every = np.concatenate([losses(replace(spec, eta=r)) for r in rates])
+    if np.all(every[np.isfinite(every)] > 0):
         return None, False
-    positive = losses[np.isfinite(losses) & (losses > 0)]
+    positive = every[np.isfinite(every) & (every > 0)]
     smallest = float(positive.min()) if positive.size else LOG_FLOOR
-    return max(LOG_FLOOR, 10.0 ** math.floor(math.log10(smallest))), bool(np.any(losses == 0))
+    return max(LOG_FLOOR, 10.0 ** math.floor(math.log10(smallest))), bool(np.any(every == 0))
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,7 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
     wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
     names = tuple(sweep_plan.sheet_name(r) for r in rates)
     if rates:
-        floor, zero = sweep_plan.axis(spec, rates, run=stored.run)
+        floor, zero = sweep_plan.axis(spec, rates, losses=stored.e_total)
         plan = sweep_plan.SweepPlan(names, layout, floor, zero)
         ws = _sweep_sheet(wb, plan, styles, [stored.losses(replace(spec, eta=r)) for r in rates])
         values[_part(wb, ws)] = lambda: stored.sweep(plan, spec, rates)
