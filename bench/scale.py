@@ -63,6 +63,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -353,13 +354,45 @@ def timed(row: dict):
         row["wall"], row["cpu"] = time.perf_counter() - wall, _cpu() - cpu
 
 
+@contextlib.contextmanager
+def children_peak(row: dict):
+    """Record in ``row["children_mb"]`` the peak memory of the processes the block starts (the
+    build's reference process), read from their own ``VmHWM`` every 0.1 s while they run. (The
+    kernel's ``ru_maxrss`` for a child counts the parent's pages it shares between fork and exec.)"""
+    peaks: dict[int, float] = {}
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.1):
+            for pid in _children():
+                try:
+                    peaks[pid] = _peak_mb(f"/proc/{pid}/status")
+                except (OSError, StopIteration):
+                    pass  # it ended between the two reads
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+        if peaks:
+            row["children_mb"] = max(peaks.values())
+
+
+def _children() -> list[int]:
+    me = os.getpid()
+    return [int(p) for p in Path(f"/proc/{me}/task/{me}/children").read_text().split()]
+
+
 def _cpu() -> float:
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _peak_mb() -> float:
-    status = Path("/proc/self/status").read_text()
+def _peak_mb(status_file: str = "/proc/self/status") -> float:
+    status = Path(status_file).read_text()
     return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
 
 
@@ -370,7 +403,7 @@ def _write_case(label: str, write, check: bool = False):
         path, row = folder / "book.xlsx", {"label": label}
         columns = table_columns(Layout(spec.network, spec.iterations))  # the bare loop's given input
         try:
-            with timed(row):
+            with timed(row), children_peak(row):
                 write(spec, path, columns)
         except Exception as exc:
             row.update(failed=True, notes=f"FAILED (time and memory up to the failure): {type(exc).__name__}: {exc}")
@@ -378,7 +411,7 @@ def _write_case(label: str, write, check: bool = False):
         row["file_mb"] = path.stat().st_size / 1e6
         if check and spec.iterations <= 100:
             row["notes"] = _opens_in_openpyxl(path, spec)
-        second = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the build's reference process
+        second = row.pop("children_mb", None)  # the build's reference process
         if second:
             own = _peak_mb()
             row.update(peak_mb=own + second, notes=f"peak MB: this process {own:.1f} + reference process {second:.1f}")

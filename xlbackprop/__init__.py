@@ -11,7 +11,16 @@ See :mod:`xlbackprop.api`.
 
 __version__ = "0.1.0"
 
-from .api import TrainingTable, as_spec, build, train, verify  # noqa: E402
-from .check import check_file  # noqa: E402
-
 __all__ = ["build", "train", "verify", "check_file", "as_spec", "TrainingTable", "__version__"]
+
+
+def __getattr__(name: str):
+    """The API, imported when first asked for: a process that needs only the reference engine (a
+    long build's second process) imports numpy, not openpyxl, lxml and the checker."""
+    if name in ("build", "train", "verify", "as_spec", "TrainingTable"):
+        from . import api
+        return getattr(api, name)
+    if name == "check_file":
+        from .check import check_file
+        return check_file
+    raise AttributeError(f"module 'xlbackprop' has no attribute {name!r}")

@@ -45,7 +45,7 @@ from .sweep import HEADER_ROW
 Value = Union[float, str, None]
 CHUNK = 1 << 22
 ROWS_PER_BLOCK = 2_000  # iteration rows made and zipped at a time
-BLOCK_CELLS = 100_000  # cells of a long run computed at a time (800 kB)
+BLOCK_CELLS = 100_000  # and at most this many cells (a wide network's rows); a long run is computed so many at a time
 _CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"((?: [^>]*?)?)><f>([^<]*)</f><v></v></c>')
 
 
@@ -148,7 +148,7 @@ class Training(Values):
         layout, templates = self.layout, Templates(self.layout)
         columns = layout.columns[1:]
         first, rest = (self._row_template(columns, t) for t in (templates.first, templates.rest))
-        step = max(1, min(ROWS_PER_BLOCK, layout.iterations // 200))
+        step = max(1, min(ROWS_PER_BLOCK, layout.iterations // 200, BLOCK_CELLS // len(columns)))
         names = [c.name for c in columns]
         if kept(self.spec):
             matrices = iter([np.column_stack([self.table[name] for name in names])])
