@@ -90,3 +90,34 @@ def test_a_long_run_is_stored_block_by_block_with_the_same_numbers(tmp_path, mon
             exp = ["#NUM!" if np.isnan(x) else float(x) for x in table[column.name]]
             assert got == exp, column.name
             assert sheet.formulas[(layout.row(45), column.index)].startswith("=")
+
+
+def test_a_long_sweep_takes_its_table_from_the_rate_sheets_runs(tmp_path, monkeypatch):
+    """Past the runs kept whole, the Sweep sheet is zipped after the rate sheets and its table holds
+    their E_total, each rate trained once (in the rows' second process); the numbers are the reference's."""
+    from pathlib import Path
+
+
+    from xlbackprop import presets, stored, sweep, writer
+    from xlbackprop.reference import train
+    from xlbackprop.sweep import SweepPlan, sheet_name
+    from openpyxl.utils.cell import coordinate_to_tuple
+    from xlbackprop.layout import Layout
+
+    monkeypatch.setattr(stored, "CACHED_RUNS", 10)
+    monkeypatch.setattr(sweep, "FLOOR_BUDGET", 0)  # as for a long run: the axis does not look at the runs
+    rates = (0.5, 2.0)
+    spec = presets.load("class-2024").with_overrides(iterations=60)
+
+    def trained_again(spec):
+        raise AssertionError(f"the run of eta {spec.eta} was trained again for the Sweep table")
+
+    monkeypatch.setattr(stored, "e_total", trained_again)
+    path = writer.build(spec, tmp_path / "sweep.xlsx", sweep=rates)
+    sheet = next(s for s in grid.read_xlsx(Path(path)).sheets if s.name == "Sweep")
+    plan = SweepPlan(tuple(sheet_name(r) for r in rates), Layout(spec.network, spec.iterations))
+    for k, rate in enumerate(rates):
+        exp = train(spec.with_overrides(eta=rate))["E_total"]
+        for iteration in plan.iterations:
+            assert sheet.values[coordinate_to_tuple(plan.cell(k, iteration).replace("$", ""))] == \
+                float(exp[iteration - 1]), (rate, iteration)

@@ -8,6 +8,7 @@ the worksheet parts from their :class:`~xlbackprop.stored.Values` (``values``).
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -63,13 +64,30 @@ class Package(zipfile.ZipFile):
             data = prefixed(data.encode("utf-8") if isinstance(data, str) else data)
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
-    values: dict[str, Callable[[], stored.Values]] = {}  # worksheet part -> its stored values
+    def __init__(self, *args, values: dict[str, Callable[[], stored.Values]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.values = values or {}  # worksheet part -> how to get its stored values
+        self._later: list[tuple[str, bytes]] = []
 
     def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        """A worksheet part from openpyxl's spool file, each formula's stored value filled in."""
+        """A worksheet part from openpyxl's spool file, each formula's stored value filled in; a
+        part whose values are :class:`stored.Later` is kept until :meth:`write_later`."""
         name = arcname or os.path.basename(filename)
-        info = self._info(name)
-        with open(filename, "rb") as src, self.open(info, "w", force_zip64=True) as dst:
+        if isinstance(self.values.get(name), stored.Later):
+            with open(filename, "rb") as src:
+                self._later.append((name, src.read()))
+            return
+        with open(filename, "rb") as src:
+            self._write_part(name, src)
+
+    def write_later(self) -> None:
+        """The parts :meth:`write` kept back, now that every other part is written."""
+        for name, data in self._later:
+            self._write_part(name, io.BytesIO(data))
+        self._later = []
+
+    def _write_part(self, name: str, src) -> None:
+        with self.open(self._info(name), "w", force_zip64=True) as dst:
             if name in self.values:
                 stored.fill(src, dst, self.values.pop(name)())  # the sheet's reference run lives this long
             else:

@@ -115,6 +115,17 @@ def _xml(v: Value) -> tuple[bytes, bytes] | None:
     return b"", repr(v).encode()
 
 
+class Later:
+    """How to get the values of a sheet whose part is zipped after every other part, because its
+    values come from theirs (the Sweep table, from the rate sheets' runs): ``Later(make)()`` is ``make()``."""
+
+    def __init__(self, make: Callable[[], Values]):
+        self.make = make
+
+    def __call__(self) -> Values:
+        return self.make()
+
+
 class Planned(Values):
     """Values of a small sheet, by coordinate: ``Planned({"B5": 0.0141})``."""
 
@@ -135,10 +146,11 @@ class Training(Values):
     k rows written so far."""
 
     def __init__(self, spec: Spec, layout: Layout, styles: list[int],
-                 progress: Callable[[int], None] | None = None):
+                 progress: Callable[[int], None] | None = None, e_totals: dict[float, np.ndarray] | None = None):
         self.spec, self.layout = spec, layout
         self.title = coordinate_to_tuple(title_cell(layout))
         self.styles, self.progress = styles, progress
+        self.e_totals = e_totals  # once the rows are written, their E_total is left here under the rate
 
     def rows(self) -> Iterator[bytes]:
         """The iteration rows' XML, a block of rows at a time::
@@ -154,8 +166,9 @@ class Training(Values):
             matrices = iter([np.column_stack([self.table[name] for name in names])])
         else:  # computed in a second process while this one writes, a block at a time (flat memory)
             matrices = beside.matrices(self.spec, max(step, BLOCK_CELLS // len(names)), names)
-        done = 0
+        done, at, losses = 0, names.index(E_TOTAL), []
         for matrix in matrices:
+            losses.append(matrix[:, at].copy())
             broken = np.isnan(matrix).any(axis=1)  # rows with an overflow (#NUM!) take the slow path
             for start in range(0, len(matrix), step):
                 block = []
@@ -170,6 +183,8 @@ class Training(Values):
                 if self.progress is not None:
                     self.progress(done + min(start + step, len(matrix)))
             done += len(matrix)
+        if self.e_totals is not None:
+            self.e_totals[self.spec.eta] = np.concatenate(losses)
 
     def _row_template(self, columns, formulas: dict[str, str]) -> str:
         head = f'<row r="{{r}}"><c r="A{{r}}" s="{self.styles[0]}" t="n"><v>{{k}}</v></c>'
@@ -196,11 +211,15 @@ class Training(Values):
         return TITLE + general(self.spec.eta) if (row, col) == self.title else None
 
 
-def sweep(plan, spec: Spec, rates: tuple[float, ...]) -> Planned:
-    """The Sweep table: each rate sheet's E_total at the table's iterations, and the live labels."""
+def sweep(plan, spec: Spec, rates: tuple[float, ...], e_totals: dict[float, np.ndarray] | None = None) -> Planned:
+    """The Sweep table: each rate sheet's E_total at the table's iterations, and the live labels.
+    ``e_totals`` holds the E_total of the rate sheets already written (the writer writes this sheet
+    after them, so that a long run is not trained again for it)."""
     cells: dict[str, Value] = {}
     for k, (sheet, rate) in enumerate(zip(plan.sheets, rates)):
-        losses = e_total(replace(spec, eta=rate))
+        losses = (e_totals or {}).get(rate)
+        if losses is None:
+            losses = e_total(replace(spec, eta=rate))
         cells[f"{get_column_letter(plan.column(k))}{HEADER_ROW}"] = f"eta {general(rate)}"
         for iteration in plan.iterations:
             cells[plan.cell(k, iteration)] = float(losses[iteration - 1])

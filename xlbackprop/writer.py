@@ -20,6 +20,7 @@ from pathlib import Path
 from dataclasses import replace
 from typing import Callable, Sequence
 
+import numpy as np
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
@@ -63,9 +64,9 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
     wb = Workbook(write_only=True)
     try:
         values = _fill(wb, spec, rates, progress)
-        with Package(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-            archive.values = values
+        with Package(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True, values=values) as archive:
             ExcelWriter(wb, archive).write_data()
+            archive.write_later()
         os.replace(tmp, path)
     except BaseException as exc:
         _discard(wb)
@@ -116,11 +117,12 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
     values[_part(wb, ws)] = lambda: stored.Training(spec, layout, ids, rows_done(0))
     wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
     names = tuple(sweep_plan.sheet_name(r) for r in rates)
+    e_totals: dict[float, np.ndarray] = {}  # each rate sheet's E_total, for the Sweep table, written after them
     if rates:
         floor, zero = sweep_plan.axis(spec, rates, losses=stored.e_total)
         plan = sweep_plan.SweepPlan(names, layout, floor, zero)
         ws = _sweep_sheet(wb, plan, styles, [stored.losses(replace(spec, eta=r)) for r in rates])
-        values[_part(wb, ws)] = lambda: stored.sweep(plan, spec, rates)
+        values[_part(wb, ws)] = stored.Later(lambda: stored.sweep(plan, spec, rates, e_totals))
     ws = _derivation_sheet(wb, layout, styles)
     values[_part(wb, ws)] = lambda: stored.derivation_sheet(spec, layout)
     ws = _diagram_sheet(wb, layout, styles)
@@ -132,7 +134,7 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
         ws.defined_names["eta"] = DefinedName(  # sheet scope: this sheet's formulas read this cell
             "eta", attr_text=f"{quote_sheetname(name)}!{absolute_coordinate(layout.eta_cell)}")
         values[_part(wb, ws)] = lambda rate_spec=rate_spec, ids=ids, k=k: stored.Training(rate_spec, layout, ids,
-                                                                                          rows_done(k))
+                                                                                          rows_done(k), e_totals)
     return values
 
 
