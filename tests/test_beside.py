@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from xlbackprop import beside, presets
+from xlbackprop.errors import ReferenceProcessError
 from xlbackprop.reference import matrices_in_blocks, train
 
 
@@ -30,7 +31,7 @@ def test_the_second_process_gives_the_blocks_of_the_run():
 
 def test_a_failure_in_the_second_process_is_raised_here():
     spec = presets.load("class-2024").with_overrides(iterations=20)
-    with pytest.raises(beside.ReferenceProcessError, match="range.. arg 3 must not be zero"):
+    with pytest.raises(ReferenceProcessError, match="range.. arg 3 must not be zero"):
         list(beside.matrices(spec, 0, ["E_total"]))  # a block size of 0 is a ValueError there
 
 

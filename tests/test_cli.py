@@ -156,3 +156,17 @@ def test_the_python_api_takes_any_source(tmp_path):
         writer.build({"layers": [2, 2, 2]}, tmp_path / "x.xlsx")
     with pytest.raises(SpecError, match="source: must be a preset name"):
         xlbackprop.train(42)
+
+
+def test_a_killed_reference_process_is_one_line_and_no_file(tmp_path, monkeypatch):
+    """Should the second process of a long build die (the out-of-memory killer, kill -9), the build
+    says so in one line, exits 1 and leaves no file behind."""
+    from xlbackprop import beside, stored
+
+    monkeypatch.setattr(stored, "CACHED_RUNS", 10)  # 50 iterations take the long build's path
+    monkeypatch.setattr(beside, "_COMMAND", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+    result = run("build", "--iterations", "50", "--sweep", "none", "-o", str(tmp_path / "book.xlsx"))
+    assert result.exit_code == 1
+    assert result.output == ("error: build: the process computing the reference run stopped (killed by signal 9); "
+                             "nothing was written\n")
+    assert list(tmp_path.iterdir()) == []

@@ -97,7 +97,6 @@ def test_a_long_sweep_takes_its_table_from_the_rate_sheets_runs(tmp_path, monkey
     their E_total, each rate trained once (in the rows' second process); the numbers are the reference's."""
     from pathlib import Path
 
-
     from xlbackprop import presets, stored, sweep, writer
     from xlbackprop.reference import train
     from xlbackprop.sweep import SweepPlan, sheet_name

@@ -24,14 +24,11 @@ from typing import BinaryIO, Iterator
 
 import numpy as np
 
+from .errors import ReferenceProcessError
 from .spec import Spec
 
 _HEADER = struct.Struct("<qq")  # a block's rows and columns; its rows*columns float64 follow
 _COMMAND = "from xlbackprop.beside import serve; serve()"
-
-
-class ReferenceProcessError(RuntimeError):
-    """The second process stopped without finishing its run."""
 
 
 def matrices(spec: Spec, size: int, names: list[str]) -> Iterator[np.ndarray]:
@@ -52,8 +49,10 @@ def matrices(spec: Spec, size: int, names: list[str]) -> Iterator[np.ndarray]:
             yield np.frombuffer(data, dtype="<f8").reshape(rows, columns)
         if process.wait() != 0:
             last = process.stderr.read().decode("utf-8", "replace").strip().splitlines()
-            raise ReferenceProcessError("the reference process failed: " + (last[-1] if last else
-                                                                          f"exit code {process.returncode}"))
+            why = last[-1] if last else (f"killed by signal {-process.returncode}" if process.returncode < 0
+                                         else f"exit code {process.returncode}")
+            raise ReferenceProcessError(f"build: the process computing the reference run stopped ({why}); "
+                                        f"nothing was written")
     finally:
         if process.poll() is None:
             process.kill()

@@ -34,3 +34,10 @@ class WorkbookError(XlbackpropError):
 
 class EngineError(XlbackpropError):
     """The spreadsheet engine (LibreOffice) is missing, failed or timed out."""
+
+
+class ReferenceProcessError(XlbackpropError):
+    """The second process that computes a long build's reference run stopped before it finished
+    (killed, out of memory); nothing is written."""
+
+    exit_code = 1
