@@ -16,8 +16,8 @@ writes them, formulas and values, straight into the part as it is zipped::
 A text result gets ``t="str"``, an overflow (NaN in the reference) ``t="e"`` and ``#NUM!``.
 Each sheet's values come from a :class:`Values`: ``value(row, col)``, None where it has none.
 The training sheets compute their reference run when their part is written, and drop it after;
-a run longer than :data:`CACHED_RUNS` is computed by a second process while the rows are written
-(:mod:`xlbackprop.beside`).
+a run too long or too wide to keep whole (:func:`kept`) is computed by a second process while
+the rows are written (:mod:`xlbackprop.beside`).
 """
 
 from __future__ import annotations
