@@ -105,6 +105,7 @@ def test_a_long_sweep_takes_its_table_from_the_rate_sheets_runs(tmp_path, monkey
 
     monkeypatch.setattr(stored, "CACHED_RUNS", 10)
     monkeypatch.setattr(sweep, "FLOOR_BUDGET", 0)  # as for a long run: the axis does not look at the runs
+    monkeypatch.setattr(stored, "BLOCK_CELLS", 7 * 30)  # the runs come in blocks of 7 iterations
     rates = (0.5, 2.0)
     spec = presets.load("class-2024").with_overrides(iterations=60)
 

@@ -40,7 +40,7 @@ from .layout import Layout
 from .network import E_TOTAL
 from .reference import train, train_in_blocks
 from .spec import Spec
-from .sweep import HEADER_ROW
+from .sweep import HEADER_ROW, summary_iterations
 
 Value = Union[float, str, None]
 CHUNK = 1 << 22
@@ -146,11 +146,11 @@ class Training(Values):
     k rows written so far."""
 
     def __init__(self, spec: Spec, layout: Layout, styles: list[int],
-                 progress: Callable[[int], None] | None = None, e_totals: dict[float, np.ndarray] | None = None):
+                 progress: Callable[[int], None] | None = None, e_totals: dict[float, dict[int, float]] | None = None):
         self.spec, self.layout = spec, layout
         self.title = coordinate_to_tuple(title_cell(layout))
         self.styles, self.progress = styles, progress
-        self.e_totals = e_totals  # once the rows are written, their E_total is left here under the rate
+        self.e_totals = e_totals  # once the rows are written, E_total at the Sweep table's iterations, under the rate
 
     def rows(self) -> Iterator[bytes]:
         """The iteration rows' XML, a block of rows at a time::
@@ -166,9 +166,10 @@ class Training(Values):
             matrices = iter([np.column_stack([self.table[name] for name in names])])
         else:  # computed in a second process while this one writes, a block at a time (flat memory)
             matrices = beside.matrices(self.spec, max(step, BLOCK_CELLS // len(names)), names)
-        done, at, losses = 0, names.index(E_TOTAL), []
+        done, at, losses = 0, names.index(E_TOTAL), {}
+        wanted = summary_iterations(layout.iterations) if self.e_totals is not None else []
         for matrix in matrices:
-            losses.append(matrix[:, at].copy())
+            losses.update({k: float(matrix[k - done - 1, at]) for k in wanted if done < k <= done + len(matrix)})
             broken = np.isnan(matrix).any(axis=1)  # rows with an overflow (#NUM!) take the slow path
             for start in range(0, len(matrix), step):
                 block = []
@@ -184,7 +185,7 @@ class Training(Values):
                     self.progress(done + min(start + step, len(matrix)))
             done += len(matrix)
         if self.e_totals is not None:
-            self.e_totals[self.spec.eta] = np.concatenate(losses)
+            self.e_totals[self.spec.eta] = losses
 
     def _row_template(self, columns, formulas: dict[str, str]) -> str:
         head = f'<row r="{{r}}"><c r="A{{r}}" s="{self.styles[0]}" t="n"><v>{{k}}</v></c>'
@@ -211,18 +212,20 @@ class Training(Values):
         return TITLE + general(self.spec.eta) if (row, col) == self.title else None
 
 
-def sweep(plan, spec: Spec, rates: tuple[float, ...], e_totals: dict[float, np.ndarray] | None = None) -> Planned:
+def sweep(plan, spec: Spec, rates: tuple[float, ...], e_totals: dict[float, dict[int, float]] | None = None) \
+        -> Planned:
     """The Sweep table: each rate sheet's E_total at the table's iterations, and the live labels.
-    ``e_totals`` holds the E_total of the rate sheets already written (the writer writes this sheet
-    after them, so that a long run is not trained again for it)."""
+    ``e_totals`` holds, by rate, the E_total at those iterations of the rate sheets already written
+    (the writer writes this sheet after them, so that a long run is not trained again for it)."""
     cells: dict[str, Value] = {}
     for k, (sheet, rate) in enumerate(zip(plan.sheets, rates)):
         losses = (e_totals or {}).get(rate)
         if losses is None:
-            losses = e_total(replace(spec, eta=rate))
+            run_losses = e_total(replace(spec, eta=rate))
+            losses = {iteration: float(run_losses[iteration - 1]) for iteration in plan.iterations}
         cells[f"{get_column_letter(plan.column(k))}{HEADER_ROW}"] = f"eta {general(rate)}"
         for iteration in plan.iterations:
-            cells[plan.cell(k, iteration)] = float(losses[iteration - 1])
+            cells[plan.cell(k, iteration)] = losses[iteration]
     return Planned(cells)
 
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from dataclasses import replace
 from typing import Callable, Sequence
 
-import numpy as np
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
@@ -117,7 +116,7 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
     values[_part(wb, ws)] = lambda: stored.Training(spec, layout, ids, rows_done(0))
     wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
     names = tuple(sweep_plan.sheet_name(r) for r in rates)
-    e_totals: dict[float, np.ndarray] = {}  # each rate sheet's E_total, for the Sweep table, written after them
+    e_totals: dict[float, dict[int, float]] = {}  # each rate sheet's E_total at the Sweep table's iterations
     if rates:
         floor, zero = sweep_plan.axis(spec, rates, losses=stored.e_total)
         plan = sweep_plan.SweepPlan(names, layout, floor, zero)
