@@ -44,3 +44,30 @@ def test_stopping_early_stops_the_second_process():
     assert len(_children() - before) == 1
     blocks.close()
     assert _children() == before
+
+
+def test_the_second_process_runs_this_process_s_copy_of_the_package(tmp_path):
+    """A copy of the package put on sys.path by hand (no install) is the one the second process runs:
+    here a copy whose second process adds 1 to every number it sends."""
+    import shutil
+    import subprocess
+    import sys
+
+    import xlbackprop
+
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(Path(xlbackprop.__file__).parent, copy / "xlbackprop",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(Path(xlbackprop.__file__).parent.parent / "templates", copy / "templates")  # as in a checkout
+    source = (copy / "xlbackprop" / "beside.py").read_text()
+    marked = source.replace("np.ascontiguousarray(matrix, dtype", "np.ascontiguousarray(matrix + 1.0, dtype")
+    assert marked != source
+    (copy / "xlbackprop" / "beside.py").write_text(marked)
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); import xlbackprop.beside as b, xlbackprop.presets as p; "
+              "assert b.__file__.startswith(sys.argv[1]), b.__file__; "
+              "print(next(b.matrices(p.load('class-2024').with_overrides(iterations=3), 3, ['E_total']))[0, 0])")
+    out = subprocess.run([sys.executable, "-c", script, str(copy)], capture_output=True, text=True, cwd=tmp_path,
+                         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert out.returncode == 0, out.stderr
+    e_total = train(presets.load("class-2024").with_overrides(iterations=1))["E_total"][0]
+    assert float(out.stdout) == e_total + 1.0

@@ -16,10 +16,12 @@ both; iteration that ends here, early or not, stops it; a failure there is raise
 
 from __future__ import annotations
 
+import os
 import pickle
 import struct
 import subprocess
 import sys
+from pathlib import Path
 from typing import BinaryIO, Iterator
 
 import numpy as np
@@ -33,8 +35,8 @@ _COMMAND = "from xlbackprop.beside import serve; serve()"
 
 def matrices(spec: Spec, size: int, names: list[str]) -> Iterator[np.ndarray]:
     """:func:`xlbackprop.reference.matrices_in_blocks` ``(spec, size, names)``, from a second process."""
-    process = subprocess.Popen([sys.executable, "-c", _COMMAND], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen([sys.executable, "-c", _COMMAND], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=_environment())
     try:
         process.stdin.write(pickle.dumps((spec, size, names)))
         process.stdin.close()
@@ -59,6 +61,15 @@ def matrices(spec: Spec, size: int, names: list[str]) -> Iterator[np.ndarray]:
         process.wait()
         process.stdout.close()
         process.stderr.close()
+
+
+def _environment() -> dict[str, str]:
+    """This process's environment, with the folder this package was imported from first on the
+    path: the other process runs the same code, wherever it came from (a checkout, ``sys.path``)."""
+    env = dict(os.environ)
+    here = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([here] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    return env
 
 
 def serve(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
