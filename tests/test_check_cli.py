@@ -95,3 +95,28 @@ def test_engine_timeout_is_one_refused_file(tmp_path):
     formulas_only = build_case("right", tmp_path)  # no stored values: check must recalculate it
     result = _run("--timeout", "0.01", formulas_only)
     assert result.exit_code == 2 and "took longer than 0.01 s" in result.output
+
+
+def test_a_folder_is_the_spreadsheets_in_it_by_name(tmp_path):
+    """A teacher points check at the submissions folder: its spreadsheets, in name order; not its
+    subfolders, the lock files Excel and LibreOffice leave, or files of other kinds."""
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    right = build_case("pasted_values", tmp_path)
+    (folder / "Ben.xlsx").write_bytes(right.read_bytes())
+    (folder / "anna.xlsx").write_bytes(right.read_bytes())
+    (folder / "~$anna.xlsx").write_bytes(b"lock")
+    (folder / ".~lock.anna.xlsx#").write_text("lock")
+    (folder / "readme.txt").write_text("submissions of week 4")
+    (folder / "old").mkdir()
+    (folder / "old" / "carl.xlsx").write_bytes(right.read_bytes())
+    result = _run("--json", folder)
+    got = [r["file"] for r in json.loads(result.output)]
+    assert got == [str(folder / "anna.xlsx"), str(folder / "Ben.xlsx")]
+
+
+def test_a_folder_without_spreadsheets_is_one_line(tmp_path):
+    (tmp_path / "notes.txt").write_text("nothing here")
+    result = _run(tmp_path)
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert result.output.startswith(f"error: {tmp_path}: a folder with no spreadsheet in it")

@@ -172,6 +172,7 @@ def render(file: Path, out_dir: Path, dpi: int) -> None:
 def check(files: tuple[Path, ...], as_json: bool, html_path: Path | None, recalc: bool, timeout: float,
           progress: bool | None) -> None:
     """Find the slips in hand-made backprop workbooks (.xlsx, .xls, .ods), and say where and why.
+    A folder stands for the spreadsheets in it (a class's submissions).
 
     Finds every training table (a header row with w1..w8 and the forward pass, loss and
     gradients, one row per iteration), recovers its inputs, targets, initial weights and η
@@ -182,9 +183,10 @@ def check(files: tuple[Path, ...], as_json: bool, html_path: Path | None, recalc
     Exit codes: 0 every table is right; 1 some table is wrong or incomplete, or a file has no
     training table; 2 a file could not be read (the batch goes on past it).
     """
-    from .check.batch import run, write_page
+    from .check.batch import run, workbooks, write_page
     from .check.report import exit_code, text
 
+    files = tuple(workbooks(list(files)))
     show = progress if progress is not None else (sys.stderr.isatty() and len(files) > 1)
     results = run(list(files), recalculate=recalc, timeout=timeout, progress=show)
     if html_path is not None:

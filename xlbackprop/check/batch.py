@@ -1,6 +1,7 @@
 """A batch of files: checked in parallel, one worker a core, in the order given.
 
     results = run(["anna.xlsx", "ben.xlsx"])   # one JSON-ready dict per file (report.as_dict)
+    workbooks([Path("submissions")])           # a folder stands for the workbooks in it, by name
 
 Each file is checked in a worker process of its own, so one file that hangs LibreOffice or
 trips a bug costs its own verdict (``unreadable``, saying why) and not the batch.
@@ -13,10 +14,29 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from ..errors import WorkbookError
 from . import check_file
 from .report import as_dict
 
 PARALLEL_FROM = 4  # files; below that a pool costs more than it saves
+SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods", ".fods")
+
+
+def workbooks(paths: list[Path]) -> list[Path]:
+    """The files to check: each file as given, each folder as the spreadsheets directly in it,
+    sorted by name (not its subfolders; not the lock files ``~$x.xlsx`` and ``.~lock.x#`` that
+    Excel and LibreOffice leave beside an open file, nor other hidden files)."""
+    out: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            out.append(path)
+            continue
+        found = sorted((p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SPREADSHEETS
+                        and not p.name.startswith(("~$", "."))), key=lambda p: p.name.lower())
+        if not found:
+            raise WorkbookError(f"{path}: a folder with no spreadsheet in it ({', '.join(SPREADSHEETS)})")
+        out.extend(found)
+    return out
 
 
 def one(path: str | Path, recalculate: bool = False, timeout: float = 120) -> dict:
