@@ -65,10 +65,16 @@ def matrices(spec: Spec, size: int, names: list[str]) -> Iterator[np.ndarray]:
 
 def _environment() -> dict[str, str]:
     """This process's environment, with the folder this package was imported from first on the
-    path: the other process runs the same code, wherever it came from (a checkout, ``sys.path``)."""
+    path: the other process runs the same code, wherever it came from (a checkout, ``sys.path``).
+    An installed package's folder, site-packages, is on that path already, and is not put before
+    the standard library."""
+    import site
+
     env = dict(os.environ)
-    here = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join([here] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    here = Path(__file__).resolve().parent.parent
+    installed = {Path(p).resolve() for p in site.getsitepackages() + [site.getusersitepackages()]}
+    if here not in installed:
+        env["PYTHONPATH"] = os.pathsep.join([str(here)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     return env
 
 
