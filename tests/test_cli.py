@@ -23,6 +23,12 @@ def test_every_command_has_help(command):
     assert result.output.startswith(f"Usage: xlbackprop {' '.join(command)}".rstrip())
 
 
+def test_the_bare_command_prints_its_help_not_an_error():
+    result = subprocess.run([sys.executable, "-m", "xlbackprop"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.startswith("Usage: ") and "Commands:" in result.stdout and "build" in result.stdout
+
+
 def test_build_defaults_write_output_backprop_xlsx(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run("build")

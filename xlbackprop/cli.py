@@ -53,6 +53,9 @@ class _Group(click.Group):
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except click.UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # click >= 8.2: the bare command asks for help
+                click.echo(exc.ctx.get_help())
+                sys.exit(0)
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             click.echo(f"error: {exc.format_message()}{hint}", err=True)
             sys.exit(2)
