@@ -32,6 +32,8 @@ from . import derivation, diagram
 from .derivation import SHEET as DERIVATION_SHEET, DerivationPlan
 from .diagram import SHEET as DIAGRAM_SHEET, DiagramPlan
 
+NOT_OURS = "not an xlbackprop workbook (a hand-made one: xlbackprop check FILE)"
+
 RATE_SHEET_PREFIX = "eta "  # the training sheets of a sweep: eta 0.1, eta 0.2, ...
 MAX_UNPACKED = 32 * 2**30
 MAX_PACKED_RATIO, MAX_PACKED_RATIO_FROM = 200, 2**20  # parts over 1 MiB packed tighter than 200:1 are refused
@@ -207,7 +209,7 @@ def check_package(path: Path) -> None:
 
 def _rows(wb, path: str | Path, sheet: str) -> list[list[Any]]:
     if sheet not in wb.sheetnames:
-        raise WorkbookError(f"{path}: no sheet named {sheet!r}; not an xlbackprop workbook")
+        raise WorkbookError(f"{path}: no sheet named {sheet!r}; {NOT_OURS}")
     if isinstance(wb, _Streamed):
         return wb.rows(sheet)
     return [list(r) for r in wb[sheet].iter_rows(values_only=True)]
@@ -230,11 +232,11 @@ def _parse(path: Path, sheet: str, rows: list[list[Any]]) -> WorkbookData:
     top = next((r for r, row in enumerate(rows[SAMPLES_TOP - 1:MAX_BLOCK_ROWS], SAMPLES_TOP)  # below title and η
                 if row and row[0] == META_KEYS[0]), None)
     if top is None:
-        raise WorkbookError(f"{where}: no cell in column A reads 'network'; not an xlbackprop workbook")
+        raise WorkbookError(f"{where}: no cell in column A reads 'network'; {NOT_OURS}")
     meta, at = {}, {}
     for k, key in enumerate(META_KEYS):
         if _at(rows, f"A{top + k}") != key:
-            raise WorkbookError(f"{where}: cell A{top + k} should read {key!r}; not an xlbackprop workbook")
+            raise WorkbookError(f"{where}: cell A{top + k} should read {key!r}; {NOT_OURS}")
         meta[key], at[key] = _at(rows, f"B{top + k}"), f"B{top + k}"
     network = _network(where, meta, at)
     iterations = meta["iterations"]
