@@ -71,3 +71,16 @@ def test_the_second_process_runs_this_process_s_copy_of_the_package(tmp_path):
     assert out.returncode == 0, out.stderr
     e_total = train(presets.load("class-2024").with_overrides(iterations=1))["E_total"][0]
     assert float(out.stdout) == e_total + 1.0
+
+
+@pytest.mark.parametrize("executable", ["", "/nonexistent/python3"])
+def test_without_a_second_interpreter_the_blocks_come_from_this_process(monkeypatch, executable):
+    import sys
+
+    monkeypatch.setattr(sys, "executable", executable)
+    spec = presets.load("class-2024").with_overrides(iterations=25)
+    before = _children()
+    got = list(beside.matrices(spec, 10, ["E_total", "w1"]))
+    assert _children() == before
+    exp = list(matrices_in_blocks(spec, 10, ["E_total", "w1"]))
+    assert len(got) == len(exp) == 3 and all(np.array_equal(g, e) for g, e in zip(got, exp))

@@ -34,9 +34,17 @@ _COMMAND = "from xlbackprop.beside import serve; serve()"
 
 
 def matrices(spec: Spec, size: int, names: list[str]) -> Iterator[np.ndarray]:
-    """:func:`xlbackprop.reference.matrices_in_blocks` ``(spec, size, names)``, from a second process."""
-    process = subprocess.Popen([sys.executable, "-c", _COMMAND], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, env=_environment())
+    """:func:`xlbackprop.reference.matrices_in_blocks` ``(spec, size, names)``, from a second process;
+    from this one, the same numbers more slowly, where no second interpreter can start (Python
+    embedded in another program, without ``sys.executable``)."""
+    try:
+        process = subprocess.Popen([sys.executable or "", "-c", _COMMAND], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment())
+    except OSError:
+        from .reference import matrices_in_blocks
+
+        yield from matrices_in_blocks(spec, size, names)
+        return
     try:
         process.stdin.write(pickle.dumps((spec, size, names)))
         process.stdin.close()
