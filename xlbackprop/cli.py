@@ -53,7 +53,7 @@ class _Group(click.Group):
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except click.UsageError as exc:
-            if type(exc).__name__ == "NoArgsIsHelpError":  # click >= 8.2: the bare command asks for help
+            if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):  # click 8.2+: the bare command
                 click.echo(exc.ctx.get_help())
                 sys.exit(0)
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
@@ -189,9 +189,9 @@ def check(files: tuple[Path, ...], as_json: bool, html_path: Path | None, recalc
     from .check.batch import run, workbooks, write_page
     from .check.report import exit_code, text
 
-    files = tuple(workbooks(list(files)))
-    show = progress if progress is not None else (sys.stderr.isatty() and len(files) > 1)
-    results = run(list(files), recalculate=recalc, timeout=timeout, progress=show)
+    paths = workbooks(list(files))
+    show = progress if progress is not None else (sys.stderr.isatty() and len(paths) > 1)
+    results = run(paths, recalculate=recalc, timeout=timeout, progress=show)
     if html_path is not None:
         write_page(html_path, results)
     if as_json:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from ..errors import WorkbookError
 from . import check_file
+from .grid import SPREADSHEETS
 from .report import as_dict
 
 PARALLEL_FROM = 4  # files; below that a pool costs more than it saves
-SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods", ".fods")
 
 
 def workbooks(paths: list[Path]) -> list[Path]:

@@ -31,6 +31,7 @@ from . import xlsx
 from .formula import Node, parse, resolve_names
 
 CONVERTED = (".xls", ".ods", ".xlsm", ".fods")
+SPREADSHEETS = (".xlsx", *CONVERTED)  # what read() takes
 MAX_CELLS = 2_000_000
 DOUBLE_UNIT = 2.0**-53
 
@@ -101,7 +102,7 @@ def read(path: str | Path, recalculate: bool = False, timeout: float = 120) -> B
 
 
 def _recalculated(path: Path, timeout: float) -> Book:
-    if path.suffix.lower() not in (".xlsx", *CONVERTED):
+    if path.suffix.lower() not in SPREADSHEETS:
         raise WorkbookError(f"{path}: not a spreadsheet (.xlsx, .xls or .ods)")
     if path.suffix.lower() == ".xlsx":
         guard(path)
