@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from xlbackprop.check.html import render
+from xlbackprop.check.html import LEFT, RIGHT, H, W, render
 
 SVG = "{http://www.w3.org/2000/svg}"
 EVIL = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "'><svg onload=alert(1)>"]
@@ -56,7 +56,8 @@ def parse(page: str) -> ET.Element:
 
 
 def find(root: ET.Element, tag: str, **attrs) -> list[ET.Element]:
-    found = root.iter(SVG + tag) if tag in ("svg", "polyline", "circle", "text", "g") else root.iter(tag)
+    svg = ("svg", "polyline", "circle", "text", "g", "line", "rect")
+    found = root.iter(SVG + tag) if tag in svg else root.iter(tag)
     return [e for e in found if all(attr in (e.get(k) or "").split() for k, attr in attrs.items())]
 
 
@@ -64,8 +65,35 @@ def text(element: ET.Element) -> str:
     return "".join(element.itertext())
 
 
+def group(svg: ET.Element, css: str) -> ET.Element:
+    return next(g for g in svg.iter(SVG + "g") if g.get("class") == css)
+
+
 def student_line(svg: ET.Element) -> ET.Element:
-    return next(g for g in svg.iter(SVG + "g") if g.get("class") == "got")
+    return group(svg, "got")
+
+
+def chart(curve: dict, **overrides) -> ET.Element:
+    """The one chart of a page whose one table has this curve."""
+    return find(parse(render([result(tables=[table(curve=curve, **overrides)])])), "svg")[0]
+
+
+def points(line: ET.Element) -> list[tuple[float, float]]:
+    return [tuple(map(float, p.split(","))) for p in line.get("points").split()]
+
+
+def labels(svg: ET.Element, css: str) -> list[str]:
+    return [text(t) for t in find(group(svg, css), "text")]
+
+
+def tick_x(svg: ET.Element, label: str) -> float:
+    """The x of the iteration axis's tick mark labelled ``label``."""
+    axis = group(svg, "xaxis")
+    return float(find(axis, "line")[labels(svg, "xaxis").index(label)].get("x1"))
+
+
+def summary(svg: ET.Element) -> str:
+    return text(find(svg, "text", **{"class": "summary"})[0])
 
 
 def test_page_is_well_formed_and_self_contained():
@@ -73,7 +101,7 @@ def test_page_is_well_formed_and_self_contained():
     root = parse(page)
     assert root.tag == "html" and page.startswith("<!DOCTYPE html>")
     # Only void HTML elements and SVG shapes close themselves (an HTML parser ignores "/>" elsewhere).
-    assert set(re.findall(r"<(\w+)[^<>]*/>", page)) <= {"meta", "line", "polyline", "circle"}
+    assert set(re.findall(r"<(\w+)[^<>]*/>", page)) <= {"meta", "line", "polyline", "circle", "rect"}
     assert not find(root, "script") and not find(root, "link") and not find(root, "img")
     assert "url(" not in page and "@import" not in page and "@font-face" not in page
     assert re.findall(r"https?://[^\"' ]+", page) == ["http://www.w3.org/2000/svg"] * len(find(root, "svg"))
@@ -135,33 +163,33 @@ def test_null_numbers_in_a_root_cause_show_a_dash():
     assert "got — → expected —" in text(cause) and not find(cause, "code", **{"class": "formula"})
 
 
-def test_a_curve_draws_two_polylines_the_correct_one_grey_and_thicker():
-    root = parse(render([result()]))
-    svg = find(root, "svg")[0]
-    assert (svg.get("width"), svg.get("height")) == ("320", "160")
-    expected, got = find(svg, "polyline")
+def test_a_curve_draws_the_correct_run_grey_and_thicker_under_the_file():
+    svg = chart(table()["curve"])
+    assert (svg.get("width"), svg.get("height")) == (str(W), str(H))
+    (expected,), (got,) = find(group(svg, "expected"), "polyline"), find(group(svg, "got"), "polyline")
     assert expected.get("stroke") == "#9ca3af" and float(expected.get("stroke-width")) > float(got.get("stroke-width"))
     assert got.get("stroke") == "#c62828"  # red: the table is wrong
-    assert len(got.get("points").split()) == len(expected.get("points").split()) == 46
-    labels = [text(t) for t in find(svg, "text")]
-    assert {"correct", "in the file", "row 33", "row 78", "0.2425"} <= set(labels) and "log scale" not in labels
+    assert len(points(got)) == len(points(expected)) == 46
+    assert labels(svg, "legend") == ["correct run", "in the file", "off by > 1e-12"]
+    assert labels(svg, "yaxis") == ["0.05", "0.10", "0.15", "0.20", "0.25"]  # 0.0629 … 0.2425, linear
+    assert "E_total" in [text(t) for t in find(svg, "text")]
 
 
 def test_the_student_line_is_green_when_the_table_is_right():
     right = table(verdict="right", errors=[])
     svg = find(parse(render([result(status="right", tables=[right])])), "svg")[0]
-    assert find(svg, "polyline")[1].get("stroke") == "#1a7f37"
+    assert find(student_line(svg), "polyline")[0].get("stroke") == "#1a7f37"
 
 
 def test_null_points_are_skipped_and_break_the_line():
     got = [0.30, 0.29, None, 0.27, 0.26, float("nan"), 0.24, None, "#DIV/0!", 0.21, 0.20]
     curve = {"got": got, "expected": [0.30 - 0.01 * i for i in range(len(got))]}
-    svg = find(parse(render([result(tables=[table(curve=curve)])])), "svg")[0]
+    svg = chart(curve)
     line = student_line(svg)
     runs = [len(p.get("points").split()) for p in find(line, "polyline")]
     assert runs == [2, 2, 2] and len(find(line, "circle")) == 1  # 0.24 stands alone
     assert "nan" not in ET.tostring(svg, encoding="unicode").lower()
-    assert len(find(svg, "polyline")) == 4  # the correct curve has no gap
+    assert len(find(group(svg, "expected"), "polyline")) == 1  # the correct curve has no gap
 
 
 @pytest.mark.parametrize("curve", [None, {}, {"got": [], "expected": []}, {"got": [None, None], "expected": []}])
@@ -174,33 +202,159 @@ def test_no_chart_without_a_curve(curve):
 
 
 def test_one_curve_alone_still_draws():
-    svg = find(parse(render([result(tables=[table(curve={"got": [0.3, 0.2], "expected": []})])])), "svg")[0]
-    assert len(find(svg, "polyline")) == 1 and student_line(svg) is not None
+    svg = chart({"got": [0.3, 0.2], "expected": []})
+    assert len(find(svg, "polyline")) == 1 and find(student_line(svg), "polyline")
+    assert summary(svg) == "No iteration to compare" and not find(svg, "g", **{"class": "leave"})
 
 
-def test_log_scale_when_values_span_more_than_three_decades():
+def test_log_scale_with_decade_ticks_when_values_span_decades():
     values = [10.0 ** -k for k in range(6)]
-    svg = find(parse(render([result(tables=[table(curve={"got": values, "expected": values})])])), "svg")[0]
-    labels = [text(t) for t in find(svg, "text")]
-    assert "log scale" in labels and "1" in labels and "1e-05" in labels
-    ys = [float(p.split(",")[1]) for p in find(svg, "polyline")[0].get("points").split()]
+    svg = chart({"got": values, "expected": values})
+    assert "E_total (log scale)" in [text(t) for t in find(svg, "text")]
+    assert labels(svg, "yaxis") == ["1e-5", "1e-4", "0.001", "0.01", "0.1", "1"]
+    ys = [y for _, y in points(find(group(svg, "expected"), "polyline")[0])]
     steps = [b - a for a, b in zip(ys, ys[1:])]
     assert max(steps) - min(steps) < 0.2  # evenly spaced decades
+    tick_ys = [float(t.get("y")) for t in find(group(svg, "yaxis"), "text")]
+    assert [round(a - b, 1) for a, b in zip(ys, reversed(tick_ys))] == [-3.5] * 6  # each value on its tick
+
+
+@pytest.mark.parametrize("odd", [0.0, -1e-3])
+def test_a_zero_or_a_negative_value_falls_back_to_a_linear_axis(odd):
+    values = [10.0 ** -k for k in range(6)] + [odd]
+    svg = chart({"got": values, "expected": values})
+    texts = [text(t) for t in find(svg, "text")]
+    assert "E_total" in texts and "E_total (log scale)" not in texts
+    ticks = labels(svg, "yaxis")
+    assert "0" in ticks and not any("e" in t for t in ticks) and len(ticks) in range(3, 7)
+    ys = [y for _, y in points(find(group(svg, "expected"), "polyline")[0])]
+    for v, y in zip(values, ys):  # y is linear in the value
+        assert y == pytest.approx(ys[0] + (ys[-1] - ys[0]) * (v - values[0]) / (values[-1] - values[0]), abs=0.1)
+
+
+def test_the_iteration_axis_counts_iterations_not_sheet_rows():
+    svg = chart(table()["curve"], first_row=500, last_row=545)
+    assert labels(svg, "xaxis") == ["1", "10", "20", "30", "40"]
+    assert "iteration (1 = row 500)" in [text(t) for t in find(svg, "text")]
+    xs = [x for x, _ in points(find(group(svg, "expected"), "polyline")[0])]
+    for k in (1, 10, 20, 30, 40):  # the tick of iteration k stands over the k-th value
+        assert tick_x(svg, str(k)) == pytest.approx(xs[k - 1], abs=0.06)
+    assert labels(chart({"got": [0.3, 0.2, 0.1], "expected": [0.3, 0.2, 0.1]}), "xaxis") == ["1", "2", "3"]
+    assert labels(chart({"got": [0.3] * 260, "expected": [0.3] * 260}), "xaxis") == ["1", "100", "200"]
+
+
+def test_the_marker_is_at_the_first_iteration_where_the_file_leaves_the_correct_curve():
+    expected = [0.25 * 0.97 ** i for i in range(46)]
+    # rounding noise (1e-14) for six iterations, then off by 1e-6 and more from iteration 7 (row 39)
+    got = [v * (1 + 1e-14) if i < 6 else v * (1 + 1e-6 * (i - 5)) for i, v in enumerate(expected)]
+    svg = chart({"got": got, "expected": expected})
+    leave = group(svg, "leave")
+    assert (leave.get("data-iteration"), leave.get("data-row")) == ("7", "39")
+    assert summary(svg) == "Leaves the correct curve at iteration 7 (row 39)"
+    marker = find(leave, "line")[0]
+    xs = [x for x, _ in points(find(group(svg, "expected"), "polyline")[0])]
+    assert float(marker.get("x1")) == pytest.approx(xs[6], abs=0.06)
+    assert float(marker.get("x1")) == pytest.approx(LEFT + (W - LEFT - RIGHT) * 6 / 45, abs=0.06)
+    tolerance = float(find(svg, "line", **{"class": "tolerance"})[0].get("y1"))
+    diff = points(find(group(svg, "diff"), "polyline")[0])
+    assert all(y > tolerance for _, y in diff[:6]) and all(y < tolerance for _, y in diff[6:])
+    same = chart({"got": expected, "expected": expected}, verdict="right")
+    assert not find(same, "g", **{"class": "leave"})
+    assert summary(same) == "Within 1e-12 of the correct curve at every iteration"
+    assert summary(chart(table()["curve"])) == "Leaves the correct curve at iteration 2 (row 34)"
+
+
+def test_a_file_that_keeps_ten_digits_is_held_to_ten_digits():
+    expected = [0.25 * 0.97 ** i for i in range(46)]
+    rounded = [float(f"{v:.10g}") for v in expected]  # as some spreadsheet programs save them
+    svg = chart({"got": rounded, "expected": expected}, verdict="right")
+    assert summary(svg) == "Within 1e-9 of the correct curve at every iteration"
+    assert "off by > 1e-9 (10 digits stored)" in labels(svg, "legend")
+    rounded[20] = float(f"{expected[20] * (1 + 1e-7):.10g}")
+    assert group(chart({"got": rounded, "expected": expected}), "leave").get("data-iteration") == "21"
+
+
+def test_curves_of_different_lengths_share_one_axis():
+    expected = [0.25 * 0.97 ** i for i in range(46)]
+    svg = chart({"got": expected[:20], "expected": expected})
+    assert labels(svg, "xaxis") == ["1", "10", "20", "30", "40"]
+    assert summary(svg) == "Within 1e-12 at every iteration with a number (20 of 46)"
+    got_x = [x for x, _ in points(find(student_line(svg), "polyline")[0])]
+    assert got_x[-1] == pytest.approx(tick_x(svg, "20"), abs=0.06)  # the file stops at iteration 20
+
+
+HOSTILE = [
+    {"got": [None, float("nan"), float("inf"), -float("inf"), "#VALUE!", True, 0.25, 0.2],
+     "expected": [0.3, 0.25, 0.2, 0.15, 0.1, 0.05, 0.25, 0.2]},
+    {"got": [1e308, -1e308, 1e308], "expected": [-1e308, 1e308, 5e-324]},
+    {"got": [5e-324, 1e-320, 0.0], "expected": [0.0, 0.0, 0.0]},
+    {"got": [10 ** 400, 3, -2], "expected": [1, 2, 3]},
+    {"got": [0.25], "expected": [0.25, 0.24, 0.23, 0.22]},
+    {"got": [0.25] * 5, "expected": [0.25] * 5},
+    {"got": [0.25], "expected": [0.25]},
+    {"got": [-1.0, -2.0, -3.0], "expected": [-1.0, -2.0, -4.0]},
+    {"got": [1e-300, 1e300], "expected": [1e300, 1e-300]},
+    {"got": [0.0, 0.0], "expected": [0.0, 1e-300]},
+    {"got": "0.3, 0.2", "expected": [0.1, 0.2]},
+    {"got": [0.1, 0.2], "expected": {"a": 1}},
+]
+
+
+@pytest.mark.parametrize("curve", HOSTILE)
+def test_no_nan_or_infinity_reaches_the_coordinates(curve):
+    svg = chart(curve)
+    coordinates = []
+    for e in svg.iter():
+        for name in ("x", "x1", "x2", "cx", "width"):
+            if e.get(name) is not None:
+                coordinates.append((float(e.get(name)), W))
+        for name in ("y", "y1", "y2", "cy", "height"):
+            if e.get(name) is not None:
+                coordinates.append((float(e.get(name)), H))
+        if e.get("points"):
+            coordinates += [(v, bound) for p in points(e) for v, bound in zip(p, (W, H))]
+        if e.get("transform"):
+            coordinates += [(float(v), H) for v in re.findall(r"-?[\d.]+", e.get("transform"))[1:]]
+    assert coordinates and all(math.isfinite(v) and 0 <= v <= bound for v, bound in coordinates)
+    drawn = [find(group(svg, css), "polyline") + find(group(svg, css), "circle") for css in ("expected", "got")]
+    assert any(drawn)
 
 
 def test_a_flat_curve_and_a_single_point_stay_inside_the_chart():
     for curve in ({"got": [0.25] * 5, "expected": [0.25] * 5}, {"got": [0.25], "expected": [0.25]}):
-        svg = find(parse(render([result(tables=[table(curve=curve)])])), "svg")[0]
+        svg = chart(curve)
         for shape in find(svg, "polyline") + find(svg, "circle"):
             xs = shape.get("points", f"{shape.get('cx')},{shape.get('cy')}").split()
-            assert all(0 <= float(v) <= 320 for p in xs for v in p.split(","))
+            assert all(0 <= float(v) <= W for p in xs for v in p.split(","))
+        assert labels(svg, "yaxis") == ["0.1", "0.2", "0.3", "0.4"]  # 0.25 in the middle
+    assert labels(svg, "xaxis") == ["1"]
+    (dot,) = find(student_line(svg), "circle")
+    assert float(dot.get("cx")) == pytest.approx(LEFT + (W - LEFT - RIGHT) / 2)
 
 
 def test_long_curves_are_thinned_to_a_few_points_per_pixel():
     values = [1 / (1 + i) + 0.001 * (i % 7) for i in range(100_000)]
     page = render([result(tables=[table(curve={"got": values, "expected": values})])])
     got = find(student_line(find(parse(page), "svg")[0]), "polyline")[0]
-    assert len(got.get("points").split()) <= 4 * 260 and len(page) < 100_000
+    assert len(got.get("points").split()) <= 4 * (W - LEFT - RIGHT) and len(page) < 100_000
+
+
+def test_a_million_iterations_make_a_small_page_that_still_shows_where_the_file_leaves():
+    n, off = 1_000_000, 777_777
+    expected = [0.25 / (1 + 1e-5 * i) for i in range(n)]
+    got = expected[:off] + [v * (1 + 1e-6) for v in expected[off:]]
+    page = render([result(tables=[table(curve={"got": got, "expected": expected})])])
+    assert len(page) < 60_000
+    svg = find(parse(page), "svg")[0]
+    assert all(len(points(line)) <= 4 * (W - LEFT - RIGHT) for line in find(svg, "polyline"))
+    assert labels(svg, "xaxis") == ["1", "250,000", "500,000", "750,000", "1,000,000"]
+    assert group(svg, "leave").get("data-iteration") == "777778"
+    assert summary(svg) == "Leaves the correct curve at iteration 777,778 (row 777810)"
+    x = float(find(group(svg, "leave"), "line")[0].get("x1"))
+    assert x == pytest.approx(LEFT + (W - LEFT - RIGHT) * off / (n - 1), abs=0.06)
+    tolerance = float(find(svg, "line", **{"class": "tolerance"})[0].get("y1"))
+    diff = [p for line in find(group(svg, "diff"), "polyline") for p in points(line)]
+    assert all(y > tolerance for px, y in diff if px < x - 1) and all(y < tolerance for px, y in diff if px > x + 1)
 
 
 @pytest.mark.parametrize("evil", EVIL)
