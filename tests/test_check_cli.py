@@ -58,10 +58,17 @@ def test_text_report_is_one_line_a_refused_file(odd_files):
     assert len(lines) == 3 and lines[0].endswith("zip bomb)") and lines[2] == "2 files: 2 unreadable"
 
 
-def test_pasted_values_are_reported_in_one_line(odd_files):
+def test_pasted_values_are_reported_as_one_list(odd_files):
     result = _run(odd_files["pasted"])
     assert result.exit_code == 1
-    assert "values only: " in result.output and len(result.output.splitlines()) <= 6, result.output
+    assert "values only: 27 columns" in result.output and len(result.output.splitlines()) <= 6, result.output
+    assert all(len(line) <= 100 for line in result.output.splitlines()[1:]), result.output
+
+
+def test_text_report_of_an_incomplete_file_says_why_once(tmp_path):
+    result = _run(build_case("not_filled", tmp_path))
+    assert result.exit_code == 1
+    assert result.output.count("not filled in") == 1, result.output
 
 
 def test_html_page_for_the_batch(odd_files, tmp_path):

@@ -83,3 +83,52 @@ def test_load_reports_toml_errors(tmp_path):
         load(bad)
     with pytest.raises(SpecError, match="--config: no such file"):
         load(tmp_path / "missing.toml")
+
+
+NET = 'layers = [2, 2, 2]\ninputs = [[0.05, 0.1]]\ntargets = [[0.5, 0.5]]\n'
+
+
+def test_load_names_the_file_then_the_field(tmp_path):
+    """Issue 18: 'weights: must hold 8 numbers' did not say which file."""
+    net = tmp_path / "my-net.toml"
+    net.write_text(NET + "weights = [0.1, 0.2, 0.3]\n")
+    with pytest.raises(SpecError) as err:
+        load(net)
+    assert str(err.value) == f"{net}: weights: must hold 8 numbers for this network, got 3"
+    assert (err.value.field, err.value.problem) == (str(net), "weights: must hold 8 numbers for this network, got 3")
+    big = tmp_path / "big.toml"
+    big.write_text(NET + "iterations = 2_000_000\n")
+    with pytest.raises(ExcelLimitError) as err:  # still the kind of error it was
+        load(big)
+    assert str(err.value).startswith(f"{big}: iterations: 2,000,000 iterations need rows 14 to 2,000,013")
+
+
+def test_a_broken_preset_names_itself(tmp_path, monkeypatch):
+    (tmp_path / "short.toml").write_text(NET + "weights = [0.1]\n")
+    (tmp_path / "garbled.toml").write_text("layers = [2, 2\n")
+    monkeypatch.setattr(presets, "_folder", lambda: tmp_path)
+    with pytest.raises(SpecError) as err:
+        presets.load("short")
+    assert str(err.value) == "preset short: weights: must hold 8 numbers for this network, got 1"
+    with pytest.raises(SpecError) as err:
+        presets.load("garbled")
+    assert str(err.value).startswith("preset garbled: not valid TOML")
+
+
+def test_the_presets_table_is_aligned_under_a_header():
+    """Issue 18: the columns of `xlbackprop presets` did not line up."""
+    header, *rows = presets.table().splitlines()
+    assert header == "name        network    activation              biases   samples  eta  iterations  title"
+    assert rows[1] == ("class-2024  2-2-2      sigmoid                 none           1    1         100  "
+                       "the course's 2-2-2 sigmoid network, targets 0.5 and 0.5")
+    assert rows[2].startswith("deep        3-4-3-2-1  tanh/relu/tanh/sigmoid  trained        2  0.5         300  3-4-3")
+    assert [row.split()[0] for row in rows] == presets.names()
+    left = [header.index(word) for word in ("network", "activation", "biases", "title")]
+    right = [header.index(word) + len(word) for word in ("samples", "eta", "iterations")]
+    for row in rows:  # a column starts (or, for numbers, ends) where its header does
+        assert all(row[k - 1] == " " != row[k] for k in left), row
+        assert all(row[k - 1] != " " == row[k] for k in right), row
+    assert presets.table().isascii()
+    assert [presets.describe(n) for n in presets.names()] == rows  # what the command prints, line by line
+    with pytest.raises(SpecError, match="unknown preset 'nope'"):
+        presets.describe("nope")

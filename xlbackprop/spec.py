@@ -64,7 +64,10 @@ class Spec:
 
 
 def load(path: str | Path) -> Spec:
-    """Read and validate a TOML network file; errors name the file's field."""
+    """Read and validate a TOML network file; errors name the file, then its field:
+    ``my-net.toml: weights: must hold 8 numbers for this network, got 3`` (a :class:`SpecError`
+    whose ``field`` is the file and whose ``problem`` is the field's error, as for a file that is
+    not TOML)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -76,7 +79,10 @@ def load(path: str | Path) -> Spec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(str(path), f"not valid TOML: {exc}") from None
-    return from_mapping(data)
+    try:
+        return from_mapping(data)
+    except SpecError as exc:
+        raise type(exc)(str(path), str(exc)) from None
 
 
 def from_mapping(data: dict[str, Any]) -> Spec:

@@ -34,6 +34,23 @@ class FileResult:
     message: str
     tables: list[TableResult] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        """One short line, not every cell of the file: ``FileResult('anna.xlsx', 'wrong', 1 table, 2 root causes)``."""
+        causes, warnings = sum(len(t.errors) for t in self.tables), sum(len(t.warnings) for t in self.tables)
+        parts = [repr(self.file), repr(self.status), _count(len(self.tables), "table")]
+        parts += [_count(causes, "root cause")] if causes else []
+        parts += [_count(warnings, "warning")] if warnings else []
+        parts += [repr(_short(self.message))] if self.status not in ("right", "wrong") else []
+        return f"FileResult({', '.join(parts)})"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _short(message: str, width: int = 80) -> str:
+    return message if len(message) <= width else message[:width - 3].rstrip() + "..."
+
 
 def check_file(path: str | Path, recalculate: bool = False, timeout: float = 120) -> FileResult:
     """Check every training table of one workbook; never raises for a bad file (status unreadable)."""

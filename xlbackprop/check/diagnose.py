@@ -52,6 +52,10 @@ class Finding:
     formula: str | None
     cause: str
 
+    def __repr__(self) -> str:
+        """One short line: ``Finding('Z33', '∂E/∂w3', 'formula')``; ``warning`` for a warning."""
+        return f"Finding({self.column + str(self.row)!r}, {self.quantity!r}, {self.kind if self.kind else 'warning'!r})"
+
 
 @dataclass
 class TableResult:
@@ -65,6 +69,18 @@ class TableResult:
     message: str = ""
     dragged: list[str] = field(default_factory=list)
     curve: dict[str, list] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        """One short line, not every cell of the sheet:
+        ``TableResult('Sheet1', header row 32, rows 33-78, 'wrong', 2 root causes)``."""
+        t, plural = self.table, lambda n, word: f"{n} {word}{'s' if n != 1 else ''}"
+        parts = [repr(t.sheet.name), f"header row {t.header_row}", f"rows {t.first_row}-{t.last_row}",
+                 repr(self.verdict)]
+        parts += [plural(len(self.errors), "root cause")] if self.errors else []
+        parts += [plural(len(self.warnings), "warning")] if self.warnings else []
+        if self.message:
+            parts.append(repr(self.message if len(self.message) <= 80 else self.message[:77].rstrip() + "..."))
+        return f"TableResult({', '.join(parts)})"
 
 
 def judge(book: Book, table: Table) -> TableResult:

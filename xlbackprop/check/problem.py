@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 
@@ -52,8 +52,8 @@ class Problem:
     table: Table
     network: Network
     spec: Spec
-    given: dict[str, float]
-    cells: dict[str, Cell]
+    given: dict[str, float] = field(repr=False)
+    cells: dict[str, Cell] = field(repr=False)
     eta_column: bool
     notes: list[str]
     bias_layout: dict[str, str]
