@@ -46,10 +46,23 @@ def test_build_with_overrides_and_config(tmp_path):
 
 
 def test_presets_lists_one_line_each():
+    from xlbackprop import presets
+
     result = run("presets")
     assert result.exit_code == 0
-    lines = result.output.splitlines()
+    lines = [line for line in result.output.splitlines() if not line.startswith("name ")]  # the header, if printed
     assert [line.split()[0] for line in lines] == ["class-2021", "class-2024", "deep", "mazur", "xor"]
+    titles = {line.index(presets.load(line.split()[0]).title.split(": ", 1)[-1]) for line in lines}
+    assert len(titles) == 1, result.output  # aligned: every title starts in the same column
+
+
+def test_a_bad_network_file_is_named_in_the_error(tmp_path):
+    config = tmp_path / "my-net.toml"
+    config.write_text('layers = [2, 2, 2]\nweights = [0.1, 0.2, 0.3]\ninputs = [[0.05, 0.1]]\ntargets = [[0.5, 0.5]]\n')
+    result = run("build", "--config", str(config), "-o", str(tmp_path / "n.xlsx"))
+    assert result.exit_code == 2
+    assert result.output == f"error: {config}: weights: must hold 8 numbers for this network, got 3\n"
+    assert list(tmp_path.iterdir()) == [config]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -117,8 +130,8 @@ def test_python_dash_m_works():
 def test_build_interrupted_midway_leaves_no_file(tmp_path):
     from xlbackprop import presets, writer
 
-    target = tmp_path / "keep.xlsx"
-    target.write_bytes(b"precious")
+    target = writer.build(presets.load("class-2024").with_overrides(iterations=3), tmp_path / "keep.xlsx")
+    precious = target.read_bytes()  # an earlier build, which this one may replace once it is whole
 
     def fail(rows):
         if rows > 500:
@@ -126,7 +139,7 @@ def test_build_interrupted_midway_leaves_no_file(tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         writer.build(presets.load("class-2024").with_overrides(iterations=5000), target, progress=fail)
-    assert target.read_bytes() == b"precious"
+    assert target.read_bytes() == precious
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.xlsx"]
 
 

@@ -187,3 +187,113 @@ def test_a_title_that_reads_like_a_label_is_still_read_back(tmp_path):
     spec = replace(presets.load("mazur"), title="network")
     data = read(writer.build(spec, tmp_path / "t.xlsx", sweep=()), values=False)
     assert data.spec == spec and data.layout.network == spec.network
+
+
+# -- printing ---------------------------------------------------------------------------------
+
+def _package(path) -> tuple[str, dict[str, str]]:
+    """workbook.xml and each sheet's part, by sheet name (openpyxl numbers the parts in order)."""
+    import re
+
+    with zipfile.ZipFile(path) as z:
+        book = z.read("xl/workbook.xml").decode()
+        names = re.findall(r'<sheet [^>]*name="([^"]*)"', book)
+        return book, {name: z.read(f"xl/worksheets/sheet{k}.xml").decode() for k, name in enumerate(names, 1)}
+
+
+def _page_setup(sheet: str) -> dict[str, str]:
+    import re
+
+    return dict(re.findall(r'(\w+)="([^"]*)"', re.search(r"<pageSetup [^>]*/>", sheet)[0]))
+
+
+def test_training_sheets_print_their_header_row_and_iteration_column_on_every_page(built):
+    """Every training sheet repeats its header row atop each page and column A left of each page
+    across (the defined name _xlnm.Print_Titles, scoped to the sheet), prints at 70 % (its
+    10-point text at 7 points) without fitting to the page, landscape, across then down."""
+    import html
+    import re
+
+    book, sheets = _package(built("class-2024", sweep=(0.1, 2)))
+    names = list(sheets)
+    titles = {int(m[1]): html.unescape(m[2]) for m in
+              re.finditer(r'<definedName name="_xlnm.Print_Titles" localSheetId="(\d+)">([^<]*)</definedName>', book)}
+    training = ["Training", "eta 0.1", "eta 2"]
+    assert {names[k] for k in titles} == {*training, "Derivation"}
+    for name in training:
+        assert titles[names.index(name)] == f"'{name}'!$13:$13,'{name}'!$A:$A"
+        setup = _page_setup(sheets[name])
+        assert setup["scale"] == "70" and setup["orientation"] == "landscape" and setup["pageOrder"] == "overThenDown"
+        assert "fitToWidth" not in setup and "fitToHeight" not in setup
+        assert "fitToPage" not in sheets[name]
+        assert "&amp;A, page &amp;P" in sheets[name]  # the footer names the sheet and the page
+        # pages across: iteration and w1..w8 | h1 .. E_total | δ_o1 .. ∂E/∂w8 (columns I and T end them)
+        assert re.findall(r'<brk id="(\d+)"', sheets[name]) == ["9", "20"]
+    assert titles[names.index("Derivation")] == "'Derivation'!$A:$A"  # names the perturbed runs on its right half
+
+
+def test_no_sheet_is_fitted_to_a_page_or_printed_below_7_points(built):
+    """A sheet fitted to one page shrank with its width (the Training sheet's text to 3 points);
+    each prints at a fixed scale: 10-point text at 6.8 points or more."""
+    _, sheets = _package(built("class-2024", sweep=(0.1, 2)))
+    assert set(sheets) == {"Training", "Sweep", "Derivation", "Network", "eta 0.1", "eta 2"}
+    for name, sheet in sheets.items():
+        setup = _page_setup(sheet)
+        assert "fitToPage" not in sheet and "fitToWidth" not in setup, name
+        assert int(setup["scale"]) >= 68, name
+    assert _page_setup(sheets["Sweep"])["scale"] == "100"  # the table on one page, the chart on the next
+
+
+@pytest.mark.parametrize("preset", ["class-2024", "mazur", "xor", "deep"])
+def test_each_page_across_fits_a_landscape_page_and_keeps_the_chart_whole(built, preset):
+    """Planned in the widest reader's column widths (7 points a unit, LibreOffice without Carlito),
+    column A and each page's columns fit across landscape Letter at the training scale, so no
+    reader adds a break of its own; no page starts inside the loss chart's columns."""
+    import re
+
+    from xlbackprop.writer import PAGE_ACROSS_PT, TABLE_SCALE, UNIT_PT
+
+    path = built(preset, iterations=5)
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        drawing = z.read("xl/drawings/drawing1.xml").decode()
+    widths = {int(m[2]): float(m[1]) for m in re.finditer(r'<col width="([\d.]+)" customWidth="1" min="(\d+)"', sheet)}
+    breaks = [int(b) for b in re.findall(r'<brk id="(\d+)"', sheet)]
+    ends = [1] + breaks + [max(widths)]
+    for first, last in zip(ends, ends[1:]):
+        units = widths[1] + sum(widths[c] for c in range(first + 1, last + 1))
+        assert units * UNIT_PT * TABLE_SCALE / 100 <= PAGE_ACROSS_PT, (preset, first, last)
+    chart_from, chart_to = (int(c) for c in re.findall(r"<xdr:col>(\d+)</xdr:col>", drawing)[:2])  # 0-based
+    assert not [b for b in breaks if chart_from < b < chart_to], (preset, breaks, chart_from, chart_to)
+    assert len(breaks) >= 2  # three parts at least: parameters, forward pass, backward pass
+
+
+@pytest.mark.libreoffice
+def test_printed_training_sheet_is_legible_with_its_header_on_every_page(built, tmp_path):
+    """LibreOffice prints 1,000 iterations on many pages, three across (parameters, forward pass,
+    backward pass), each with the header row of its columns and the iteration column."""
+    import re
+    import subprocess
+
+    from xlbackprop.recalc import convert
+
+    pdf = convert(built("class-2024", iterations=1000), tmp_path, to="pdf")
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    training = [p for p in pages if re.search(r"Training, page \d+", p)]
+    assert len(training) > 30  # about 60 iterations a page, three pages across
+    across = [("w1", "w8"), ("h1", "E_total"), ("δ_o1", "∂E/∂w8")]
+    for k, page in enumerate(training):
+        words = page.split()
+        assert "iteration" in words, k
+        assert all(h in words for h in across[k % 3]), (k, page[:300])
+        if k >= 3:  # (the first three also hold the chart, whose clipped text a PDF keeps)
+            assert not any(h in words for other in across if other != across[k % 3] for h in other), k
+        assert f"Training, page {k + 1}" in page
+    assert "1000" in training[-1].split()
+    heights = subprocess.run(["pdftotext", "-bbox", "-f", "4", "-l", "4", str(pdf), "-"], capture_output=True,
+                             text=True, check=True).stdout  # page 4: iterations below the first page's
+    boxes = [float(b) - float(a) for a, b in re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"', heights)]
+    assert min(boxes) > 8.5  # 7-point text (a word's box is 1.3 times its size); fitted to a page it was 3.6
+    derivation = [p for p in pages if "Derivation, page" in p]
+    assert "difference" in derivation[0].split()  # its steps' columns A to G on one page across

@@ -3,10 +3,11 @@
     xlbackprop build [--preset NAME | --config FILE.toml] [--lr X] [--iterations N] [--sweep RATES] [-o PATH]
     xlbackprop verify FILE [--engine libreoffice|gnumeric] [--timeout SECONDS] [--all]
     xlbackprop render FILE [-o DIR]
-    xlbackprop check FILE... [--json] [--html REPORT.html] [--recalc] [--timeout SECONDS]
+    xlbackprop check FILE|FOLDER... [--json] [--html REPORT.html] [--recursive] [--recalc] [--timeout SECONDS]
     xlbackprop presets
 
-Errors the user can fix print one line and exit 2; verify exits 1 when a cell disagrees.
+Errors the user can fix print one line and exit 2; verify exits 1 when a cell disagrees; an
+interrupted run (Ctrl-C) exits 130. What it prints works on any console (:mod:`.console`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, presets
+from . import __version__, console, presets
 from . import spec as spec_module
 from . import sweep as sweep_module
 from .errors import XlbackpropError
@@ -25,6 +26,7 @@ from .errors import XlbackpropError
 DEFAULT_OUTPUT = Path("output") / "backprop.xlsx"
 PROGRESS_MIN_ROWS = 5_000  # about two seconds of writing
 DEFAULT_SWEEP = ",".join(f"{r:g}" for r in sweep_module.DEFAULT_RATES)
+INTERRUPTED = 130  # the shell's code for a run stopped by Ctrl-C (128 + SIGINT)
 
 
 class _Number(click.ParamType):
@@ -47,6 +49,7 @@ class _Group(click.Group):
 
     def main(self, *args, **kwargs):
         kwargs["standalone_mode"] = False
+        console.setup()
         try:
             code = super().main(*args, **kwargs)
         except XlbackpropError as exc:
@@ -59,9 +62,9 @@ class _Group(click.Group):
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             click.echo(f"error: {exc.format_message()}{hint}", err=True)
             sys.exit(2)
-        except click.Abort:
-            click.echo("aborted", err=True)
-            sys.exit(1)
+        except (click.Abort, KeyboardInterrupt):  # Ctrl-C: not "wrong" (1), not "bad input" (2)
+            click.echo("interrupted", err=True)
+            sys.exit(INTERRUPTED)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -91,9 +94,15 @@ def main() -> None:
               help="Where to write the .xlsx.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: on long builds when writing to a terminal).")
+@click.option("--force", is_flag=True, help="Replace the output even if it is not xlbackprop's own unchanged "
+              "workbook (one you edited, or saved from Excel or LibreOffice).")
 def build(preset: str | None, config: Path | None, lr: float | None, iterations: int | None,
-          sweep: str, output: Path, progress: bool | None) -> None:
-    """Write the workbook of a preset or network file."""
+          sweep: str, output: Path, progress: bool | None, force: bool) -> None:
+    """Write the workbook of a preset or network file.
+
+    An existing output is replaced only when it is xlbackprop's own unchanged workbook: one you
+    edited or saved from another program is kept, unless --force.
+    """
     from .writer import build as write_workbook
 
     if preset and config:
@@ -108,9 +117,9 @@ def build(preset: str | None, config: Path | None, lr: float | None, iterations:
         from tqdm import tqdm
 
         with tqdm(total=rows, unit="row", desc="writing", file=sys.stderr) as bar:
-            path = write_workbook(spec, output, progress=lambda k: bar.update(k - bar.n), sweep=rates)
+            path = write_workbook(spec, output, progress=lambda k: bar.update(k - bar.n), sweep=rates, force=force)
     else:
-        path = write_workbook(spec, output, sweep=rates)
+        path = write_workbook(spec, output, sweep=rates, force=force)
     seconds = time.perf_counter() - start
     swept = f", sweep of {len(rates)} rate{'s' if len(rates) != 1 else ''}" if rates else ""
     click.echo(f"wrote {path}: {spec.network.describe()} network, {spec.iterations:,} iterations, "
@@ -150,30 +159,39 @@ def verify(file: Path, timeout: float, engine: str, show_all: bool) -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("output"), show_default=True, help="Folder for the pictures.")
-@click.option("--dpi", type=click.IntRange(50, 600), default=110, show_default=True, help="Resolution.")
+@click.option("--dpi", type=click.IntRange(50, 600), default=300, show_default=True, help="Resolution (300: 1920×1080 pixels).")
 def render(file: Path, out_dir: Path, dpi: int) -> None:
     """Draw FILE's charts as PNGs through LibreOffice (for READMEs and slides): the loss chart
     (loss-chart.png) and, when FILE has a learning-rate sweep, the overlay of every rate
     (sweep-chart.png)."""
+    from .outputs import writable, written_error
     from .render import render as draw
 
-    for picture in draw(file, out_dir, dpi=dpi):
+    writable("-o", out_dir / "loss-chart.png")
+    try:
+        pictures = draw(file, out_dir, dpi=dpi)
+    except OSError as exc:  # the folder for the pictures cannot be made or written (reading errors are ours)
+        raise written_error("-o", out_dir, exc) from None
+    for picture in pictures:
         click.echo(f"wrote {picture}")
 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array, one object per file.")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), metavar="REPORT.html",
-              help="Also write one self-contained HTML page for the whole batch (for a teacher).")
+@click.option("--html", "html_path", type=click.Path(path_type=Path), metavar="REPORT.html",
+              help="Also write one self-contained HTML page for the whole batch (for a teacher). Its name "
+                   "must end in .html; it never replaces a submission or any file but an earlier report.")
+@click.option("-r", "--recursive", is_flag=True, help="In a folder, also check the spreadsheets in its "
+              "subfolders (an LMS download: one subfolder per student).")
 @click.option("--recalc", is_flag=True, help="Recalculate every file with LibreOffice first, instead of "
               "trusting the values it stores (files without stored values are always recalculated).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120, show_default=True,
               metavar="SECONDS", help="Stop LibreOffice after this long on one file.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: for batches when stderr is a terminal).")
-def check(files: tuple[Path, ...], as_json: bool, html_path: Path | None, recalc: bool, timeout: float,
-          progress: bool | None) -> None:
+def check(files: tuple[Path, ...], as_json: bool, html_path: Path | None, recursive: bool, recalc: bool,
+          timeout: float, progress: bool | None) -> None:
     """Find the slips in hand-made backprop workbooks (.xlsx, .xls, .ods), and say where and why.
     A folder stands for the spreadsheets in it (a class's submissions).
 
@@ -186,27 +204,31 @@ def check(files: tuple[Path, ...], as_json: bool, html_path: Path | None, recalc
     Exit codes: 0 every table is right; 1 some table is wrong or incomplete, or a file has no
     training table; 2 a file could not be read (the batch goes on past it).
     """
-    from .check.batch import run, workbooks, write_page
+    from .check.batch import is_page, run, workbooks, write_page
     from .check.report import exit_code, text
+    from .outputs import report_target
 
-    paths = workbooks(list(files))
+    if html_path is not None:  # before anything is read: the report may replace no input and no other file
+        report_target("--html", html_path, ".html", files, is_page)
+    paths = workbooks(list(files), recursive=recursive)
+    if html_path is not None:
+        report_target("--html", html_path, ".html", paths, is_page)
     show = progress if progress is not None else (sys.stderr.isatty() and len(paths) > 1)
     results = run(paths, recalculate=recalc, timeout=timeout, progress=show)
-    if html_path is not None:
-        write_page(html_path, results)
     if as_json:
         import json
 
         plain = [{**r, "tables": [{k: v for k, v in t.items() if k != "curve"} for t in r["tables"]]}
                  for r in results]
-        click.echo(json.dumps(plain, ensure_ascii=False, indent=1))
+        console.write_utf8(json.dumps(plain, ensure_ascii=False, indent=1) + "\n")
     else:
         click.echo(text(results))
+    if html_path is not None:
+        click.echo(f"wrote the report {write_page(html_path, results)}", err=True)
     sys.exit(exit_code(results))
 
 
 @main.command(name="presets")
 def list_presets() -> None:
     """List the preset networks, one line each."""
-    for name in presets.names():
-        click.echo(presets.describe(name))
+    click.echo(presets.table())

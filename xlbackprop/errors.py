@@ -32,6 +32,11 @@ class WorkbookError(XlbackpropError):
     """A file given to verify cannot be checked: missing, not an xlsx, not ours."""
 
 
+class OutputError(XlbackpropError):
+    """An output cannot go where it was asked to: it would replace an input, a file of another
+    kind or a workbook a user edited, or its folder cannot be written (read-only, full)."""
+
+
 class EngineError(XlbackpropError):
     """The spreadsheet engine (LibreOffice) is missing, failed or timed out."""
 

@@ -27,8 +27,8 @@ EXAMPLES = {
 
 
 def write(folder: str | Path) -> list[Path]:
-    """Write every example into ``folder``."""
-    return [build(presets.load(preset), Path(folder) / name, sweep=rates)
+    """Write every example into ``folder``, replacing what is there (these are ours to remake)."""
+    return [build(presets.load(preset), Path(folder) / name, sweep=rates, force=True)
             for name, (preset, rates, _) in EXAMPLES.items()]
 
 

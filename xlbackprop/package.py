@@ -17,7 +17,7 @@ from typing import Callable
 
 from lxml import etree
 
-from . import stored
+from . import outputs, stored
 
 ZIP_TIME = (2024, 2, 9, 0, 0, 0)  # the seed lecture's date
 
@@ -60,6 +60,9 @@ class Package(zipfile.ZipFile):
     def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
         if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
             zinfo_or_arcname = self._info(zinfo_or_arcname)
+        if zinfo_or_arcname.filename == outputs.CUSTOM_PART and self._custom is None:
+            self._custom = data.encode("utf-8") if isinstance(data, str) else data  # stamped last
+            return
         if PREFIXED_PARTS.fullmatch(zinfo_or_arcname.filename):
             data = prefixed(data.encode("utf-8") if isinstance(data, str) else data)
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
@@ -68,6 +71,7 @@ class Package(zipfile.ZipFile):
         super().__init__(*args, **kwargs)
         self.values = values or {}  # worksheet part -> how to get its stored values
         self._later: list[tuple[str, bytes]] = []
+        self._custom: bytes | None = None  # the custom properties part, written last with the stamp
 
     def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
         """A worksheet part from openpyxl's spool file, each formula's stored value filled in; a
@@ -81,10 +85,19 @@ class Package(zipfile.ZipFile):
             self._write_part(name, src)
 
     def write_later(self) -> None:
-        """The parts :meth:`write` kept back, now that every other part is written."""
+        """The parts :meth:`write` kept back, now that every other part is written; then the custom
+        properties, whose :data:`~xlbackprop.outputs.PROPERTY` is stamped with the digest of all
+        the others (:func:`xlbackprop.outputs.stamp`: how build knows its own unchanged output)."""
         for name, data in self._later:
             self._write_part(name, io.BytesIO(data))
         self._later = []
+        if self._custom is not None:
+            placeholder = outputs.PLACEHOLDER.encode()
+            if self._custom.count(placeholder) != 1:
+                raise AssertionError("the custom properties part lost its placeholder")
+            data = self._custom.replace(placeholder, outputs.stamp(self.infolist()).encode())
+            self._custom = None
+            super().writestr(self._info(outputs.CUSTOM_PART), data)
 
     def _write_part(self, name: str, src) -> None:
         with self.open(self._info(name), "w", force_zip64=True) as dst:

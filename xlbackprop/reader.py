@@ -10,8 +10,10 @@ initial weights a user changed is checked against its own numbers.
 
 from __future__ import annotations
 
+import struct
 import warnings
 import zipfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
@@ -40,6 +42,10 @@ MAX_PACKED_RATIO, MAX_PACKED_RATIO_FROM = 200, 2**20  # parts over 1 MiB packed 
 MAX_CELLS = 20_000_000  # a sheet verify reads (about 2 GB in memory): 100,000 iterations of 200 columns
 MAX_BLOCK_ROWS = 1_000  # the parameter block is shorter than this for any network Excel can hold
 PROLOG_BYTES = 4096  # a DOCTYPE can only stand before the root element
+# what reading a damaged package raises: a bad zip directory, corrupt or cut-off deflate data, a CRC
+# that does not match, XML that does not parse (lxml's errors are SyntaxErrors), text that is not UTF-8
+DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, RuntimeError,
+           NotImplementedError, SyntaxError, struct.error)
 
 
 @dataclass(frozen=True)
@@ -48,11 +54,18 @@ class WorkbookData:
 
     ``cells[name][k]`` is what the file holds for quantity ``name`` at iteration k+1: a
     number, text such as ``"#NUM!"``, a formula string (when read without values) or None.
+    ``layout`` is the sheet's as its iterations cell declares it; a table filled down past that
+    (``rows`` > ``layout.iterations``) is read, and its ``spec`` trained, to its last row.
     """
 
     spec: Spec
     layout: Layout
     cells: dict[str, list[Any]]
+
+    @property
+    def rows(self) -> int:
+        """The iteration rows read: the declared ones and any that continue the table below them."""
+        return self.spec.iterations
 
 
 @dataclass(frozen=True)
@@ -87,9 +100,11 @@ class _Streamed:
         self.sheetnames = list(self.sheets)
         self.values = values
 
-    def rows(self, name: str) -> list[list[Any]]:
+    def rows(self, name: str, filled: bool = False) -> list[list[Any]]:
+        """The sheet's rows of values (or formulas, see the class); ``filled``: of whatever each
+        cell holds, formula first, whether or not it stores a value."""
         sheet = self.sheets[name]
-        cells = sheet.values if self.values else {**sheet.values, **sheet.formulas}
+        cells = sheet.values if self.values and not filled else {**sheet.values, **sheet.formulas}
         if not cells:
             return []
         height, width = max(cells)[0], max(cells, key=itemgetter(1))[1]
@@ -117,7 +132,7 @@ def read_both(path: str | Path) -> tuple[Contents, Contents]:
 
 def _contents(path: Path, wb: _Streamed) -> Contents:
     names = [SHEET, *_rate_sheets(wb)]
-    training = {name: _parse(path, name, _rows(wb, path, name)) for name in names}
+    training = {name: _parse(path, name, _rows(wb, path, name), wb.rows(name, filled=True)) for name in names}
     plan, cells = _sweep_plan(wb, training[SHEET].layout), {}
     if plan is not None:
         rows = _rows(wb, path, SWEEP_SHEET)
@@ -199,12 +214,20 @@ def check_package(path: Path) -> None:
                     if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
                         raise WorkbookError(f"{path}: part {member.filename} declares a document type or entities, "
                                             f"which no .xlsx has; refusing it")
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
-        raise WorkbookError(f"{path}: not a readable .xlsx file ({exc})") from None
+    except WorkbookError:
+        raise
+    except DAMAGED as exc:
+        raise WorkbookError(f"{path}: not a readable .xlsx file, it is damaged ({damage(exc)})") from None
     total = sum(m.file_size for m in members)
     if total > MAX_UNPACKED:
         raise WorkbookError(f"{path}: would unpack to {total / 2**30:,.1f} GiB, more than the "
                             f"{MAX_UNPACKED / 2**30:.0f} GiB any xlbackprop workbook needs")
+
+
+def damage(exc: BaseException) -> str:
+    """What is wrong with a damaged package, in a few words: ``Error -3 while decompressing data``."""
+    words = str(exc).strip() or type(exc).__name__
+    return words if len(words) <= 160 else words[:157] + "..."
 
 
 def _rows(wb, path: str | Path, sheet: str) -> list[list[Any]]:
@@ -227,7 +250,9 @@ def _at(rows: list[list[Any]], coordinate: str) -> Any:
     return rows[row - 1][col - 1]
 
 
-def _parse(path: Path, sheet: str, rows: list[list[Any]]) -> WorkbookData:
+def _parse(path: Path, sheet: str, rows: list[list[Any]], filled: list[list[Any]] | None = None) -> WorkbookData:
+    """The training sheet ``sheet`` from its ``rows``; ``filled`` (the cells holding a formula or a
+    value, stored or not) decides how many rows continue the table (:func:`_continued`)."""
     where = f"{path}" if sheet == SHEET else f"{path}, sheet {sheet!r}"
     top = next((r for r, row in enumerate(rows[SAMPLES_TOP - 1:MAX_BLOCK_ROWS], SAMPLES_TOP)  # below title and η
                 if row and row[0] == META_KEYS[0]), None)
@@ -252,9 +277,39 @@ def _parse(path: Path, sheet: str, rows: list[list[Any]]) -> WorkbookData:
     training = rows[layout.first_row - 1: layout.last_row]
     if len(training) < iterations:
         raise WorkbookError(f"{where}: {len(training)} training rows, but {at['iterations']} says {iterations}")
+    more = len(_continued(where, rows if filled is None else filled, layout))
+    training += rows[layout.last_row: layout.last_row + more]
+    missing = iterations + more - len(training)  # rows at the end whose formulas store no value at all
+    training += [[None] * len(layout.columns) for _ in range(missing)]
     cells = {c.name: [r[c.index - 1] if c.index <= len(r) else None for r in training]
              for c in layout.columns if c.name != ITERATION}
-    return WorkbookData(_spec(where, rows, layout), layout, cells)
+    spec = _spec(where, rows, layout)
+    if len(training) > iterations:
+        spec = spec.with_overrides(iterations=len(training))
+    return WorkbookData(spec, layout, cells)
+
+
+def _continued(where: str, rows: list[list[Any]], layout: Layout) -> list[list[Any]]:
+    """The rows below the declared last iteration that continue the table (filled down, as a fill
+    handle does): whole rows, every column of the table holding something, up to the first empty
+    row. Anything else below the table is refused: verify must see every row a table holds."""
+    width = len(layout.columns)
+    def used(row: list[Any]) -> list[int]:
+        return [k for k, v in enumerate(row[:width]) if v is not None and v != ""]
+
+    below = rows[layout.last_row:]
+    whole = 0
+    while whole < len(below) and len(used(below[whole])) == width:
+        whole += 1
+    stray = next((k for k in range(whole, len(below)) if used(below[k])), None)
+    if stray is not None:
+        row = layout.last_row + stray + 1
+        column = layout.columns[used(below[stray])[0]]
+        raise WorkbookError(
+            f"{where}: row {row} below the training table holds {below[stray][column.index - 1]!r} in "
+            f"{column.letter}{row} ({column.name}) but is not a whole row of the table; verify checks every row "
+            f"a table holds: fill the table down whole, or clear what is below it")
+    return below[:whole]
 
 
 def _network(where: str, meta: dict[str, Any], at: dict[str, str]) -> Network:

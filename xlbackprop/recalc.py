@@ -130,16 +130,23 @@ def _kill(proc: subprocess.Popen) -> None:
 
 
 def _run(command: list[str], timeout: float, engine: str = "LibreOffice") -> None:
-    """Run the engine in its own process group; on timeout kill the whole group, leaving nothing behind."""
-    env = dict(os.environ, SAL_USE_VCLPLUGIN="svp")
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, start_new_session=True, env=env)
-    _RUNNING.add(proc)
-    try:
-        proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill(proc)
-        proc.communicate()
-        raise EngineError(f"{engine} took longer than {timeout:g} s and was stopped") from None
-    finally:
-        _RUNNING.discard(proc)
+    """Run the engine in its own process group; on timeout kill the whole group, leaving nothing behind.
+    Its temporary files (LibreOffice's ``lu*.tmp`` folders) go into a folder of ours, removed after it,
+    so a killed or interrupted engine leaves none in the system's temporary folder either."""
+    with tempfile.TemporaryDirectory(prefix="xlbackprop-engine-") as scratch:
+        env = dict(os.environ, SAL_USE_VCLPLUGIN="svp", TMPDIR=scratch, TMP=scratch, TEMP=scratch)
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+        _RUNNING.add(proc)
+        try:
+            proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            proc.communicate()
+            raise EngineError(f"{engine} took longer than {timeout:g} s and was stopped") from None
+        except BaseException:  # Ctrl-C while it works: stop it, then let the folder go
+            _kill(proc)
+            proc.communicate()
+            raise
+        finally:
+            _RUNNING.discard(proc)

@@ -104,6 +104,7 @@ class Report:
     culprits: list[culprits.Culprit] = field(default_factory=list)
     show_all: bool = False  # list every wrong cell, not only the root causes
     stale: list[str] = field(default_factory=list)  # cells whose stored value is not what they compute
+    notes: list[str] = field(default_factory=list)  # said before the verdict: "Training holds 120 iteration rows, ..."
 
     @property
     def ok(self) -> bool:
@@ -142,6 +143,7 @@ class Report:
                          f"other than the one {'they compute' if n != 1 else 'it computes'} "
                          f"(edited, or saved without recalculating): {shown}"
                          f"{' ...' if len(self.stale) > SHOW_MISMATCHES else ''}")
+        lines += [f"note: {note}" for note in self.notes]
         overflowed = sum(c.n_overflowed for c in self.checks)
         if overflowed:
             lines.append(f"note: {overflowed:,} cells overflow to #NUM! in the sheet, where the reference overflows "
@@ -218,14 +220,20 @@ def _report(path: Path, data: reader.Contents, formulas: reader.Contents, expect
     layout = data.training[SHEET].layout
     checks = []
     sheets = list(data.training)
-    n = layout.iterations
-    notes = _Lazy(lambda k: f"iteration {k % n + 1}")
+    starts = np.cumsum([0] + [contents.rows for contents in data.training.values()])  # each sheet's first index
+
+    def where(k: int) -> tuple[str, int]:
+        """Sheet and iteration of index k of the sheets' rows laid end to end."""
+        s = int(np.searchsorted(starts, k, side="right")) - 1
+        return sheets[s], k - int(starts[s]) + 1
+
+    notes = _Lazy(lambda k: f"iteration {where(k)[1]}")
     for column in layout.columns[1:]:
         got, exp = [], []
         for sheet, contents in data.training.items():
             got += contents.cells[column.name]
             exp.append(expected[sheet][column.name])
-        refs = _Lazy(lambda k, letter=column.letter: _ref(sheets[k // n], f"{letter}{layout.row(k % n + 1)}"))
+        refs = _Lazy(lambda k, letter=column.letter: _ref(where(k)[0], f"{letter}{layout.row(where(k)[1])}"))
         checks.append(compare(column.name, got, np.concatenate(exp), refs, notes))
     not_formulas = [_ref(sheet, f"{layout.column[name].letter}{layout.first_row + k}")
                     for sheet, contents in formulas.training.items()
@@ -247,7 +255,10 @@ def _report(path: Path, data: reader.Contents, formulas: reader.Contents, expect
         checks.append(_check_diagram(path, data, expected[SHEET], chosen))
         not_formulas += [_ref(DIAGRAM_SHEET, c) for c in data.diagram.expected
                          if not _is_formula(formulas.diagram_cells[c])]
-    return Report(path, checks, not_formulas, version, seconds, chosen.describe(), show_all=show_all)
+    longer = [f"sheet {sheet!r} holds {c.rows:,} iteration rows, {c.rows - c.layout.iterations:,} more than its iterations cell says "
+              f"({c.layout.iterations:,}); every row was checked"
+              for sheet, c in formulas.training.items() if c.rows > c.layout.iterations]
+    return Report(path, checks, not_formulas, version, seconds, chosen.describe(), show_all=show_all, notes=longer)
 
 
 def _stale(before: reader.Contents, after: reader.Contents, engine: Engine) -> list[str]:
@@ -281,7 +292,7 @@ def _stale(before: reader.Contents, after: reader.Contents, engine: Engine) -> l
 def _check_diagram(path: Path, data: reader.Contents, table, engine: Engine) -> QuantityCheck:
     """The Network sheet's values, against the reference at the iteration (and sample) it shows."""
     cells, spec = data.diagram_cells, data.training[SHEET].spec
-    iteration = _chosen(path, cells, diagram.ITERATION_CELL, spec.iterations)
+    iteration = _chosen(path, cells, diagram.ITERATION_CELL, data.training[SHEET].layout.iterations)
     sample = _chosen(path, cells, diagram.SAMPLE_CELL, spec.network.n_samples) if spec.network.n_samples > 1 else 1
     coordinates = list(data.diagram.expected)
     exp = np.array([data.diagram.expected[c](table, spec, iteration, sample) for c in coordinates])

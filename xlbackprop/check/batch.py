@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ..errors import WorkbookError
+from ..outputs import written_error
 from . import check_file
 from .grid import SPREADSHEETS
 from .report import as_dict
@@ -22,21 +23,40 @@ from .report import as_dict
 PARALLEL_FROM = 4  # files; below that a pool costs more than it saves
 
 
-def workbooks(paths: list[Path]) -> list[Path]:
+def workbooks(paths: list[Path], recursive: bool = False) -> list[Path]:
     """The files to check: each file as given, each folder as the spreadsheets directly in it,
-    sorted by name (not its subfolders; not the lock files ``~$x.xlsx`` and ``.~lock.x#`` that
-    Excel and LibreOffice leave beside an open file, nor other hidden files)."""
+    sorted by name (with ``recursive``, those of its subfolders too, by path); never the lock files
+    ``~$x.xlsx`` and ``.~lock.x#`` that Excel and LibreOffice leave beside an open file, nor other
+    hidden files or folders."""
     out: list[Path] = []
     for path in paths:
         if not path.is_dir():
             out.append(path)
             continue
-        found = sorted((p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SPREADSHEETS
-                        and not p.name.startswith(("~$", "."))), key=lambda p: p.name.lower())
+        found = _spreadsheets(path, recursive)
         if not found:
+            below = [] if recursive else _spreadsheets(path, recursive=True)
+            if below:
+                folders = len({p.parent for p in below})
+                raise WorkbookError(f"{path}: no spreadsheet directly in this folder, but {len(below)} in "
+                                    f"{folders} subfolder{'s' if folders != 1 else ''}; "
+                                    f"check them with --recursive")
             raise WorkbookError(f"{path}: a folder with no spreadsheet in it ({', '.join(SPREADSHEETS)})")
         out.extend(found)
     return out
+
+
+def _spreadsheets(folder: Path, recursive: bool) -> list[Path]:
+    hidden = ("~$", ".")
+    if not recursive:
+        found = [p for p in folder.iterdir() if p.is_file()]
+    else:
+        found = []
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = [d for d in dirs if not d.startswith(hidden)]
+            found += [Path(root, f) for f in files]
+    found = [p for p in found if p.suffix.lower() in SPREADSHEETS and not p.name.startswith(hidden)]
+    return sorted(found, key=lambda p: [part.lower() for part in p.relative_to(folder).parts])
 
 
 def one(path: str | Path, recalculate: bool = False, timeout: float = 120) -> dict:
@@ -74,17 +94,35 @@ def run(paths: list[Path], recalculate: bool = False, timeout: float = 120, prog
             bar.close()
 
 
+PAGE_MARK = "<title>xlbackprop check:"  # how an earlier report of ours begins (html.render)
+
+
+def is_page(path: Path) -> bool:
+    """Whether ``path`` is a report :func:`write_page` wrote (the only file it may replace)."""
+    try:
+        with open(path, "rb") as page:
+            start = page.read(1024)
+    except OSError:
+        return False
+    return start.startswith(b"<!DOCTYPE html>") and PAGE_MARK.encode() in start
+
+
 def write_page(path: Path, results: list[dict]) -> Path:
-    """The HTML report, written under a temporary name and renamed, so no half page is left."""
+    """The HTML report, written under a temporary name and renamed, so no half page is left; a
+    folder that cannot be written or a full disk is :class:`~xlbackprop.errors.OutputError`."""
     from .html import render
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(render(results), encoding="utf-8")
         os.replace(tmp, path)
+    except OSError as exc:
+        raise written_error("--html", path, exc) from None
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
     return path

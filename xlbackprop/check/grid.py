@@ -26,7 +26,7 @@ from openpyxl.utils.cell import column_index_from_string
 
 from .. import recalc
 from ..errors import WorkbookError
-from ..reader import guard
+from ..reader import DAMAGED, damage, guard
 from . import xlsx
 from .formula import Node, parse, resolve_names
 
@@ -41,9 +41,12 @@ class Sheet:
     """One worksheet: ``formulas[(row, col)]`` the formula text, ``values[(row, col)]`` what is stored."""
 
     name: str
-    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
-    values: dict[tuple[int, int], Any] = field(default_factory=dict)
-    names: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # defined names: eta -> (sheet, row, col)
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict, repr=False)
+    values: dict[tuple[int, int], Any] = field(default_factory=dict, repr=False)
+    names: dict[str, tuple[str, int, int]] = field(default_factory=dict, repr=False)  # eta -> (sheet, row, col)
+
+    def __repr__(self) -> str:
+        return f"Sheet({self.name!r}, {len(self.formulas):,} formulas, {len(self.values):,} values)"
 
     def parse(self, text: str) -> Node:
         """A formula of this sheet as a tree, its defined names (``eta``) read as the cells they name."""
@@ -126,10 +129,12 @@ def read_xlsx(path: Path, formulas: bool = True, max_cells: int = MAX_CELLS) -> 
             parts, defined = xlsx.workbook(archive)
             strings = xlsx.shared_strings(archive)
             raws = [xlsx.cells(archive, part, name, strings, max_cells, formulas) for name, part in parts]
-    except ValueError as exc:  # lxml's XMLSyntaxError is one; so is a sheet past MAX_CELLS
-        raise WorkbookError(f"{path}: not a readable .xlsx file ({exc})") from None
-    except (KeyError, OSError, zipfile.BadZipFile, RuntimeError) as exc:
-        raise WorkbookError(f"{path}: not a readable .xlsx file ({type(exc).__name__}: {exc})") from None
+    except WorkbookError:
+        raise
+    except xlsx.TooLarge as exc:
+        raise WorkbookError(f"{path}: {exc}") from None
+    except DAMAGED as exc:
+        raise WorkbookError(f"{path}: not a readable .xlsx file, it is damaged ({damage(exc)})") from None
     book_names = _defined_names(n for n in defined if n[1] is None)
     sheets = [Sheet(raw.name, raw.formulas, raw.values,
                     {**book_names, **_defined_names(n for n in defined if n[1] == raw.name)}) for raw in raws]

@@ -45,6 +45,11 @@ class RawSheet:
     digits: int = 0
 
 
+
+class TooLarge(ValueError):
+    """A sheet holds more cells than a reader takes (the file is whole, only too big)."""
+
+
 def _parser_args() -> dict:
     return {"resolve_entities": False, "no_network": True, "huge_tree": False, "remove_comments": True}
 
@@ -109,7 +114,7 @@ def _read_lxml(archive: zipfile.ZipFile, part: str, name: str, strings: list[str
                 if f is not None and counted < DIGITS_SAMPLE and isinstance(value, float) and value != 0:
                     sheet.digits, counted = max(sheet.digits, significant_digits(v.text)), counted + 1
             if len(sheet.values) + len(sheet.formulas) > 2 * max_cells:
-                raise ValueError(f"sheet {name!r} holds more than {max_cells:,} cells")
+                raise TooLarge(f"sheet {name!r} holds more than {max_cells:,} cells, more than xlbackprop reads")
     return sheet
 
 
@@ -206,7 +211,7 @@ def _scan(stream, name: str, strings: list[str], max_cells: int, read_formulas: 
         if found != len(_CELL_START.findall(body)):
             raise _Unusual
         if len(values) + len(formulas) > 2 * max_cells:
-            raise ValueError(f"sheet {name!r} holds more than {max_cells:,} cells")
+            raise TooLarge(f"sheet {name!r} holds more than {max_cells:,} cells, more than xlbackprop reads")
         if not data:
             sheet.digits = digits
             return sheet
