@@ -16,8 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from xlbackprop import presets, writer
-from xlbackprop.verification import verify
+from xlbackprop.core import presets
+from xlbackprop.writing import writer
+from xlbackprop.verifying.verification import verify
 
 
 def main(counts: list[int]) -> None:

@@ -10,7 +10,7 @@ memory is that case's own.
 
 Rows (2-2-2 is the ``class-2024`` preset; 4-8-8-2 is :data:`LARGE`, sigmoid, 4 samples, 450 columns):
 
-- ``build``: ``xlbackprop.writer.build(spec, path, sweep=())``: the product as it stands, without
+- ``build``: ``xlbackprop.writing.writer.build(spec, path, sweep=())``: the product as it stands, without
   the learning-rate sweep sheets (``--sweep none``): parameter block, colour key, widths, frozen
   panes, named styles, the training table, the loss chart, and the sheets of fixed size the build
   adds (Derivation and Network: a constant cost, not per row).
@@ -24,7 +24,7 @@ Rows (2-2-2 is the ``class-2024`` preset; 4-8-8-2 is :data:`LARGE`, sigmoid, 4 s
   (``<c r="B21" s="2"><f>B20-eta*Y20</f><v></v></c>``), one ``str.format`` per row, streamed
   straight into ``zipfile`` (deflate at openpyxl's level, ZIP64) with minimal workbook parts and
   a styles part with the same fills and number formats: no cell objects, no spool file.
-- ``verify``: ``xlbackprop.verification.verify(path)`` of a built workbook (LibreOffice recalculates it,
+- ``verify``: ``xlbackprop.verifying.verification.verify(path)`` of a built workbook (LibreOffice recalculates it,
   every cell is held against numpy); the notes split its time. Peak MB is the Python side only.
 - ``what-if ours`` / ``what-if course``: LibreOffice through UNO (``bench/_whatif_uno.py``, run by
   the system Python): the book is loaded, then three times B2 (``eta``) is set to a new rate and
@@ -32,7 +32,7 @@ Rows (2-2-2 is the ``class-2024`` preset; 4-8-8-2 is :data:`LARGE`, sigmoid, 4 s
   built workbook; ``course`` is the course template's style: no δ columns, every gradient repeats
   its whole chain (``∂E/∂w1 = ((a_o1-t1)*(a_o1*(1-a_o1))*w5+(a_o2-t2)*(a_o2*(1-a_o2))*w7)
   *(a_h1*(1-a_h1))*i1``) on the same parameter cells. The notes check both give the same numbers.
-- ``reference``: ``xlbackprop.reference.train(spec)``, the numpy engine.
+- ``reference``: ``xlbackprop.core.reference.train(spec)``, the numpy engine.
 - stretch, at 100,000 iterations: ``..., zlib level 1``: the bare loop and the floor with deflate
   level 1 instead of 6; ``openpyxl + text rows``: openpyxl writes the workbook of ``bare openpyxl``
   (every part, the styles, the defined name, the rows above the table) but the training rows, which
@@ -77,13 +77,15 @@ from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.writer.excel import ExcelWriter
 
-from xlbackprop import presets, recalc, writer
-from xlbackprop.expressions import Templates
-from xlbackprop.layout import ETA_ROW, EXCEL_MAX_ROWS, SHEET, Layout
-from xlbackprop.reference import train
-from xlbackprop.spec import Spec, from_mapping
-from xlbackprop.styles import KINDS, named_styles
-from xlbackprop.verification import verify
+from xlbackprop.core import presets
+from xlbackprop.xlsx import engines as recalc
+from xlbackprop.writing import writer
+from xlbackprop.sheets.expressions import Templates
+from xlbackprop.sheets.layout import ETA_ROW, EXCEL_MAX_ROWS, SHEET, Layout
+from xlbackprop.core.reference import train
+from xlbackprop.core.spec import Spec, from_mapping
+from xlbackprop.sheets.styles import KINDS, named_styles
+from xlbackprop.verifying.verification import verify
 
 PRESET = "class-2024"
 LARGE = {"title": "bench: 4-8-8-2 sigmoid, 4 samples", "layers": [4, 8, 8, 2], "activation": "sigmoid",

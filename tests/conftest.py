@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from xlbackprop import presets, writer
-from xlbackprop.recalc import convert
+from xlbackprop.core import presets
+from xlbackprop.writing import writer
+from xlbackprop.xlsx.engines import convert
 
 HAVE = {"libreoffice": shutil.which("soffice") is not None or shutil.which("libreoffice") is not None,
         "gnumeric": shutil.which("ssconvert") is not None}
@@ -114,7 +115,7 @@ def student_books(tmp_path_factory):
     """Every case of tests/studentbooks.py, built and (where it has formulas) recalculated in one
     LibreOffice run, so that it stores values as a student's spreadsheet program does."""
     from studentbooks import CASES, build_case
-    from xlbackprop.recalc import convert_all
+    from xlbackprop.xlsx.engines import convert_all
 
     built_folder = tmp_path_factory.mktemp("student-built")
     saved = tmp_path_factory.mktemp("student-saved")

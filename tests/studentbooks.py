@@ -2,7 +2,7 @@
 
 Every case in :data:`CASES` builds a workbook the way students build theirs: a 2-2-2 sigmoid
 network trained in a table of one row per iteration (quantity names as in
-:mod:`xlbackprop.network`), the given numbers typed in the first data row, the weights updated
+:mod:`xlbackprop.core.network`), the given numbers typed in the first data row, the weights updated
 in every row below, η in one labelled cell. A :class:`Layout` says where things go (header row,
 first column, column order, header spellings, labelled cells such as η); the formulas are written
 once, as templates in quantity names, and :func:`render` turns a template into a row's formula::
@@ -20,7 +20,7 @@ unless the layout says ``anchored=False``. A slip is a template override, option
 iteration on; each case records the verdict and the errors and warnings the checker must report.
 
 Tests: ``path = build_case("template_slip", tmp_path)``, recalculate it with LibreOffice
-(:func:`xlbackprop.recalc.convert`), check it and compare with ``CASES["template_slip"]``.
+(:func:`xlbackprop.xlsx.engines.convert`), check it and compare with ``CASES["template_slip"]``.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def formula_labels(formulas: Mapping[str, str]) -> dict[str, str]:
 
 
 def spec_mapping(values: Mapping[str, float], iterations: int, biases: tuple = ()) -> dict:
-    """The problem as a network file for :func:`xlbackprop.spec.from_mapping`."""
+    """The problem as a network file for :func:`xlbackprop.core.spec.from_mapping`."""
     return {"layers": [2, 2, 2], "weights": [values[w] for w in W], "inputs": [[values["i1"], values["i2"]]],
             "targets": [[values["t1"], values["t2"]]], "eta": values["η"], "iterations": iterations,
             **({"biases": list(biases)} if biases else {})}
@@ -272,7 +272,7 @@ def _changed_row():
       "entries: one per computed column)", needs_recalc=False,
       errors=[expect("E_total", "values-only", R0), expect("w1", "values-only", R0 + 1)])
 def _pasted_values():
-    from xlbackprop import reference, spec
+    from xlbackprop.core import reference, spec
     ref = reference.train(spec.from_mapping(spec_mapping(SEED, 40)))
     return book(formulas={}, given=lambda name, k: float(ref[name][k]) if name in ref else SEED.get(name))
 

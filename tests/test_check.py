@@ -12,7 +12,7 @@ import pytest
 from studentbooks import CASES, build_case, round_stored_values
 from xlbackprop.check import check_file
 from xlbackprop.check.report import as_dict
-from xlbackprop.recalc import convert_all
+from xlbackprop.xlsx.engines import convert_all
 
 pytestmark = pytest.mark.libreoffice
 

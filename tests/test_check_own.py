@@ -7,11 +7,12 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from xlbackprop import presets, writer
+from xlbackprop.core import presets
+from xlbackprop.writing import writer
 from xlbackprop.check import check_file
 from xlbackprop.check.report import as_dict
-from xlbackprop.layout import Layout
-from xlbackprop.recalc import convert_all
+from xlbackprop.sheets.layout import Layout
+from xlbackprop.xlsx.engines import convert_all
 
 pytestmark = pytest.mark.libreoffice
 

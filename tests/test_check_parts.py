@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from xlbackprop.arithmetic import IEEE
-from xlbackprop.check.formula import FormulaError, evaluate, parse, relative_form, replace_spans
-from xlbackprop.check.xlsx import significant_digits
+from xlbackprop.core.arithmetic import IEEE
+from xlbackprop.xlsx.formula import FormulaError, evaluate, parse, relative_form, replace_spans
+from xlbackprop.xlsx.scan import significant_digits
 from xlbackprop.check.labels import is_eta_label, quantity
 from xlbackprop.check.local import BoundAlgebra, Bound, Recompute, disagree
 from xlbackprop.check.repair import math
 from xlbackprop.check.rules import rules
-from xlbackprop.network import Network
-from xlbackprop.reference import train
-from xlbackprop.spec import from_mapping
+from xlbackprop.core.network import Network
+from xlbackprop.core.reference import train
+from xlbackprop.core.spec import from_mapping
 
 # Every spelling LABELS.md lists, and xlbackprop's own names, with the contract name each means.
 LABELS = [
@@ -98,11 +98,11 @@ class _Plain:
         return x * y
 
     def forward(self, activation, z):
-        from xlbackprop.activations import ACTIVATIONS
+        from xlbackprop.core.activations import ACTIVATIONS
         return ACTIVATIONS[activation].forward(np.asarray(z), IEEE)
 
     def slope(self, activation, z, a):
-        from xlbackprop.activations import ACTIVATIONS
+        from xlbackprop.core.activations import ACTIVATIONS
         return ACTIVATIONS[activation].derivative(np.asarray(z), np.asarray(a), IEEE)
 
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from xlbackprop import writer
+from xlbackprop.writing import writer
 from xlbackprop.cli import main
-from xlbackprop.errors import SpecError
+from xlbackprop.core.errors import SpecError
 
 
 def run(*args):
@@ -46,7 +46,7 @@ def test_build_with_overrides_and_config(tmp_path):
 
 
 def test_presets_lists_one_line_each():
-    from xlbackprop import presets
+    from xlbackprop.core import presets
 
     result = run("presets")
     assert result.exit_code == 0
@@ -128,7 +128,8 @@ def test_python_dash_m_works():
 
 
 def test_build_interrupted_midway_leaves_no_file(tmp_path):
-    from xlbackprop import presets, writer
+    from xlbackprop.core import presets
+    from xlbackprop.writing import writer
 
     target = writer.build(presets.load("class-2024").with_overrides(iterations=3), tmp_path / "keep.xlsx")
     precious = target.read_bytes()  # an earlier build, which this one may replace once it is whole
@@ -159,7 +160,7 @@ def test_render_draws_the_loss_chart(built, tmp_path):
 
 def test_the_python_api_takes_any_source(tmp_path):
     import xlbackprop
-    from xlbackprop import presets
+    from xlbackprop.core import presets
 
     toml = tmp_path / "net.toml"
     toml.write_text('layers = [2, 2, 2]\nweights = [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]\n'
@@ -180,10 +181,10 @@ def test_the_python_api_takes_any_source(tmp_path):
 def test_a_killed_reference_process_is_one_line_and_no_file(tmp_path, monkeypatch):
     """Should the second process of a long build die (the out-of-memory killer, kill -9), the build
     says so in one line, exits 1 and leaves no file behind."""
-    from xlbackprop import beside, stored
+    from xlbackprop.writing import second_process, stored
 
     monkeypatch.setattr(stored, "CACHED_RUNS", 10)  # 50 iterations take the long build's path
-    monkeypatch.setattr(beside, "_COMMAND", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+    monkeypatch.setattr(second_process, "_COMMAND", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
     result = run("build", "--iterations", "50", "--sweep", "none", "-o", str(tmp_path / "book.xlsx"))
     assert result.exit_code == 1
     assert result.output == ("error: build: the process computing the reference run stopped (killed by signal 9); "

@@ -3,14 +3,15 @@
 import pytest
 from openpyxl import load_workbook
 
-from xlbackprop import derivation, presets
-from xlbackprop.arithmetic import IEEE
-from xlbackprop.layout import Layout
-from xlbackprop.reader import read_all
-from xlbackprop.recalc import convert
-from xlbackprop.reference import train
-from xlbackprop.spec import from_mapping
-from xlbackprop.verification import verify
+from xlbackprop.sheets import derivation
+from xlbackprop.core import presets
+from xlbackprop.core.arithmetic import IEEE
+from xlbackprop.sheets.layout import Layout
+from xlbackprop.verifying.reader import read_all
+from xlbackprop.xlsx.engines import convert
+from xlbackprop.core.reference import train
+from xlbackprop.core.spec import from_mapping
+from xlbackprop.verifying.verification import verify
 
 from conftest import edit_cell
 
@@ -125,7 +126,7 @@ def test_a_wrong_finite_difference_formula_fails_despite_the_cancellation_allowa
 def test_derivation_text_wraps_in_rows_tall_enough(built):
     """Words, math and formulas shown as text wrap within their column, and a row whose text needs
     several lines is that many lines tall (LibreOffice does not grow rows holding formulas)."""
-    from xlbackprop.writer import LINE_HEIGHT, _lines
+    from xlbackprop.writing.writer import LINE_HEIGHT, _lines
 
     wb = load_workbook(built("class-2021"))
     ws = wb["Derivation"]

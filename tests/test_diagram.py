@@ -2,12 +2,13 @@
 
 import pytest
 
-from xlbackprop import diagram, presets
-from xlbackprop.layout import Layout
-from xlbackprop.reader import read_all
-from xlbackprop.recalc import convert
-from xlbackprop.reference import train
-from xlbackprop.verification import RTOL, verify
+from xlbackprop.sheets import diagram
+from xlbackprop.core import presets
+from xlbackprop.sheets.layout import Layout
+from xlbackprop.verifying.reader import read_all
+from xlbackprop.xlsx.engines import convert
+from xlbackprop.core.reference import train
+from xlbackprop.verifying.verification import RTOL, verify
 
 from conftest import edit_cell
 

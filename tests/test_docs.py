@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from xlbackprop import presets
+from xlbackprop.core import presets
 from xlbackprop.cli import main
-from xlbackprop.expressions import Templates
-from xlbackprop.layout import Layout
+from xlbackprop.sheets.expressions import Templates
+from xlbackprop.sheets.layout import Layout
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from xlbackprop import presets
-from xlbackprop.reader import read
-from xlbackprop.recalc import convert
-from xlbackprop.reference import train
-from xlbackprop.verification import RTOL, verify
+from xlbackprop.core import presets
+from xlbackprop.verifying.reader import read
+from xlbackprop.xlsx.engines import convert
+from xlbackprop.core.reference import train
+from xlbackprop.verifying.verification import RTOL, verify
 
 from conftest import edit_cell
 

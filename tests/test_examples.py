@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from xlbackprop.examples import EXAMPLES, write
+from xlbackprop.writing.examples import EXAMPLES, write
 
 FOLDER = Path(__file__).parent.parent / "docs" / "examples"
 
@@ -17,7 +17,7 @@ def fresh(tmp_path_factory):
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_example_is_current(fresh, name):
     assert (FOLDER / name).read_bytes() == fresh[name].read_bytes(), \
-        f"docs/examples/{name} is stale: run python -m xlbackprop.examples docs/examples"
+        f"docs/examples/{name} is stale: run python -m xlbackprop.writing.examples docs/examples"
 
 
 def test_readme_links_every_example():

@@ -2,9 +2,9 @@
 
 import pytest
 
-from xlbackprop import presets
-from xlbackprop.expressions import Templates
-from xlbackprop.layout import Layout
+from xlbackprop.core import presets
+from xlbackprop.sheets.expressions import Templates
+from xlbackprop.sheets.layout import Layout
 
 SEED = Layout(presets.load("class-2024").network, 100)
 MAZUR = Layout(presets.load("mazur").network, 100)

@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
-from xlbackprop import presets, writer
-from xlbackprop.reader import is_error, read_all
-from xlbackprop.recalc import convert
-from xlbackprop.reference import train
-from xlbackprop.sweep import sheet_name
-from xlbackprop.verification import verify
+from xlbackprop.core import presets
+from xlbackprop.writing import writer
+from xlbackprop.verifying.reader import is_error, read_all
+from xlbackprop.xlsx.engines import convert
+from xlbackprop.core.reference import train
+from xlbackprop.sheets.sweep import sheet_name
+from xlbackprop.verifying.verification import verify
 
 EXTREME = (100.0, 1000.0, 1e6)
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xlbackprop.cli import main
-from xlbackprop.verification import verify
+from xlbackprop.verifying.verification import verify
 
 SEED = {"title": "fuzz", "layers": [2, 2, 2], "activation": "sigmoid",
         "weights": [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55], "eta": 0.5, "iterations": 5,

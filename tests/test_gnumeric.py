@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from xlbackprop.errors import EngineError
-from xlbackprop.verification import ENGINES, verify
+from xlbackprop.core.errors import EngineError
+from xlbackprop.verifying.verification import ENGINES, verify
 
 from conftest import edit_cell
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.gnumeric
 
 @pytest.mark.parametrize("preset", ["class-2024", "class-2021", "mazur", "xor", "deep"])
 def test_every_preset_agrees_with_the_reference_in_gnumeric(preset, built):
-    from xlbackprop.sweep import DEFAULT_RATES
+    from xlbackprop.sheets.sweep import DEFAULT_RATES
 
     report = verify(built(preset, sweep=DEFAULT_RATES), engine="gnumeric")
     assert report.ok, report.text

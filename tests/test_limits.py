@@ -7,13 +7,13 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
 
-from xlbackprop import writer
-from xlbackprop.check import grid
-from xlbackprop.check.formula import parse
+from xlbackprop.writing import writer
+from xlbackprop.xlsx import grid
+from xlbackprop.xlsx.formula import parse
 from xlbackprop.cli import main
-from xlbackprop.errors import ExcelLimitError
-from xlbackprop.limits import MAX_ARGUMENTS, MAX_LENGTH, MAX_NESTING, _shape
-from xlbackprop.spec import from_mapping
+from xlbackprop.core.errors import ExcelLimitError
+from xlbackprop.sheets.limits import MAX_ARGUMENTS, MAX_LENGTH, MAX_NESTING, _shape
+from xlbackprop.core.spec import from_mapping
 
 
 def _spec(fan_in: int, hidden: int, samples: int):

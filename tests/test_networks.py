@@ -10,13 +10,14 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from xlbackprop import presets, writer
-from xlbackprop.arithmetic import IEEE
-from xlbackprop.layout import Layout
-from xlbackprop.reader import read
-from xlbackprop.reference import train
-from xlbackprop.spec import from_mapping
-from xlbackprop.verification import verify
+from xlbackprop.core import presets
+from xlbackprop.writing import writer
+from xlbackprop.core.arithmetic import IEEE
+from xlbackprop.sheets.layout import Layout
+from xlbackprop.verifying.reader import read
+from xlbackprop.core.reference import train
+from xlbackprop.core.spec import from_mapping
+from xlbackprop.verifying.verification import verify
 
 ACTIVATIONS = ["sigmoid", "tanh", "relu", "linear"]
 number = st.floats(-1, 1, allow_nan=False).map(lambda x: round(x, 3))

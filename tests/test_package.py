@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from xlbackprop.sweep import DEFAULT_RATES
+from xlbackprop.sheets.sweep import DEFAULT_RATES
 
 ROOT = Path(__file__).resolve().parent.parent
 VALIDATOR = ROOT.parent / "shared" / "tools" / "ooxml_validate.py"

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from xlbackprop import presets
-from xlbackprop.arithmetic import IEEE, LIBREOFFICE
-from xlbackprop.reference import train
-from xlbackprop.spec import from_mapping
+from xlbackprop.core import presets
+from xlbackprop.core.arithmetic import IEEE, LIBREOFFICE
+from xlbackprop.core.reference import train
+from xlbackprop.core.spec import from_mapping
 
 RTOL = 1e-12
 
@@ -98,7 +98,7 @@ def test_both_arithmetics_agree_until_the_loss_cancels():
 
 
 def test_blocks_of_a_run_are_the_run():
-    from xlbackprop.reference import train_in_blocks
+    from xlbackprop.core.reference import train_in_blocks
 
     spec = presets.load("deep").with_overrides(iterations=130)
     whole, blocks = train(spec), list(train_in_blocks(spec, 50))
@@ -110,9 +110,9 @@ def test_blocks_of_a_run_are_the_run():
 def test_a_run_guarded_from_its_first_iteration_is_the_same_run(monkeypatch):
     """Each block first runs without turning overflows into NaN and runs again from the first
     error; a run that turns them into NaN everywhere, as the sheet does, must give the same table."""
-    from xlbackprop import reference
-    from xlbackprop.arithmetic import error_where_infinite
-    from xlbackprop.spec import from_mapping
+    from xlbackprop.core import reference
+    from xlbackprop.core.arithmetic import error_where_infinite
+    from xlbackprop.core.spec import from_mapping
 
     diverging = from_mapping({"layers": [3, 3, 2], "activation": "linear", "eta": 2.0, "iterations": 45,
                               "weights": [0, 0, 0, 0, 0, 0, -1, 0, 1, 0, 0, 0, 0, 0, 1],

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xlbackprop import render
-from xlbackprop.layout import Layout
-from xlbackprop.presets import load
+from xlbackprop.verifying import render
+from xlbackprop.sheets.layout import Layout
+from xlbackprop.core.presets import load
 
 
 def _copy(built, tmp_path, sheet="Training"):

@@ -2,9 +2,10 @@
 
 import pytest
 
-from xlbackprop import presets
-from xlbackprop.errors import ExcelLimitError, SpecError
-from xlbackprop.spec import from_mapping, load
+from xlbackprop.core import presets
+from xlbackprop.core.errors import ExcelLimitError, SpecError
+from xlbackprop.sheets import limits
+from xlbackprop.core.spec import from_mapping, load
 
 SEED = {"layers": [2, 2, 2], "weights": [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55],
         "inputs": [[0.05, 0.1]], "targets": [[0.5, 0.5]], "eta": 1.0}
@@ -50,8 +51,6 @@ BAD = [
     ({"title": 3}, "title: must be text"),
     ({"title": "a\x01bell"}, "title: contains the control character '\\x01', which a worksheet cannot hold"),
     ({"title": "x" * 1001}, "title: is 1,001 characters long; at most 1,000 fit a title"),
-    ({"iterations": 1_048_576}, "iterations: 1,048,576 iterations need rows 14 to 1,048,589, 13 past Excel's "
-                                "last row 1,048,576; at most 1,048,563 fit"),
 ]
 
 
@@ -64,9 +63,15 @@ def test_bad_input_names_the_field(change, exp):
     assert "\n" not in got
 
 
-def test_too_many_columns_is_an_excel_limit_error():
+def test_a_workbook_past_excels_grid_is_an_excel_limit_error():
+    """The spec is the network's; whether its workbook fits Excel is the sheets' rule (limits.check,
+    which every build runs before writing anything)."""
+    wide = from_mapping({"layers": [100, 100, 2], "inputs": [[0.0] * 100], "targets": [[0.0, 0.0]]})
     with pytest.raises(ExcelLimitError, match=r"layers: this network needs [\d,]+ columns, [\d,]+ more than Excel's 16,384"):
-        from_mapping({"layers": [100, 100, 2], "inputs": [[0.0] * 100], "targets": [[0.0, 0.0]]})
+        limits.check(wide)
+    with pytest.raises(ExcelLimitError, match="iterations: 1,048,576 iterations need rows 14 to 1,048,589, 13 past "
+                                              "Excel's last row 1,048,576; at most 1,048,563 fit"):
+        limits.check(from_mapping({**SEED, "iterations": 1_048_576}))
 
 
 def test_missing_weights_are_drawn_from_seed_and_reproducible():
@@ -96,11 +101,11 @@ def test_load_names_the_file_then_the_field(tmp_path):
         load(net)
     assert str(err.value) == f"{net}: weights: must hold 8 numbers for this network, got 3"
     assert (err.value.field, err.value.problem) == (str(net), "weights: must hold 8 numbers for this network, got 3")
-    big = tmp_path / "big.toml"
-    big.write_text(NET + "iterations = 2_000_000\n")
-    with pytest.raises(ExcelLimitError) as err:  # still the kind of error it was
-        load(big)
-    assert str(err.value).startswith(f"{big}: iterations: 2,000,000 iterations need rows 14 to 2,000,013")
+    negative = tmp_path / "negative.toml"
+    negative.write_text(NET + "eta = -1\n")
+    with pytest.raises(SpecError) as err:
+        load(negative)
+    assert str(err.value).startswith(f"{negative}: eta: must be a learning rate above 0")
 
 
 def test_a_broken_preset_names_itself(tmp_path, monkeypatch):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from conftest import edit_cell
-from xlbackprop.check import grid
-from xlbackprop.recalc import convert
-from xlbackprop.sweep import DEFAULT_RATES
-from xlbackprop.verification import verify
+from xlbackprop.xlsx import grid
+from xlbackprop.xlsx.engines import convert
+from xlbackprop.sheets.sweep import DEFAULT_RATES
+from xlbackprop.verifying.verification import verify
 
 OVERSHOOT = (0.1, 1.0, 10.0, 100.0, 1000.0)
 CASES = [("class-2024", None, DEFAULT_RATES), ("class-2024", None, OVERSHOOT), ("class-2021", None, DEFAULT_RATES),
@@ -70,10 +70,11 @@ def test_a_long_run_is_stored_block_by_block_with_the_same_numbers(tmp_path, mon
     import numpy as np
     from pathlib import Path
 
-    from xlbackprop import presets, stored, writer
-    from xlbackprop.layout import Layout
-    from xlbackprop.reference import train
-    from xlbackprop.spec import from_mapping
+    from xlbackprop.core import presets
+    from xlbackprop.writing import stored, writer
+    from xlbackprop.sheets.layout import Layout
+    from xlbackprop.core.reference import train
+    from xlbackprop.core.spec import from_mapping
 
     monkeypatch.setattr(stored, "CACHED_RUNS", 10)
     monkeypatch.setattr(stored, "ROWS_PER_BLOCK", 7)
@@ -97,11 +98,13 @@ def test_a_long_sweep_takes_its_table_from_the_rate_sheets_runs(tmp_path, monkey
     their E_total, each rate trained once (in the rows' second process); the numbers are the reference's."""
     from pathlib import Path
 
-    from xlbackprop import presets, stored, sweep, writer
-    from xlbackprop.reference import train
-    from xlbackprop.sweep import SweepPlan, sheet_name
+    from xlbackprop.core import presets
+    from xlbackprop.writing import stored, writer
+    from xlbackprop.sheets import sweep
+    from xlbackprop.core.reference import train
+    from xlbackprop.sheets.sweep import SweepPlan, sheet_name
     from openpyxl.utils.cell import coordinate_to_tuple
-    from xlbackprop.layout import Layout
+    from xlbackprop.sheets.layout import Layout
 
     monkeypatch.setattr(stored, "CACHED_RUNS", 10)
     monkeypatch.setattr(sweep, "FLOOR_BUDGET", 0)  # as for a long run: the axis does not look at the runs

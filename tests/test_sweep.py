@@ -8,13 +8,14 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from xlbackprop import presets, sweep
+from xlbackprop.core import presets
+from xlbackprop.sheets import sweep
 from xlbackprop.cli import main
-from xlbackprop.errors import SpecError
-from xlbackprop.reader import read_all
-from xlbackprop.recalc import convert
-from xlbackprop.reference import train
-from xlbackprop.verification import RTOL, verify
+from xlbackprop.core.errors import SpecError
+from xlbackprop.verifying.reader import read_all
+from xlbackprop.xlsx.engines import convert
+from xlbackprop.core.reference import train
+from xlbackprop.verifying.verification import RTOL, verify
 
 from conftest import edit_cell
 
@@ -126,7 +127,7 @@ def test_table_rows_stop_at_the_last_iteration(iterations, exp):
 def test_render_draws_the_sweep_overlay_with_one_colour_per_rate(built, tmp_path):
     from PIL import Image
 
-    from xlbackprop.chart import SWEEP_COLOURS
+    from xlbackprop.sheets.chart import SWEEP_COLOURS
 
     result = CliRunner().invoke(main, ["render", str(built("class-2024", sweep=RATES)), "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -155,9 +156,9 @@ def test_log_axis_starts_below_the_smallest_loss_only_where_a_loss_reaches_zero(
 def test_overshoot_and_saturation_rates_still_draw_every_curve(tmp_path):
     from PIL import Image
 
-    from xlbackprop import writer
-    from xlbackprop.chart import SWEEP_COLOURS
-    from xlbackprop.render import render
+    from xlbackprop.writing import writer
+    from xlbackprop.sheets.chart import SWEEP_COLOURS
+    from xlbackprop.verifying.render import render
 
     rates = (0.1, 1, 10, 100, 1000)
     path = writer.build(presets.load("class-2024"), tmp_path / "fast.xlsx", sweep=rates)

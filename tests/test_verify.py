@@ -6,8 +6,8 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from xlbackprop.errors import EngineError, WorkbookError
-from xlbackprop.verification import verify
+from xlbackprop.core.errors import EngineError, WorkbookError
+from xlbackprop.verifying.verification import verify
 
 from conftest import copy_with, edit_cell
 
@@ -60,7 +60,7 @@ def test_a_constant_over_one_gradient_is_named_first(built, tmp_path):
 @pytest.mark.libreoffice
 def test_pasted_value_in_place_of_a_formula_is_caught(built, recalculated, tmp_path):
     # A pasted value, even the right one, is not a live formula.
-    from xlbackprop.reader import read
+    from xlbackprop.verifying.reader import read
 
     right = read(recalculated("mazur")).cells["E_total"][9]
     pasted = tmp_path / "pasted.xlsx"
@@ -143,7 +143,7 @@ def test_libreoffice_timeout_kills_it_and_leaves_nothing_behind(built, tmp_path)
     import subprocess
     import time
 
-    from xlbackprop.recalc import convert
+    from xlbackprop.xlsx.engines import convert
 
     with pytest.raises(EngineError, match="took longer than"):
         convert(built("class-2024", iterations=5000), tmp_path, timeout=0.3)
@@ -170,7 +170,7 @@ def test_an_interrupted_verify_stops_the_engine_it_started():
     import threading
     import time
 
-    from xlbackprop import recalc
+    from xlbackprop.xlsx import engines as recalc
 
     worker = threading.Thread(target=recalc._run, args=(["sleep", "600"], 900), daemon=True)
     worker.start()

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 
-from xlbackprop import presets, writer
-from xlbackprop.layout import Layout
-from xlbackprop.network import ITERATION
-from xlbackprop.reader import read
-from xlbackprop.reference import train
-from xlbackprop.verification import RTOL, verify
+from xlbackprop.core import presets
+from xlbackprop.writing import writer
+from xlbackprop.sheets.layout import Layout
+from xlbackprop.core.network import ITERATION
+from xlbackprop.verifying.reader import read
+from xlbackprop.core.reference import train
+from xlbackprop.verifying.verification import RTOL, verify
 
 PRESETS = ["class-2024", "class-2021", "mazur"]
 
@@ -99,8 +100,8 @@ def test_charts_reach_the_last_excel_row():
     from openpyxl import Workbook
     from openpyxl.xml.functions import tostring
 
-    from xlbackprop.chart import loss_chart, sweep_chart
-    from xlbackprop.sweep import SweepPlan
+    from xlbackprop.sheets.chart import loss_chart, sweep_chart
+    from xlbackprop.sheets.sweep import SweepPlan
 
     spec = presets.load("class-2024")
     layout = Layout(spec.network, 1_048_563)
@@ -126,8 +127,8 @@ def test_sweep_colours_are_clearly_distinct():
     """Every pair of the twelve curve colours differs by more than 20 ΔE (CIE76): a person tells them apart."""
     from itertools import combinations
 
-    from xlbackprop.chart import SWEEP_COLOURS
-    from xlbackprop.sweep import MAX_RATES
+    from xlbackprop.sheets.chart import SWEEP_COLOURS
+    from xlbackprop.sheets.sweep import MAX_RATES
 
     assert len(set(SWEEP_COLOURS)) >= MAX_RATES
     for a, b in combinations(SWEEP_COLOURS[:MAX_RATES], 2):
@@ -182,7 +183,7 @@ def test_a_title_that_reads_like_a_label_is_still_read_back(tmp_path):
     below the title and η: a title that happens to read "network" is not taken for them."""
     from dataclasses import replace
 
-    from xlbackprop.reader import read
+    from xlbackprop.verifying.reader import read
 
     spec = replace(presets.load("mazur"), title="network")
     data = read(writer.build(spec, tmp_path / "t.xlsx", sweep=()), values=False)
@@ -251,7 +252,7 @@ def test_each_page_across_fits_a_landscape_page_and_keeps_the_chart_whole(built,
     reader adds a break of its own; no page starts inside the loss chart's columns."""
     import re
 
-    from xlbackprop.writer import PAGE_ACROSS_PT, TABLE_SCALE, UNIT_PT
+    from xlbackprop.writing.writer import PAGE_ACROSS_PT, TABLE_SCALE, UNIT_PT
 
     path = built(preset, iterations=5)
     with zipfile.ZipFile(path) as z:
@@ -275,7 +276,7 @@ def test_printed_training_sheet_is_legible_with_its_header_on_every_page(built, 
     import re
     import subprocess
 
-    from xlbackprop.recalc import convert
+    from xlbackprop.xlsx.engines import convert
 
     pdf = convert(built("class-2024", iterations=1000), tmp_path, to="pdf")
     pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,

@@ -7,8 +7,9 @@ import zipfile
 
 import pytest
 
-from xlbackprop.check import xlsx
-from xlbackprop import presets, writer
+from xlbackprop.xlsx import scan as xlsx
+from xlbackprop.core import presets
+from xlbackprop.writing import writer
 
 MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 SHEET = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {MAIN}><sheetData>'

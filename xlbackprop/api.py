@@ -7,7 +7,7 @@
     >>> path = xlbackprop.build("mazur", "output/mazur.xlsx", iterations=50, sweep=())
 
 ``source`` is a preset name (``"class-2024"``), a TOML network file (``"my-net.toml"`` or a
-Path), a mapping with the network file's keys, or a :class:`~xlbackprop.spec.Spec`;
+Path), a mapping with the network file's keys, or a :class:`~xlbackprop.core.spec.Spec`;
 ``overrides`` are ``eta`` (or ``lr``) and ``iterations``, as ``--lr`` and ``--iterations``.
 """
 
@@ -19,12 +19,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import presets, reference
-from .errors import SpecError
-from .layout import Layout
-from .network import ITERATION
-from .spec import Spec, from_mapping, load
-from .sweep import DEFAULT_RATES
+from .core import presets, reference
+from .core.errors import SpecError
+from .sheets.layout import Layout
+from .core.network import ITERATION
+from .core.spec import Spec, from_mapping, load
+from .sheets.sweep import DEFAULT_RATES
 
 
 def as_spec(source: Any, eta: float | None = None, iterations: int | None = None, lr: float | None = None) -> Spec:
@@ -47,7 +47,7 @@ def as_spec(source: Any, eta: float | None = None, iterations: int | None = None
 def build(source: Any, path: str | Path = "output/backprop.xlsx", sweep: Sequence[float] = DEFAULT_RATES,
           **overrides) -> Path:
     """Write the workbook of ``source`` to ``path`` (with a learning-rate sweep; ``sweep=()`` for none)."""
-    from .writer import build as write
+    from .writing.writer import build as write
 
     return write(as_spec(source, **overrides), path, sweep=sweep)
 
@@ -79,6 +79,6 @@ def train(source: Any, **overrides) -> TrainingTable:
 
 def verify(path: str | Path, engine: str = "libreoffice", timeout: float = 900):
     """Recalculate ``path`` and hold every cell against the reference: a report with ``.ok`` and ``.text``."""
-    from .verification import verify as run
+    from .verifying.verification import verify as run
 
     return run(path, timeout=timeout, engine=engine)

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import click
 
-from . import __version__, console, presets
-from . import spec as spec_module
-from . import sweep as sweep_module
-from .errors import XlbackpropError
+from . import __version__
+from .core import console, presets
+from .core import spec as spec_module
+from .sheets import sweep as sweep_module
+from .core.errors import XlbackpropError
 
 DEFAULT_OUTPUT = Path("output") / "backprop.xlsx"
 PROGRESS_MIN_ROWS = 5_000  # about two seconds of writing
@@ -103,7 +104,7 @@ def build(preset: str | None, config: Path | None, lr: float | None, iterations:
     An existing output is replaced only when it is xlbackprop's own unchanged workbook: one you
     edited or saved from another program is kept, unless --force.
     """
-    from .writer import build as write_workbook
+    from .writing.writer import build as write_workbook
 
     if preset and config:
         raise XlbackpropError("--preset and --config: give one or the other, not both")
@@ -141,7 +142,7 @@ def verify(file: Path, timeout: float, engine: str, show_all: bool) -> None:
     1 when any disagrees, 2 when the file cannot be checked (missing, not an xlsx, not an
     xlbackprop workbook, a zip bomb, the engine not installed or timed out).
     """
-    from .verification import verify as run
+    from .verifying.verification import verify as run
 
     def say(message: str) -> None:
         if sys.stderr.isatty():
@@ -164,8 +165,8 @@ def render(file: Path, out_dir: Path, dpi: int) -> None:
     """Draw FILE's charts as PNGs through LibreOffice (for READMEs and slides): the loss chart
     (loss-chart.png) and, when FILE has a learning-rate sweep, the overlay of every rate
     (sweep-chart.png)."""
-    from .outputs import writable, written_error
-    from .render import render as draw
+    from .core.outputs import writable, written_error
+    from .verifying.render import render as draw
 
     writable("-o", out_dir / "loss-chart.png")
     try:
@@ -206,7 +207,7 @@ def check(files: tuple[Path, ...], as_json: bool, html_path: Path | None, recurs
     """
     from .check.batch import is_page, run, workbooks, write_page
     from .check.report import exit_code, text
-    from .outputs import report_target
+    from .core.outputs import report_target
 
     if html_path is not None:  # before anything is read: the report may replace no input and no other file
         report_target("--html", html_path, ".html", files, is_page)

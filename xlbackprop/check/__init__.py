@@ -18,8 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import XlbackpropError
-from . import grid, tables
+from ..core.errors import XlbackpropError
+from ..xlsx import grid
+from . import tables
 from .diagnose import TableResult, judge
 
 STATUSES = ("right", "wrong", "incomplete", "no-table", "unreadable")

@@ -10,17 +10,19 @@ trips a bug costs its own verdict (``unreadable``, saying why) and not the batch
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from ..errors import WorkbookError
-from ..outputs import written_error
+from ..core.errors import WorkbookError
+from ..core.outputs import written_error
 from . import check_file
-from .grid import SPREADSHEETS
+from ..xlsx.grid import SPREADSHEETS
 from .report import as_dict
 
 PARALLEL_FROM = 4  # files; below that a pool costs more than it saves
+INTERRUPTED = 130  # a worker's exit code when the batch is interrupted
 
 
 def workbooks(paths: list[Path], recursive: bool = False) -> list[Path]:
@@ -61,11 +63,49 @@ def _spreadsheets(folder: Path, recursive: bool) -> list[Path]:
 
 def one(path: str | Path, recalculate: bool = False, timeout: float = 120) -> dict:
     """Check one file into its report object (with the E_total curves the HTML page draws)."""
+    global _busy
+    if _stopping:  # a file queued before the batch was interrupted: not started
+        os._exit(INTERRUPTED)
+    _busy = True
     try:
         return as_dict(check_file(path, recalculate, timeout), curve=True)
     except Exception as exc:  # a bug of ours on a strange file: say so for this file, go on with the rest
         return {"file": str(path), "status": "unreadable", "tables": [],
                 "message": f"check failed on this file ({type(exc).__name__}: {exc}); please report it"}
+    finally:
+        _busy = False
+
+
+_busy = False  # in a worker: checking a file (its engine and temporary folders are to be cleaned up)
+_stopping = False  # in a worker: told to stop (SIGTERM)
+
+
+def _worker_start() -> None:
+    """A worker leaves Ctrl-C to the batch, which stops it with SIGTERM (:func:`_stop_workers`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_stop)
+
+
+def _worker_stop(signum, frame) -> None:
+    global _stopping
+    if _stopping:  # told again (the pool stops every worker once one has ended): let the cleanup finish
+        return
+    _stopping = True
+    if not _busy:  # between files: nothing to clean up
+        os._exit(INTERRUPTED)
+    raise KeyboardInterrupt  # unwinds the file's work: its engine is stopped, its folders removed
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """After Ctrl-C: no further file is started, and each worker stops the one it is checking
+    and cleans up after it before the batch ends (no engine, no temporary folder left behind)."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+    for worker in workers:
+        worker.join(timeout=60)
 
 
 def run(paths: list[Path], recalculate: bool = False, timeout: float = 120, progress: bool = False) -> list[dict]:
@@ -82,13 +122,17 @@ def run(paths: list[Path], recalculate: bool = False, timeout: float = 120, prog
                 results.append(one(p, recalculate, timeout))
                 bar is not None and bar.update(1)
             return results
-        with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-            futures = [pool.submit(one, p, recalculate, timeout) for p in paths]
-            results = []
-            for f in futures:
-                results.append(f.result())
-                bar is not None and bar.update(1)
-            return results
+        with ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_worker_start) as pool:
+            try:
+                futures = [pool.submit(one, p, recalculate, timeout) for p in paths]
+                results = []
+                for f in futures:
+                    results.append(f.result())
+                    bar is not None and bar.update(1)
+                return results
+            except KeyboardInterrupt:
+                _stop_workers(pool)
+                raise
     finally:
         if bar is not None:
             bar.close()
@@ -109,7 +153,7 @@ def is_page(path: Path) -> bool:
 
 def write_page(path: Path, results: list[dict]) -> Path:
     """The HTML report, written under a temporary name and renamed, so no half page is left; a
-    folder that cannot be written or a full disk is :class:`~xlbackprop.errors.OutputError`."""
+    folder that cannot be written or a full disk is :class:`~xlbackprop.core.errors.OutputError`."""
     from .html import render
 
     path = Path(path)

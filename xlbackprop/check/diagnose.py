@@ -11,7 +11,7 @@ first such row's formula says why (:mod:`xlbackprop.check.repair`) and what kind
     values-only  a typed number where a formula belongs              values pasted over formulas
 
 A column whose values are right but whose formula is not (t1 where t2 belongs, while t1 = t2)
-is a warning. Columns that disagree with a correct run (:func:`xlbackprop.reference.train` on
+is a warning. Columns that disagree with a correct run (:func:`xlbackprop.core.reference.train` on
 the problem the sheet sets) only because of an earlier column are ``dragged``, not reported.
 """
 
@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from openpyxl.utils.cell import get_column_letter
 
-from ..arithmetic import IEEE
-from ..reference import train
-from .formula import FormulaError, shape
-from .grid import Book
+from ..core.arithmetic import IEEE
+from ..core.reference import train
+from ..xlsx.formula import FormulaError, shape
+from ..xlsx.grid import Book
 from .local import Bound, Recompute, disagree
 from .meaning import Inline, Meaning
 from .problem import Problem, ProblemError, recover

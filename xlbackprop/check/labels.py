@@ -1,7 +1,7 @@
 """Header labels to contract names: one tolerant matcher for the spellings students use.
 
 Every spelling seen in 36 real hand-made workbooks maps to the workbook contract's name
-(:mod:`xlbackprop.network`), so the rest of ``check`` speaks one language::
+(:mod:`xlbackprop.core.network`), so the rest of ``check`` speaks one language::
 
     quantity("out_h1 = σ(h1)") == "a_h1"        quantity("𝟃E/𝟃w3") == "∂E/∂w3"
     quantity("E_tot") == "E_total"              quantity("EdW1") == "∂E/∂w1"

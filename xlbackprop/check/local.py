@@ -25,8 +25,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..activations import ACTIVATIONS
-from ..arithmetic import IEEE
+from ..core.activations import ACTIVATIONS
+from ..core.arithmetic import IEEE
 from .rules import PREVIOUS, Rule
 
 U = 2.0**-53  # the spreadsheet's own rounding of one operation

@@ -4,7 +4,7 @@ computes the quantity of its column for *any* network, not only for the numbers 
 Each reference of a cell's formula becomes a :class:`Symbol`: ``R33`` seen from ``X33`` is
 ``a_o1`` of the same row, ``$H$30`` is ``eta``, ``Z$41`` seen from row 43 is ``∂E/∂w3`` two rows
 up. The formula is then computed at a few random networks (random weights, inputs, targets,
-biases and η, trained a few steps by :mod:`xlbackprop.reference`, so that every quantity is
+biases and η, trained a few steps by :mod:`xlbackprop.core.reference`, so that every quantity is
 consistent with every other) and held against the column's quantity there. A formula that
 agrees at every point is right whatever equivalent form it takes (``1/2*(t1-a)^2``,
 ``0.5*POWER(a-t1,2)``); one that agrees only at the file's own numbers (``t1`` for ``t2`` while
@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 from openpyxl.utils.cell import get_column_letter
 
-from ..arithmetic import IEEE
-from ..reference import train
-from ..spec import from_mapping
-from .formula import FormulaError, Node, Ref, evaluate
-from .grid import Sheet
+from ..core.arithmetic import IEEE
+from ..core.reference import train
+from ..core.spec import from_mapping
+from ..xlsx.formula import FormulaError, Node, Ref, evaluate
+from ..xlsx.grid import Sheet
 from .problem import Problem
 from .rules import ETA, given as given_names
 

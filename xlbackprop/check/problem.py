@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 
-from ..errors import SpecError
-from ..network import Network, weight_grad_name, weight_name
-from ..spec import Spec, from_mapping
-from .formula import FormulaError, leaves, refs
-from .grid import Sheet
+from ..core.errors import SpecError
+from ..core.network import Network, weight_grad_name, weight_name
+from ..core.spec import Spec, from_mapping
+from ..xlsx.formula import FormulaError, leaves, refs
+from ..xlsx.grid import Sheet
 from .labels import is_eta_label, quantity
 from .rules import ETA, input_name, target_name
 from .tables import Table
@@ -141,7 +141,7 @@ def _own_cells(table: Table) -> dict[str, Cell]:
     """In a workbook xlbackprop wrote, where its layout puts each given value (and eta)."""
     from openpyxl.utils.cell import coordinate_to_tuple
 
-    from ..layout import Layout
+    from ..sheets.layout import Layout
 
     net = table.network
     layout = Layout(net, len(table.rows))

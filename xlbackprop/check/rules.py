@@ -1,6 +1,6 @@
 """Backprop one cell at a time: each quantity as a rule over the quantities it is computed from.
 
-The reference engine (:mod:`xlbackprop.reference`) trains with matrices; a hand-made sheet
+The reference engine (:mod:`xlbackprop.core.reference`) trains with matrices; a hand-made sheet
 computes cell by cell, and check must ask of one cell "is this what backprop makes of *these*
 inputs?". So every quantity of a network gets a :class:`Rule`, its parents (by contract
 name, with a row offset) and how it combines them, in the delta-rule form::
@@ -20,8 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
-from ..network import (E_TOTAL, Network, a_name, bias_grad_name, bias_name, delta_name, loss_name,
-                       weight_grad_name, weight_name, z_name)
+from ..core.network import (E_TOTAL, Network, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name, weight_name, z_name)
 
 ETA = "eta"
 PREVIOUS = -1

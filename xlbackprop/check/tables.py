@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 from openpyxl.utils.cell import get_column_letter
 
-from ..activations import ACTIVATIONS
-from ..network import Network
-from .grid import Book, Sheet
+from ..core.activations import ACTIVATIONS
+from ..core.network import Network
+from ..xlsx.grid import Book, Sheet
 from .labels import quantity
 
 MIN_WEIGHTS = 4

@@ -20,11 +20,12 @@ from pathlib import Path
 
 from openpyxl.utils.cell import quote_sheetname
 
-from .check import grid, tables
-from .check.diagnose import judge
-from .expressions import Templates
-from .layout import SHEET, Layout
-from .reader import MAX_CELLS
+from ..xlsx import grid
+from ..check import tables
+from ..check.diagnose import judge
+from ..sheets.expressions import Templates
+from ..sheets.layout import SHEET, Layout
+from ..xlsx.guards import MAX_CELLS_VERIFY
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Culprit:
 
 def find(recalculated: Path, layout: Layout) -> list[Culprit]:
     """The root causes on every training sheet of a recalculated xlbackprop workbook, earliest first."""
-    book = grid.read_xlsx(Path(recalculated), max_cells=MAX_CELLS)  # verify's bound on a sheet, not check's
+    book = grid.read_xlsx(Path(recalculated), max_cells=MAX_CELLS_VERIFY)  # verify's bound on a sheet, not check's
     templates = Templates(layout)
     order = {c.name: c.index for c in layout.columns}
     found = []

@@ -17,7 +17,7 @@ A text result gets ``t="str"``, an overflow (NaN in the reference) ``t="e"`` and
 Each sheet's values come from a :class:`Values`: ``value(row, col)``, None where it has none.
 The training sheets compute their reference run when their part is written, and drop it after;
 a run too long or too wide to keep whole (:func:`kept`) is computed by a second process while
-the rows are written (:mod:`xlbackprop.beside`).
+the rows are written (:mod:`xlbackprop.writing.second_process`).
 """
 
 from __future__ import annotations
@@ -33,14 +33,15 @@ import numpy as np
 from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
 from xml.sax.saxutils import escape
 
-from . import beside, derivation, diagram
-from .chart import TITLE, title_cell
-from .expressions import Templates
-from .layout import Layout
-from .network import E_TOTAL
-from .reference import train, train_in_blocks
-from .spec import Spec
-from .sweep import HEADER_ROW, summary_iterations
+from . import second_process as beside
+from ..sheets import derivation, diagram
+from ..sheets.chart import TITLE, title_cell
+from ..sheets.expressions import Templates
+from ..sheets.layout import Layout
+from ..core.network import E_TOTAL
+from ..core.reference import train, train_in_blocks
+from ..core.spec import Spec
+from ..sheets.sweep import HEADER_ROW, summary_iterations
 
 Value = Union[float, str, None]
 CHUNK = 1 << 22

@@ -1,6 +1,6 @@
 """The ready-made workbooks in ``docs/examples/``, for whoever wants the file and not the tool.
 
-    python -m xlbackprop.examples docs/examples      # writes them anew
+    python -m xlbackprop.writing.examples docs/examples      # writes them anew
 
 Each is exactly what ``xlbackprop build`` writes (``tests/test_examples.py`` holds them to fresh
 builds byte for byte), so a download is as good as a build.
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import presets
-from .sweep import DEFAULT_RATES
+from ..core import presets
+from ..sheets.sweep import DEFAULT_RATES
 from .writer import build
 
 # file name: (preset, learning-rate sweep, what it shows)

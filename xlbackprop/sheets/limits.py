@@ -16,11 +16,11 @@ from typing import Iterator
 
 from openpyxl.utils.cell import get_column_letter
 
-from .check.formula import FormulaError, Node, parse
-from .errors import ExcelLimitError
+from ..xlsx.formula import FormulaError, Node, parse
+from ..core.errors import ExcelLimitError
 from .expressions import Templates
-from .layout import SHEET, Layout
-from .spec import Spec
+from .layout import SHEET, Layout, check_excel_limits
+from ..core.spec import Spec
 from . import derivation, diagram
 
 MAX_LENGTH = 8_192
@@ -44,7 +44,8 @@ def formulas(layout: Layout) -> Iterator[tuple[str, str, str]]:
 
 def check(spec: Spec) -> None:
     """Raise :class:`ExcelLimitError` (one line: which formula, which limit) when Excel could not hold
-    a formula of ``spec``'s workbook."""
+    a formula of ``spec``'s workbook, or when the workbook would not fit Excel's grid."""
+    check_excel_limits(spec.network, spec.iterations)
     layout = Layout(spec.network, spec.iterations)
     for sheet, what, text in formulas(layout):
         if len(text) > MAX_LENGTH:

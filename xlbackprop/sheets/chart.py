@@ -17,7 +17,7 @@ from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
 
 from .layout import CHART_COLUMNS, Layout
-from .network import E_TOTAL, ITERATION
+from ..core.network import E_TOTAL, ITERATION
 from .sweep import HEADER_ROW, SHEET as SWEEP_SHEET, SweepPlan
 
 SWEEP_CHART_SIZE = (12, 26)  # columns, rows

@@ -27,15 +27,14 @@ import numpy as np
 from openpyxl.formula.tokenizer import Tokenizer
 from openpyxl.utils.cell import absolute_coordinate
 
-from .activations import ACTIVATIONS
+from ..core.activations import ACTIVATIONS
 from .cells import PlannedCell
-from .arithmetic import LIBREOFFICE
+from ..core.arithmetic import LIBREOFFICE
 from .expressions import Templates
 from .layout import SHEET as TRAINING, Layout
-from .reference import Table
-from .spec import Spec
-from .network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name,
-                      weight_name, z_name)
+from ..core.reference import Table
+from ..core.spec import Spec
+from ..core.network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name, weight_name, z_name)
 
 SHEET = "Derivation"
 H_ROW, H = 4, 1e-4  # the finite-difference step h: a given value in B4

@@ -1,8 +1,7 @@
 """Read an xlbackprop workbook back: its network, its parameters and every training value.
 
-Only this module and the writer import openpyxl. A file is untrusted until read: a zip bomb is
-refused before anything unpacks it, and XML is parsed with entities off (openpyxl uses
-defusedxml when it is installed, as xlbackprop requires). Everything verify needs comes from the
+A file is untrusted until read: it passes :func:`xlbackprop.xlsx.guards.guard` first, then the
+one-pass reader (:mod:`xlbackprop.xlsx.grid`) reads it. Everything verify needs comes from the
 file itself: the shape from the labelled cells of the parameter block (``A4 network``,
 ``B4 2-2-2``), the numbers from the given-value cells, so a workbook whose eta, inputs or
 initial weights a user changed is checked against its own numbers.
@@ -10,10 +9,7 @@ initial weights a user changed is checked against its own numbers.
 
 from __future__ import annotations
 
-import struct
 import warnings
-import zipfile
-import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
@@ -24,29 +20,22 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils.cell import coordinate_to_tuple
 
-from .activations import ACTIVATIONS
-from .errors import SpecError, WorkbookError
-from .layout import ETA_ROW, META_KEYS, SAMPLES_TOP, SHEET, Layout
-from .network import ITERATION, Network
-from .spec import Spec, from_mapping
-from .sweep import SHEET as SWEEP_SHEET, SweepPlan
-from . import derivation, diagram
-from .derivation import SHEET as DERIVATION_SHEET, DerivationPlan
-from .diagram import SHEET as DIAGRAM_SHEET, DiagramPlan
+from ..core.activations import ACTIVATIONS
+from ..core.errors import SpecError, WorkbookError
+from ..sheets.layout import ETA_ROW, META_KEYS, SAMPLES_TOP, SHEET, Layout
+from ..core.network import ITERATION, Network
+from ..xlsx.grid import read_xlsx
+from ..xlsx.guards import MAX_CELLS_VERIFY, guard
+from ..core.spec import Spec, from_mapping
+from ..sheets.sweep import SHEET as SWEEP_SHEET, SweepPlan
+from ..sheets import derivation, diagram
+from ..sheets.derivation import SHEET as DERIVATION_SHEET, DerivationPlan
+from ..sheets.diagram import SHEET as DIAGRAM_SHEET, DiagramPlan
 
 NOT_OURS = "not an xlbackprop workbook (a hand-made one: xlbackprop check FILE)"
 
 RATE_SHEET_PREFIX = "eta "  # the training sheets of a sweep: eta 0.1, eta 0.2, ...
-MAX_UNPACKED = 32 * 2**30
-MAX_PACKED_RATIO, MAX_PACKED_RATIO_FROM = 200, 2**20  # parts over 1 MiB packed tighter than 200:1 are refused
-MAX_CELLS = 20_000_000  # a sheet verify reads (about 2 GB in memory): 100,000 iterations of 200 columns
 MAX_BLOCK_ROWS = 1_000  # the parameter block is shorter than this for any network Excel can hold
-PROLOG_BYTES = 4096  # a DOCTYPE can only stand before the root element
-# what reading a damaged package raises: a bad zip directory, corrupt or cut-off deflate data, a CRC
-# that does not match, XML that does not parse (lxml's errors are SyntaxErrors), text that is not UTF-8
-DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, RuntimeError,
-           NotImplementedError, SyntaxError, struct.error)
-
 
 @dataclass(frozen=True)
 class WorkbookData:
@@ -89,14 +78,12 @@ def read(path: str | Path, values: bool = True, sheet: str = SHEET) -> WorkbookD
 
 
 class _Streamed:
-    """A workbook read in one streaming pass (:mod:`xlbackprop.check.xlsx`), guards first: each
+    """A workbook read in one streaming pass (:mod:`xlbackprop.xlsx.scan`), guards first: each
     sheet's rows as values, or as formula text where a cell holds a formula. Several times faster
     than openpyxl's read-only mode, which must read a file twice to give both."""
 
     def __init__(self, path: Path, values: bool):
-        from .check.grid import read_xlsx  # check reads through this module's guards
-
-        self.sheets = {sheet.name: sheet for sheet in read_xlsx(path, formulas=not values, max_cells=MAX_CELLS).sheets}
+        self.sheets = {sheet.name: sheet for sheet in read_xlsx(path, formulas=not values, max_cells=MAX_CELLS_VERIFY).sheets}
         self.sheetnames = list(self.sheets)
         self.values = values
 
@@ -168,16 +155,6 @@ def _sweep_plan(wb, layout: Layout) -> SweepPlan | None:
     return SweepPlan(tuple(rates), layout) if SWEEP_SHEET in wb.sheetnames and rates else None
 
 
-def guard(path: Path) -> None:
-    """The guards every read of an untrusted file passes first: it exists, it is a zip package,
-    and the package is no zip bomb and declares no document type (:func:`check_package`)."""
-    if not path.exists():
-        raise WorkbookError(f"{path}: no such file")
-    if not zipfile.is_zipfile(path):
-        raise WorkbookError(f"{path}: not an .xlsx file (it is not a zip package)")
-    check_package(path)
-
-
 @contextmanager
 def open_workbook(path: str | Path, values: bool) -> Iterator[Any]:
     """Open any .xlsx as untrusted input, read-only: the package guards first, then openpyxl
@@ -194,40 +171,6 @@ def open_workbook(path: str | Path, values: bool) -> Iterator[Any]:
         yield wb
     finally:
         wb.close()
-
-
-def check_package(path: Path) -> None:
-    """Refuse a zip bomb or XML with a document type (entity tricks) before anything, LibreOffice
-    included, unpacks the file. Our sheets compress about 7:1 and a full-height workbook with a
-    sweep unpacks to some 10 GB; a bomb packs 1000:1 and more. No part of an .xlsx has a DOCTYPE."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            for member in members:
-                ratio = member.file_size / max(member.compress_size, 1)
-                if member.file_size > MAX_PACKED_RATIO_FROM and ratio > MAX_PACKED_RATIO:
-                    raise WorkbookError(f"{path}: part {member.filename} would unpack {ratio:,.0f} times its packed "
-                                        f"size ({member.file_size:,} bytes); refusing what looks like a zip bomb")
-                if member.filename.endswith((".xml", ".rels")):
-                    with archive.open(member) as part:
-                        prolog = part.read(PROLOG_BYTES)
-                    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
-                        raise WorkbookError(f"{path}: part {member.filename} declares a document type or entities, "
-                                            f"which no .xlsx has; refusing it")
-    except WorkbookError:
-        raise
-    except DAMAGED as exc:
-        raise WorkbookError(f"{path}: not a readable .xlsx file, it is damaged ({damage(exc)})") from None
-    total = sum(m.file_size for m in members)
-    if total > MAX_UNPACKED:
-        raise WorkbookError(f"{path}: would unpack to {total / 2**30:,.1f} GiB, more than the "
-                            f"{MAX_UNPACKED / 2**30:.0f} GiB any xlbackprop workbook needs")
-
-
-def damage(exc: BaseException) -> str:
-    """What is wrong with a damaged package, in a few words: ``Error -3 while decompressing data``."""
-    words = str(exc).strip() or type(exc).__name__
-    return words if len(words) <= 160 else words[:157] + "..."
 
 
 def _rows(wb, path: str | Path, sheet: str) -> list[list[Any]]:

@@ -12,5 +12,5 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class PlannedCell:
     value: object
-    kind: str | None = None  # a style of :mod:`xlbackprop.styles`: given, weight, forward, loss, ...
+    kind: str | None = None  # a style of :mod:`xlbackprop.sheets.styles`: given, weight, forward, loss, ...
     text: bool = False

@@ -38,7 +38,7 @@ DEFAULT_ETA = 0.5
 class Spec:
     """A network with its numbers: what one workbook trains.
 
-    ``weights`` are w1..wN in the numbering of :mod:`xlbackprop.network`; ``biases`` are
+    ``weights`` are w1..wN in the numbering of :mod:`xlbackprop.core.network`; ``biases`` are
     b1..bK, or ``()`` without biases; ``inputs[s]`` and ``targets[s]`` are sample s+1.
     """
 
@@ -58,9 +58,7 @@ class Spec:
             changes["eta"] = _rate(eta, "--lr")
         if iterations is not None:
             changes["iterations"] = _iterations(iterations, "--iterations")
-        spec = dataclasses.replace(self, **changes)
-        _check_excel_limits(spec)
-        return spec
+        return dataclasses.replace(self, **changes)
 
 
 def load(path: str | Path) -> Spec:
@@ -135,7 +133,6 @@ def from_mapping(data: dict[str, Any]) -> Spec:
         targets=targets,
         title=title,
     )
-    _check_excel_limits(spec)
     return spec
 
 
@@ -210,7 +207,3 @@ def _matrix(value: Any, field: str, width: int) -> tuple[tuple[float, ...], ...]
     return tuple(_vector(row, f"{field}[{s}]", width) for s, row in enumerate(value, 1))
 
 
-def _check_excel_limits(spec: Spec) -> None:
-    from .layout import check_excel_limits  # layout depends on the network only
-
-    check_excel_limits(spec.network, spec.iterations)

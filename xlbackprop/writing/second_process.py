@@ -26,22 +26,22 @@ from typing import BinaryIO, Iterator
 
 import numpy as np
 
-from .errors import ReferenceProcessError
-from .spec import Spec
+from ..core.errors import ReferenceProcessError
+from ..core.spec import Spec
 
 _HEADER = struct.Struct("<qq")  # a block's rows and columns; its rows*columns float64 follow
-_COMMAND = "from xlbackprop.beside import serve; serve()"
+_COMMAND = "from xlbackprop.writing.second_process import serve; serve()"
 
 
 def matrices(spec: Spec, size: int, names: list[str]) -> Iterator[np.ndarray]:
-    """:func:`xlbackprop.reference.matrices_in_blocks` ``(spec, size, names)``, from a second process;
+    """:func:`xlbackprop.core.reference.matrices_in_blocks` ``(spec, size, names)``, from a second process;
     from this one, the same numbers more slowly, where no second interpreter can start (Python
     embedded in another program, without ``sys.executable``)."""
     try:
         process = subprocess.Popen([sys.executable or "", "-c", _COMMAND], stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment())
     except OSError:
-        from .reference import matrices_in_blocks
+        from ..core.reference import matrices_in_blocks
 
         yield from matrices_in_blocks(spec, size, names)
         return
@@ -79,7 +79,7 @@ def _environment() -> dict[str, str]:
     import site
 
     env = dict(os.environ)
-    here = Path(__file__).resolve().parent.parent
+    here = Path(__file__).resolve().parents[2]  # the folder that holds the package xlbackprop
     installed = {Path(p).resolve() for p in site.getsitepackages() + [site.getusersitepackages()]}
     if here not in installed:
         env["PYTHONPATH"] = os.pathsep.join([str(here)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
@@ -88,7 +88,7 @@ def _environment() -> dict[str, str]:
 
 def serve(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
     """The second process: read ``(spec, size, names)`` and write the blocks of its run."""
-    from .reference import matrices_in_blocks
+    from ..core.reference import matrices_in_blocks
 
     stdin, stdout = stdin or sys.stdin.buffer, stdout or sys.stdout.buffer
     spec, size, names = pickle.loads(stdin.read())  # from the process that started this one

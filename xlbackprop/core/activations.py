@@ -12,7 +12,7 @@ holding a_h1::
 Each form is written so that no learning rate, however large, overflows it: sigmoid branches on
 the sign of its argument, TANH, MAX and IF never overflow.
 
-``ops`` is the engine's :mod:`~xlbackprop.arithmetic`: its additions (LibreOffice rounds
+``ops`` is the engine's :mod:`~xlbackprop.core.arithmetic`: its additions (LibreOffice rounds
 cancellations to 0) and the C library's exp and tanh, as spreadsheets call them.
 The derivative is written as one factor, ready to be wrapped in parentheses.
 """

@@ -1,12 +1,12 @@
 """Write the planned workbook with openpyxl: the one module that places cells.
 
-The layout (:mod:`xlbackprop.layout`) says where each quantity lives and the expressions
-(:mod:`xlbackprop.expressions`) what each formula says; this module streams them into a
+The layout (:mod:`xlbackprop.sheets.layout`) says where each quantity lives and the expressions
+(:mod:`xlbackprop.sheets.expressions`) what each formula says; this module streams them into a
 write-only workbook, row by row, so memory stays flat however many iterations there are.
-The sheets, in order: ``Training``, ``Sweep`` (with a learning-rate sweep, :mod:`xlbackprop.sweep`),
+The sheets, in order: ``Training``, ``Sweep`` (with a learning-rate sweep, :mod:`xlbackprop.sheets.sweep`),
 ``Derivation``, ``Network``, then one training sheet per rate of the sweep (``eta 0.1``, ...).
 Every formula's computed value is stored beside it as the sheet parts are zipped
-(:mod:`xlbackprop.stored`), and drawing and chart parts get Excel's namespace prefixes.
+(:mod:`xlbackprop.writing.stored`), and drawing and chart parts get Excel's namespace prefixes.
 The file is written beside its target under a temporary name and renamed at the end, and
 its bytes depend only on the spec (fixed timestamps inside and outside the zip).
 """
@@ -31,15 +31,17 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.writer.excel import ExcelWriter
 
-from .errors import XlbackpropError
-from .layout import CHART_COLUMNS, ETA_LABEL, ETA_ROW, ROW_PT, SHEET, TITLE_ROW, Layout
-from .network import bias_name, weight_name
-from .chart import SWEEP_CHART_SIZE, loss_chart, sweep_chart, title_formula
-from .spec import Spec
-from .styles import KINDS, named_styles
-from . import derivation, diagram, limits, outputs, stored
+from ..core.errors import XlbackpropError
+from ..sheets.layout import CHART_COLUMNS, ETA_LABEL, ETA_ROW, ROW_PT, SHEET, TITLE_ROW, Layout
+from ..core.network import bias_name, weight_name
+from ..sheets.chart import SWEEP_CHART_SIZE, loss_chart, sweep_chart, title_formula
+from ..core.spec import Spec
+from ..sheets.styles import KINDS, named_styles
+from ..sheets import derivation, diagram, limits
+from ..core import outputs
+from . import stored
 from .package import Package
-from . import sweep as sweep_plan
+from ..sheets import sweep as sweep_plan
 
 FIXED_TIME = dt.datetime(2024, 2, 9, 0, 0, 0)  # the seed lecture's date; keeps builds byte-identical
 
@@ -49,7 +51,7 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
     """Write the workbook of ``spec`` to ``path``, with one training sheet per rate of ``sweep``
     (``()`` for none); ``progress(k)`` is told of the k training rows written so far, over all sheets.
     An existing ``path`` is replaced only when it is xlbackprop's own unchanged output, or with
-    ``force`` (:func:`xlbackprop.outputs.workbook_target`)."""
+    ``force`` (:func:`xlbackprop.core.outputs.workbook_target`)."""
     if not isinstance(spec, Spec):
         raise TypeError(f"writer.build takes a Spec, got {type(spec).__name__}; xlbackprop.build takes a preset "
                         f"name, a network file or a mapping as well")

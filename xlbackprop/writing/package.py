@@ -3,7 +3,7 @@
 openpyxl hands each part to :class:`Package` as it writes; the package keeps the bytes of equal
 specs equal (one timestamp for every member), writes the drawing and chart parts with Excel's
 ``xdr:``/``a:``/``c:`` prefixes (:func:`prefixed`), and fills each formula's stored value into
-the worksheet parts from their :class:`~xlbackprop.stored.Values` (``values``).
+the worksheet parts from their :class:`~xlbackprop.writing.stored.Values` (``values``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Callable
 
 from lxml import etree
 
-from . import outputs, stored
+from ..core import outputs
+from . import stored
 
 ZIP_TIME = (2024, 2, 9, 0, 0, 0)  # the seed lecture's date
 
@@ -86,8 +87,8 @@ class Package(zipfile.ZipFile):
 
     def write_later(self) -> None:
         """The parts :meth:`write` kept back, now that every other part is written; then the custom
-        properties, whose :data:`~xlbackprop.outputs.PROPERTY` is stamped with the digest of all
-        the others (:func:`xlbackprop.outputs.stamp`: how build knows its own unchanged output)."""
+        properties, whose :data:`~xlbackprop.core.outputs.PROPERTY` is stamped with the digest of all
+        the others (:func:`xlbackprop.core.outputs.stamp`: how build knows its own unchanged output)."""
         for name, data in self._later:
             self._write_part(name, io.BytesIO(data))
         self._later = []

@@ -9,7 +9,7 @@ only cells that hold something, and expands shared formulas with openpyxl's own
     <c r="E26"><f t="shared" si="3"/><v>0.14996...</v></c>   with the master E25 = "E24-$P$19*X24"
     -> formulas[(26, 5)] = "=E25-$P$19*X25", values[(26, 5)] = 0.14996..., digits["E26"] = 17
 
-The package must have passed :func:`xlbackprop.reader.check_package` (no zip bomb, no DOCTYPE)
+The package must have passed :func:`xlbackprop.xlsx.guards.guard` (no zip bomb, no DOCTYPE)
 before anything here opens it; the XML parser also resolves no entities and fetches nothing.
 """
 

@@ -22,7 +22,7 @@ from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 
 from .cells import PlannedCell
 from .layout import SHEET as TRAINING, Layout
-from .network import E_TOTAL, a_name, bias_name, weight_name
+from ..core.network import E_TOTAL, a_name, bias_name, weight_name
 
 SHEET = "Network"
 ITERATION_CELL, SAMPLE_CELL = "B3", "B4"

@@ -8,9 +8,9 @@ a_h1 at iteration 1). Each row follows the backprop delta rule:
     δ_out = (a - t) g'(z),  δ_l = (Σ_k δ_{l+1,k} w_{k,j}) g'(z)      backward
     ∂E/∂w = δ_target · a_source (mean over samples),  w <- w - eta ∂E/∂w
 
-Sums run left to right and products associate as in :mod:`xlbackprop.expressions`, so that
+Sums run left to right and products associate as in :mod:`xlbackprop.sheets.expressions`, so that
 LibreOffice and numpy do the same floating-point operations and agree to the last bit
-(LibreOffice's rounding of cancellations to 0 included: :mod:`xlbackprop.arithmetic`).
+(LibreOffice's rounding of cancellations to 0 included: :mod:`xlbackprop.core.arithmetic`).
 Where a quantity overflows the sheet shows ``#NUM!`` in it and in every cell that depends on
 it; the table holds NaN there (a diverging run: ``xlbackprop build --preset deep --lr 1e6``).
 Shapes: ``W[l]`` is (n_l, n_{l-1}) with ``W[l][j-1, k-1]`` the weight from neuron k to j;
@@ -25,8 +25,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .arithmetic import LIBREOFFICE, Arithmetic, error_where_infinite as _err
-from .network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name,
-                      weight_name, z_name)
+from .network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name, weight_name, z_name)
 from .spec import Spec
 
 
@@ -62,7 +61,7 @@ def train(spec: Spec, ops: Arithmetic = LIBREOFFICE) -> Table:
     """Run ``spec.iterations`` steps of gradient descent and record every quantity.
 
     ``ops`` is the spreadsheet engine's way of adding and subtracting
-    (:mod:`xlbackprop.arithmetic`); pass ``IEEE`` for plain numpy arithmetic.
+    (:mod:`xlbackprop.core.arithmetic`); pass ``IEEE`` for plain numpy arithmetic.
     """
     return _train(spec, ops, _start(spec), spec.iterations)
 

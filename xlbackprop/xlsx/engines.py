@@ -18,9 +18,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
-from .errors import EngineError
+from ..core.errors import EngineError
 
 INSTALL_HINT = ("install it: apt-get install -y libreoffice-calc-nogui (Debian, Ubuntu), "
                 "brew install --cask libreoffice (macOS), winget install TheDocumentFoundation.LibreOffice "
@@ -129,6 +130,18 @@ def _kill(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+def _gone(proc: subprocess.Popen, seconds: float = 5.0) -> None:
+    """Wait until every process of the engine's group has ended (LibreOffice's soffice.bin outlives
+    the launcher it started by a moment), so that none writes into its folders as they are removed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except (AttributeError, ProcessLookupError, PermissionError, OSError):
+            return
+        time.sleep(0.02)
+
+
 def _run(command: list[str], timeout: float, engine: str = "LibreOffice") -> None:
     """Run the engine in its own process group; on timeout kill the whole group, leaving nothing behind.
     Its temporary files (LibreOffice's ``lu*.tmp`` folders) go into a folder of ours, removed after it,
@@ -143,10 +156,12 @@ def _run(command: list[str], timeout: float, engine: str = "LibreOffice") -> Non
         except subprocess.TimeoutExpired:
             _kill(proc)
             proc.communicate()
+            _gone(proc)
             raise EngineError(f"{engine} took longer than {timeout:g} s and was stopped") from None
         except BaseException:  # Ctrl-C while it works: stop it, then let the folder go
             _kill(proc)
             proc.communicate()
+            _gone(proc)
             raise
         finally:
             _RUNNING.discard(proc)

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xlbackprop import beside, presets
-from xlbackprop.errors import ReferenceProcessError
-from xlbackprop.reference import matrices_in_blocks, train
+from xlbackprop.writing import second_process
+from xlbackprop.core import presets
+from xlbackprop.core.errors import ReferenceProcessError
+from xlbackprop.core.reference import matrices_in_blocks, train
 
 
 def _children() -> set[int]:
@@ -22,7 +23,7 @@ def _children() -> set[int]:
 def test_the_second_process_gives_the_blocks_of_the_run():
     spec = presets.load("xor").with_overrides(iterations=250)
     names = list(train(spec.with_overrides(iterations=1)))
-    got = list(beside.matrices(spec, 100, names))
+    got = list(second_process.matrices(spec, 100, names))
     exp = list(matrices_in_blocks(spec, 100, names))
     assert [m.shape for m in got] == [(100, len(names)), (100, len(names)), (50, len(names))]
     for g, e in zip(got, exp):
@@ -32,14 +33,14 @@ def test_the_second_process_gives_the_blocks_of_the_run():
 def test_a_failure_in_the_second_process_is_raised_here():
     spec = presets.load("class-2024").with_overrides(iterations=20)
     with pytest.raises(ReferenceProcessError, match="range.. arg 3 must not be zero"):
-        list(beside.matrices(spec, 0, ["E_total"]))  # a block size of 0 is a ValueError there
+        list(second_process.matrices(spec, 0, ["E_total"]))  # a block size of 0 is a ValueError there
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc to see child processes")
 def test_stopping_early_stops_the_second_process():
     spec = presets.load("class-2024").with_overrides(iterations=1_000_000)
     before = _children()
-    blocks = beside.matrices(spec, 1000, ["E_total"])
+    blocks = second_process.matrices(spec, 1000, ["E_total"])
     assert next(blocks).shape == (1000, 1)
     assert len(_children() - before) == 1
     blocks.close()
@@ -59,11 +60,11 @@ def test_the_second_process_runs_this_process_s_copy_of_the_package(tmp_path):
     shutil.copytree(Path(xlbackprop.__file__).parent, copy / "xlbackprop",
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(Path(xlbackprop.__file__).parent.parent / "templates", copy / "templates")  # as in a checkout
-    source = (copy / "xlbackprop" / "beside.py").read_text()
+    source = (copy / "xlbackprop" / "writing" / "second_process.py").read_text()
     marked = source.replace("np.ascontiguousarray(matrix, dtype", "np.ascontiguousarray(matrix + 1.0, dtype")
     assert marked != source
-    (copy / "xlbackprop" / "beside.py").write_text(marked)
-    script = ("import sys; sys.path.insert(0, sys.argv[1]); import xlbackprop.beside as b, xlbackprop.presets as p; "
+    (copy / "xlbackprop" / "writing" / "second_process.py").write_text(marked)
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); import xlbackprop.writing.second_process as b, xlbackprop.core.presets as p; "
               "assert b.__file__.startswith(sys.argv[1]), b.__file__; "
               "print(next(b.matrices(p.load('class-2024').with_overrides(iterations=3), 3, ['E_total']))[0, 0])")
     out = subprocess.run([sys.executable, "-c", script, str(copy)], capture_output=True, text=True, cwd=tmp_path,
@@ -80,7 +81,7 @@ def test_without_a_second_interpreter_the_blocks_come_from_this_process(monkeypa
     monkeypatch.setattr(sys, "executable", executable)
     spec = presets.load("class-2024").with_overrides(iterations=25)
     before = _children()
-    got = list(beside.matrices(spec, 10, ["E_total", "w1"]))
+    got = list(second_process.matrices(spec, 10, ["E_total", "w1"]))
     assert _children() == before
     exp = list(matrices_in_blocks(spec, 10, ["E_total", "w1"]))
     assert len(got) == len(exp) == 3 and all(np.array_equal(g, e) for g, e in zip(got, exp))

@@ -29,16 +29,18 @@ import numpy as np
 
 from openpyxl.utils.cell import quote_sheetname
 
-from . import culprits, recalc, reader
-from .arithmetic import IEEE, LIBREOFFICE, Arithmetic
-from .layout import SHEET
-from .network import E_TOTAL
-from .reference import train
-from .sweep import SHEET as SWEEP_SHEET
-from . import derivation, diagram
-from .derivation import SHEET as DERIVATION_SHEET
-from .diagram import SHEET as DIAGRAM_SHEET
-from .errors import WorkbookError
+from . import culprits, reader
+from ..xlsx import engines as recalc
+from ..core.arithmetic import IEEE, LIBREOFFICE, Arithmetic
+from ..sheets.layout import SHEET
+from ..core.network import E_TOTAL
+from ..core.reference import train
+from ..sheets.sweep import SHEET as SWEEP_SHEET
+from ..sheets import derivation, diagram
+from ..sheets.derivation import SHEET as DERIVATION_SHEET
+from ..sheets.diagram import SHEET as DIAGRAM_SHEET
+from ..core.errors import WorkbookError
+from ..xlsx.guards import guard
 
 RTOL = 1e-12
 
@@ -165,12 +167,12 @@ def verify(path: str | Path, timeout: float = 900, engine: str = "libreoffice",
 
     Every training sheet is checked (``Training`` and the rate sheets of a sweep, each against
     the reference for its own parameters), and so is the sweep table. Raises
-    :class:`~xlbackprop.errors.WorkbookError` or :class:`~xlbackprop.errors.EngineError` when
+    :class:`~xlbackprop.core.errors.WorkbookError` or :class:`~xlbackprop.core.errors.EngineError` when
     the file cannot be checked at all. ``say`` hears what it is doing (for a progress line);
     ``show_all`` lists every wrong cell rather than the root causes.
     """
     path = Path(path)
-    reader.guard(path)  # before LibreOffice sees it: no zip bomb, no DOCTYPE
+    guard(path)  # before LibreOffice sees it: no zip bomb, no DOCTYPE
     chosen = ENGINES[engine]
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="xlbackprop-verify-") as out, ThreadPoolExecutor(1) as pool:

@@ -25,7 +25,7 @@ def _folder():
             return folder
     except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
         pass
-    return Path(__file__).resolve().parent.parent / "templates"
+    return Path(__file__).resolve().parents[2] / "templates"  # a source checkout: beside the package
 
 
 def names() -> list[str]:

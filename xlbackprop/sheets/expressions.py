@@ -12,16 +12,15 @@ For the seed's 2-2-2 network (iteration 1 on row 14, inputs in B4:C4, targets in
     ∂E/∂w5   row 14:  =U14*K14               (δ_o1 * a_h1)
 
 Every shared term is computed once: a δ per neuron, each gradient a δ times an activation.
-The reference engine (:mod:`xlbackprop.reference`) performs the same operations in the same
+The reference engine (:mod:`xlbackprop.core.reference`) performs the same operations in the same
 order, so the two agree bit for bit.
 """
 
 from __future__ import annotations
 
-from .activations import ACTIVATIONS
+from ..core.activations import ACTIVATIONS
 from .layout import Layout
-from .network import (E_TOTAL, Network, a_name, bias_grad_name, bias_name, delta_name, loss_name,
-                      weight_grad_name, weight_name, z_name)
+from ..core.network import (E_TOTAL, Network, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name, weight_name, z_name)
 
 
 class Templates:

@@ -1,7 +1,7 @@
 """A hand-made workbook as check reads it: per sheet, every cell's formula and stored value.
 
-The file is untrusted: it passes :func:`xlbackprop.reader.guard` (missing files, zip bombs,
-DOCTYPEs) before :mod:`~xlbackprop.check.xlsx` streams its sheets once, for the formula text and
+The file is untrusted: it passes :func:`xlbackprop.xlsx.guards.guard` (missing files, zip bombs,
+DOCTYPEs) before :mod:`~xlbackprop.xlsx.scan` streams its sheets once, for the formula text and
 the values the student's spreadsheet program stored. An .xls or .ods file, a file that stores no values,
 or any file with ``recalc=True`` is first recalculated and saved as .xlsx by LibreOffice::
 
@@ -24,15 +24,14 @@ from typing import Any
 
 from openpyxl.utils.cell import column_index_from_string
 
-from .. import recalc
-from ..errors import WorkbookError
-from ..reader import DAMAGED, damage, guard
-from . import xlsx
+from . import engines
+from ..core.errors import WorkbookError
+from .guards import DAMAGED, MAX_CELLS_CHECK, damaged, guard
+from . import scan
 from .formula import Node, parse, resolve_names
 
 CONVERTED = (".xls", ".ods", ".xlsm", ".fods")
 SPREADSHEETS = (".xlsx", *CONVERTED)  # what read() takes
-MAX_CELLS = 2_000_000
 DOUBLE_UNIT = 2.0**-53
 
 
@@ -110,7 +109,7 @@ def _recalculated(path: Path, timeout: float) -> Book:
     if path.suffix.lower() == ".xlsx":
         guard(path)
     with tempfile.TemporaryDirectory(prefix="xlbackprop-check-") as folder:
-        fresh = recalc.convert(path, folder, timeout=timeout)
+        fresh = engines.convert(path, folder, timeout=timeout)
         book = read_xlsx(fresh)
     book.path, book.recalculated = path, True
     return book
@@ -120,21 +119,21 @@ def _has_values(book: Book) -> bool:
     return any(s.values.get(key) is not None for s in book.sheets for key in s.formulas)
 
 
-def read_xlsx(path: Path, formulas: bool = True, max_cells: int = MAX_CELLS) -> Book:
+def read_xlsx(path: Path, formulas: bool = True, max_cells: int = MAX_CELLS_CHECK) -> Book:
     """An .xlsx as it is, stored values and all (no recalculation), through the guards; without
     ``formulas`` the cells' values only. A sheet of more than ``max_cells`` is refused."""
     guard(path)
     try:
         with zipfile.ZipFile(path) as archive:
-            parts, defined = xlsx.workbook(archive)
-            strings = xlsx.shared_strings(archive)
-            raws = [xlsx.cells(archive, part, name, strings, max_cells, formulas) for name, part in parts]
+            parts, defined = scan.workbook(archive)
+            strings = scan.shared_strings(archive)
+            raws = [scan.cells(archive, part, name, strings, max_cells, formulas) for name, part in parts]
     except WorkbookError:
         raise
-    except xlsx.TooLarge as exc:
+    except scan.TooLarge as exc:
         raise WorkbookError(f"{path}: {exc}") from None
     except DAMAGED as exc:
-        raise WorkbookError(f"{path}: not a readable .xlsx file, it is damaged ({damage(exc)})") from None
+        raise damaged(path, exc) from None
     book_names = _defined_names(n for n in defined if n[1] is None)
     sheets = [Sheet(raw.name, raw.formulas, raw.values,
                     {**book_names, **_defined_names(n for n in defined if n[1] == raw.name)}) for raw in raws]

@@ -12,7 +12,7 @@ column T, iteration 1 on row 14) and the default rates::
     A5 1          B5 ='eta 0.1'!$T$14          C5 ='eta 0.2'!$T$14          ...
     A9 100        B9 ='eta 0.1'!$T$113         ...
 
-Everything here is pure planning; :mod:`xlbackprop.writer` places it.
+Everything here is pure planning; :mod:`xlbackprop.writing.writer` places it.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ import numpy as np
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
 
 from .cells import PlannedCell
-from .errors import SpecError
+from ..core.errors import SpecError
 from .layout import Layout
-from .network import E_TOTAL
-from .reference import train
-from .spec import Spec
+from ..core.network import E_TOTAL
+from ..core.reference import train
+from ..core.spec import Spec
 
 DEFAULT_RATES = (0.1, 0.2, 0.5, 0.8, 1.0, 2.0)
 SHEET = "Sweep"
