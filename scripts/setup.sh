@@ -12,6 +12,7 @@ if [ -z "${XLBACKPROP_PYTHON_ONLY:-}" ]; then  # the quick test tier (-m quick) 
   command -v ssconvert >/dev/null 2>&1 || packages+=(gnumeric)
   command -v pdftoppm >/dev/null 2>&1 || packages+=(poppler-utils)
   command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)  # ExcelJS, one more reader of our files
 fi
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || packages+=(python3-venv)
 if [ ${#packages[@]} -gt 0 ]; then

@@ -1,8 +1,9 @@
 """Shared fixtures: built and recalculated workbooks, and the LibreOffice gate.
 
-Tests marked ``libreoffice`` need ``soffice``, tests marked ``gnumeric`` need ``ssconvert``.
-Without them they are skipped on a developer's machine, and under CI (CI=true) the run stops
-before any test, so a CI run can never pass by skipping them.
+Tests marked ``libreoffice`` need ``soffice``, ``gnumeric`` ``ssconvert``, ``browser`` chromium,
+``exceljs`` node with ExcelJS in .node/, ``validator`` ../shared/tools/ooxml_validate.py. Without
+them they are skipped on a developer's machine, and under CI (CI=true) the run stops before any
+test, so a CI run can never pass by skipping them.
 """
 
 from __future__ import annotations
@@ -20,9 +21,18 @@ from xlbackprop.core import presets
 from xlbackprop.writing import writer
 from xlbackprop.xlsx.engines import convert
 
+ROOT = Path(__file__).resolve().parent.parent
+VALIDATOR = ROOT.parent / "shared" / "tools" / "ooxml_validate.py"  # the ISO schemas' check, beside the repository
+EXCELJS = ROOT / ".node" / "node_modules" / "exceljs"
 HAVE = {"libreoffice": shutil.which("soffice") is not None or shutil.which("libreoffice") is not None,
-        "gnumeric": shutil.which("ssconvert") is not None}
-INSTALL = {"libreoffice": "apt-get install -y libreoffice-calc-nogui", "gnumeric": "apt-get install -y gnumeric"}
+        "gnumeric": shutil.which("ssconvert") is not None,
+        "browser": shutil.which("chromium") is not None,
+        "exceljs": shutil.which("node") is not None and EXCELJS.exists(),
+        "validator": VALIDATOR.exists()}
+INSTALL = {"libreoffice": "apt-get install -y libreoffice-calc-nogui", "gnumeric": "apt-get install -y gnumeric",
+           "browser": "apt-get install -y chromium",
+           "exceljs": "bash scripts/setup.sh (npm installs ExcelJS into .node/)",
+           "validator": "put the shared folder, with tools/ooxml_validate.py, beside the repository"}
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 # Property tests draw the same examples on every CI run (a failure there is reproducible);
@@ -32,7 +42,7 @@ settings.register_profile("random", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "random"))
 
 
-ENGINE_MARKS = ("libreoffice", "gnumeric", "browser", "slow", "exceljs")
+ENGINE_MARKS = ("libreoffice", "gnumeric", "browser", "slow", "exceljs", "validator")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -281,7 +281,7 @@ LATENT = {**SEED, "t1": 0.5, "t2": 0.5, "η": 1.0}
 
 
 @case("right", "2024 class (t1 = t2 = 0.5): E2 and ∂E/∂w8 use t1 where t2 belongs, which the values cannot show",
-      warnings=[expect(q, "formula", R0, "t1", "t2") for q in ("E2", "∂E/∂w8")])
+      warnings=[expect(q, "warning", R0, "t1", "t2") for q in ("E2", "∂E/∂w8")])
 def _latent_target():
     return book(values=LATENT, slips={q: swap(q, "t2", "t1") for q in ("E2", "∂E/∂w8")})
 

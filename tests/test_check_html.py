@@ -386,7 +386,6 @@ def test_same_input_same_bytes():
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed (apt-get install -y chromium)")
 def test_chromium_renders_the_page(tmp_path):
     from PIL import Image
 

@@ -31,11 +31,26 @@ def test_one_iteration_agrees_in_both_engines(built, engine):
 
 
 def test_each_line_shows_the_tolerance_it_was_held_to(built):
+    """The allowed error printed for a training quantity is Gnumeric's stated tolerance at its worst
+    cell: at least 1e-12 of the quantity's largest value (the reference's, computed here), at most
+    1e-9 + 1e-12 of it; and the line prints the allowance it held its cells to."""
+    from xlbackprop.core import presets
+    from xlbackprop.core.arithmetic import IEEE
+    from xlbackprop.core.reference import train
+
     report = verify(built("class-2024"), engine="gnumeric")
     header, *lines = [l for l in report.text.splitlines() if l.split()[0] in ("quantity", "w1", "E_total")]
     assert header.split()[:7] == ["quantity", "cells", "max", "abs", "err", "allowed", "max"]
+    run = train(presets.load("class-2024"), IEEE)
+    printed = {line.split()[0]: float(line.split()[3]) for line in report.text.splitlines()
+               if line.split() and line.split()[0] in run}
+    assert len(printed) == 31
     for check in report.checks:
-        assert check.max_abs <= check.allowed or check.n_mismatches
+        if check.name not in run:
+            continue
+        scale = float(abs(run[check.name]).max())
+        assert 1e-12 * scale <= check.allowed <= (1e-9 + 1e-12) * scale, check
+        assert printed[check.name] == float(f"{check.allowed:.1e}")
 
 
 def test_libreoffice_is_held_to_the_last_digits():

@@ -19,14 +19,13 @@ import pytest
 
 from xlbackprop.sheets.sweep import DEFAULT_RATES
 
-ROOT = Path(__file__).resolve().parent.parent
-VALIDATOR = ROOT.parent / "shared" / "tools" / "ooxml_validate.py"
-EXCELJS = ROOT / ".node" / "node_modules" / "exceljs"
+from conftest import EXCELJS, VALIDATOR
+
 CASES = [("class-2024", None, DEFAULT_RATES), ("class-2024", None, (0.1, 1, 10, 100, 1000)), ("mazur", None, ()),
          ("xor", 100, DEFAULT_RATES), ("deep", 50, ())]
 
 
-@pytest.mark.skipif(not VALIDATOR.exists(), reason="../shared/tools/ooxml_validate.py is not beside the repository")
+@pytest.mark.validator
 @pytest.mark.parametrize("preset, iterations, sweep", CASES)
 def test_every_part_is_schema_valid(built, preset, iterations, sweep):
     path = built(preset, iterations=iterations, sweep=sweep)
@@ -52,8 +51,6 @@ def test_gnumeric_imports_every_chart(built, tmp_path):
 
 
 @pytest.mark.exceljs
-@pytest.mark.skipif(shutil.which("node") is None or not EXCELJS.exists(),
-                    reason="node or ExcelJS missing (scripts/setup.sh installs ExcelJS into .node/ where npm is)")
 def test_exceljs_loads_the_workbook(built, tmp_path):
     script = tmp_path / "load.js"
     script.write_text(f"""

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+import forward
+
 from xlbackprop.core import presets
 from xlbackprop.core.arithmetic import IEEE, LIBREOFFICE
 from xlbackprop.core.reference import train
@@ -55,13 +57,15 @@ def test_mazur_first_iteration_and_step():
 
 
 def _loss(spec, weights, biases=None):
-    """E_total of one forward pass, straight from the definition, in plain numpy."""
-    one = from_mapping({"layers": list(spec.network.layers), "activation": list(spec.network.activations),
-                        "weights": list(weights), "inputs": [list(r) for r in spec.inputs],
-                        "targets": [list(r) for r in spec.targets], "iterations": 1,
-                        **({"biases": list(biases if biases is not None else spec.biases)}
-                           if spec.network.bias_mode != "none" else {})})
-    return train(one, IEEE)["E_total"][0]
+    """E_total of one forward pass, from the definitions, written in the tests (not the engine)."""
+    return forward.of_spec(spec, weights, biases)
+
+
+@pytest.mark.parametrize("preset", ["class-2021", "class-2024", "mazur", "xor", "deep"])
+def test_the_independent_forward_pass_agrees_with_the_engine(preset):
+    """The tests' own loss and the engine's, two implementations of one definition, at iteration 1."""
+    spec = presets.load(preset)
+    assert forward.of_spec(spec) == pytest.approx(train(spec, IEEE)["E_total"][0], rel=1e-13)
 
 
 @pytest.mark.parametrize("preset", ["class-2021", "class-2024", "mazur"])

@@ -89,10 +89,10 @@ def test_the_resolution_scales_the_picture(built, tmp_path):
         assert image.size == (704, 396)
 
 
-VALIDATOR = Path(__file__).resolve().parent.parent.parent / "shared" / "tools" / "ooxml_validate.py"
+from conftest import VALIDATOR  # noqa: E402
 
 
-@pytest.mark.skipif(not VALIDATOR.exists(), reason="../shared/tools/ooxml_validate.py is not beside the repository")
+@pytest.mark.validator
 @pytest.mark.parametrize("sheet", ["Training", "Sweep"])
 def test_the_copy_is_schema_valid(built, tmp_path, sheet):
     """The copy's edited parts (columns, page setup, the moved anchor, the print area) keep to the schema."""

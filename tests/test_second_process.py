@@ -4,6 +4,7 @@ no process left behind when the writer stops early."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +16,17 @@ from xlbackprop.core.errors import ReferenceProcessError
 from xlbackprop.core.reference import matrices_in_blocks, train
 
 
-def _children() -> set[int]:
-    path = Path(f"/proc/self/task/{os.getpid()}/children")
-    return {int(p) for p in path.read_text().split()} if path.exists() else set()
+def _spy(monkeypatch) -> list[subprocess.Popen]:
+    """The processes the second-process module starts from now on, recorded (on any platform)."""
+    started, real = [], subprocess.Popen
+
+    def spy(*args, **kwargs):
+        process = real(*args, **kwargs)
+        started.append(process)
+        return process
+
+    monkeypatch.setattr(second_process.subprocess, "Popen", spy)
+    return started
 
 
 def test_the_second_process_gives_the_blocks_of_the_run():
@@ -36,15 +45,14 @@ def test_a_failure_in_the_second_process_is_raised_here():
         list(second_process.matrices(spec, 0, ["E_total"]))  # a block size of 0 is a ValueError there
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc to see child processes")
-def test_stopping_early_stops_the_second_process():
+def test_stopping_early_stops_the_second_process(monkeypatch):
+    started = _spy(monkeypatch)
     spec = presets.load("class-2024").with_overrides(iterations=1_000_000)
-    before = _children()
     blocks = second_process.matrices(spec, 1000, ["E_total"])
     assert next(blocks).shape == (1000, 1)
-    assert len(_children() - before) == 1
+    assert len(started) == 1 and started[0].poll() is None  # at work
     blocks.close()
-    assert _children() == before
+    assert started[0].poll() is not None  # stopped, and waited for
 
 
 def test_the_second_process_runs_this_process_s_copy_of_the_package(tmp_path):
@@ -79,9 +87,9 @@ def test_without_a_second_interpreter_the_blocks_come_from_this_process(monkeypa
     import sys
 
     monkeypatch.setattr(sys, "executable", executable)
+    started = _spy(monkeypatch)
     spec = presets.load("class-2024").with_overrides(iterations=25)
-    before = _children()
     got = list(second_process.matrices(spec, 10, ["E_total", "w1"]))
-    assert _children() == before
+    assert started == []
     exp = list(matrices_in_blocks(spec, 10, ["E_total", "w1"]))
     assert len(got) == len(exp) == 3 and all(np.array_equal(g, e) for g, e in zip(got, exp))

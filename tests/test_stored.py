@@ -45,7 +45,7 @@ def test_stored_values_are_what_libreoffice_computes(built, tmp_path, preset, it
 
 
 def test_pandas_reads_the_numbers(built):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd  # a test dependency: pip install '.[test]'
     from xlbackprop import train
 
     frame = pd.read_excel(built("class-2024"), sheet_name="Training", header=12, index_col=0)

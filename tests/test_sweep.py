@@ -141,15 +141,14 @@ def test_render_draws_the_sweep_overlay_with_one_colour_per_rate(built, tmp_path
         assert near > 150, f"curve in #{colour} is missing ({near} pixels)"
 
 
-def test_log_axis_starts_below_the_smallest_loss_only_where_a_loss_reaches_zero():
+def test_the_overlay_axis_is_linear_only_where_a_loss_reaches_zero():
     spec = presets.load("class-2024")
-    assert sweep.log_axis_floor(spec, RATES) is None  # every E_total > 0: the spreadsheet picks the axis
+    assert sweep.axis(spec, RATES) == (None, False)  # every E_total > 0: a log axis, its range the spreadsheet's
     fast = (0.1, 1, 10, 100, 1000)
-    assert train(spec.with_overrides(eta=10))["E_total"].min() == 0  # a_o - t cancels to exactly 0
-    floor = sweep.log_axis_floor(spec, fast)
-    positive = min(e for r in fast for e in train(spec.with_overrides(eta=r))["E_total"] if e > 0)
-    assert floor == max(sweep.LOG_FLOOR, 10.0 ** np.floor(np.log10(positive)))
-    assert sweep.log_axis_floor(spec.with_overrides(iterations=10_000), fast) == sweep.LOG_FLOOR  # too long to look
+    losses = np.concatenate([train(spec.with_overrides(eta=r))["E_total"] for r in fast])
+    assert losses.min() == 0 and 0 < losses[losses > 0].min() < 1e-16  # a_o - t cancels to exactly 0
+    assert sweep.axis(spec, fast) == (1e-16, True)  # linear, and a log axis would start at its floor, 1e-16
+    assert sweep.axis(spec.with_overrides(iterations=10_000), fast) == (1e-16, False)  # too long to look first
 
 
 @pytest.mark.libreoffice

@@ -85,23 +85,15 @@ def summary_iterations(iterations: int) -> list[int]:
     return sorted({k for k in SUMMARY_ITERATIONS if k <= iterations} | {iterations})
 
 
-def log_axis_floor(spec: Spec, rates: tuple[float, ...]) -> float | None:
-    """The lowest tick of the overlay's log axis, or None to let the spreadsheet choose.
-
-    A log axis cannot show 0, and LibreOffice draws nothing at all when one value is 0 (a fast
-    rate converges until ``a_o1 - t1`` rounds to 0). So where some E_total reaches 0, the axis
-    starts at the power of ten below the smallest positive E_total (never under 1e-16);
-    the reference tells, when the run is short enough to compute at build time."""
-    return axis(spec, rates)[0]
-
-
 def axis(spec: Spec, rates: tuple[float, ...],
          losses: Callable[[Spec], np.ndarray] = lambda spec: train(spec)[E_TOTAL]) -> tuple[float | None, bool]:
-    """The overlay's y axis: :func:`log_axis_floor`, and whether some E_total reaches 0 in the
-    reference run (then the axis is linear: a log axis cannot show 0). A run too long to look at
-    first gets the log axis from :data:`LOG_FLOOR`. ``losses`` gives a spec's E_total at every
-    iteration (the writer passes the runs it keeps for the sheets' stored values, so each rate is
-    trained once)."""
+    """The overlay's y axis: the lowest tick of its log axis (None: the spreadsheet chooses), and
+    whether some E_total reaches 0 in the reference run (then the axis is linear: a log axis cannot
+    show 0, and LibreOffice draws nothing at all when one value is 0, as when a fast rate converges
+    until ``a_o1 - t1`` rounds to 0). Where some E_total is 0 the floor is the power of ten below the
+    smallest positive one, never under :data:`LOG_FLOOR`; a run too long to look at first gets
+    :data:`LOG_FLOOR`. ``losses`` gives a spec's E_total at every iteration (the writer passes the
+    runs it keeps for the sheets' stored values, so each rate is trained once)."""
     if spec.iterations * len(rates) > FLOOR_BUDGET:
         return LOG_FLOOR, False
     every = np.concatenate([losses(replace(spec, eta=r)) for r in rates])
@@ -118,7 +110,7 @@ class SweepPlan:
 
     sheets: tuple[str, ...]
     layout: Layout
-    log_floor: float | None = None  # see :func:`log_axis_floor`
+    log_floor: float | None = None  # see :func:`axis`
     reaches_zero: bool = False  # some rate's E_total reaches 0: the overlay's axis is linear (:func:`axis`)
 
     @property
