@@ -33,7 +33,7 @@ def labels(path: Path) -> dict[str, tuple[str, set[str]]]:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) != 3 or not cells[0].endswith((".xlsx", ".xls", ".ods")):
             continue
-        text = cells[2]
+        text = cells[2].replace("dE/dw", "∂E/∂w")  # LABELS.md writes the gradients in ASCII
         verdict = "incomplete" if text.startswith("not filled") else re.match(r"\w+", text).group()
         causes = set()
         if verdict == "wrong":
@@ -47,7 +47,7 @@ def _subjects(clause: str) -> set[str]:
     """The quantities a clause is about: those before its verb (``∂E/∂w3, ∂E/∂w4 use ...``,
     ``∂E/∂w3's second term uses ...``, ``w3 is updated with ..., w4 with ...``)."""
     found = set()
-    head = re.split(r"'s | uses? | is updated | with ", clause, maxsplit=1)[0]
+    head = re.split(r"'s | uses? | multipl\w+ | is updated | with ", clause, maxsplit=1)[0]
     for m in _QUANTITY.finditer(head):
         found |= _expand(m.group())
     found |= {m[1] for m in re.finditer(r"(?:^|, )(w\d+) (?:is updated )?with", clause.strip())}

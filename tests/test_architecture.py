@@ -139,3 +139,64 @@ def test_the_rules_catch_a_forbidden_edge(broken):
     """The checks above can fail: an upward edge breaks the layering."""
     a, b = broken.split(" -> ")
     assert layer(b) not in ALLOWED[layer(a)]
+
+
+# -- the sentences the docstrings say about the architecture, held ------------------------------
+
+def _imported_names(path: Path) -> set[str]:
+    """``module.name`` of every ``from module import name`` and ``module`` of every ``import module``."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            out |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            out |= {alias.name for alias in node.names}
+    return out
+
+
+def _using(*names: str) -> set[str]:
+    return {name for name, path in modules().items() if _imported_names(path) & set(names)}
+
+
+def test_only_writing_makes_a_workbook():
+    """writer.py places every cell openpyxl writes (stored.py writes the training rows as XML)."""
+    assert _using("openpyxl.Workbook", "openpyxl.cell.WriteOnlyCell", "openpyxl.writer.excel.ExcelWriter") \
+        == {"xlbackprop.writing.writer"}
+
+
+def test_only_the_reader_opens_a_workbook_with_openpyxl():
+    """Everything else reads through the one-pass reader (xlsx.grid) behind the guards."""
+    assert _using("openpyxl.load_workbook", "openpyxl.reader.excel.load_workbook") == {"xlbackprop.verifying.reader"}
+
+
+def test_the_modules_that_start_processes_are_the_ones_that_say_so():
+    """The engines (xlsx.engines), the reference's second process, pdftoppm for pictures, and the
+    pool of check's workers; nothing else starts a process."""
+    assert _using("subprocess", "multiprocessing", "concurrent.futures.ProcessPoolExecutor", "os.fork") == {
+        "xlbackprop.xlsx.engines", "xlbackprop.writing.second_process", "xlbackprop.verifying.render",
+        "xlbackprop.check.batch"}
+
+
+def _code_strings(path: Path) -> list[str]:
+    """Every string constant of a module but its docstrings."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = {id(node.body[0].value) for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs]
+
+
+def test_only_activations_writes_exp_or_tanh_into_a_sheet():
+    spelled = {name for name, path in modules().items()
+               if any("EXP(" in s or "TANH(" in s for s in _code_strings(path))}
+    assert spelled == {"xlbackprop.core.activations"}
+
+
+def test_checks_evaluator_computes_exp_and_tanh_as_the_reference_does():
+    """With the C library's exp and tanh (numpy's SIMD ones differ in the last bit)."""
+    from xlbackprop.core.arithmetic import IEEE, LIBREOFFICE
+    from xlbackprop.xlsx.formula import FUNCTIONS
+
+    assert FUNCTIONS["EXP"] is IEEE.exp and FUNCTIONS["TANH"] is IEEE.tanh
+    assert LIBREOFFICE.exp is IEEE.exp and LIBREOFFICE.tanh is IEEE.tanh

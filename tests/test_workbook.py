@@ -153,7 +153,7 @@ def test_loss_chart_title_reads_the_sheets_eta(built):
 @pytest.mark.parametrize("preset", ["class-2024", "class-2021", "mazur", "xor", "deep"])
 def test_a_laptop_shows_twenty_iteration_rows_and_the_chart(built, preset):
     """At 1366×768 and 100 % zoom, Excel with its ribbon open under a 40-pixel taskbar leaves about
-    489 pixels of grid (the README); the frozen rows (title, η, samples, initial values, header;
+    489 pixels of grid (docs/workbook.md); the frozen rows (title, η, samples, initial values, header;
     the folded rows are hidden) must leave 20 rows of iterations, and the loss chart must end by
     column O, the last a 1366-pixel screen shows beside the 19-wide column A."""
     import re
@@ -252,7 +252,7 @@ def test_each_page_across_fits_a_landscape_page_and_keeps_the_chart_whole(built,
     reader adds a break of its own; no page starts inside the loss chart's columns."""
     import re
 
-    from xlbackprop.writing.writer import PAGE_ACROSS_PT, TABLE_SCALE, UNIT_PT
+    from xlbackprop.writing.printing import PAGE_ACROSS_PT, TABLE_SCALE, UNIT_PT
 
     path = built(preset, iterations=5)
     with zipfile.ZipFile(path) as z:

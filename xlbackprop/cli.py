@@ -1,13 +1,15 @@
 """The command line: a thin click layer over the library.
 
-    xlbackprop build [--preset NAME | --config FILE.toml] [--lr X] [--iterations N] [--sweep RATES] [-o PATH]
+    xlbackprop build [--preset NAME | --config FILE.toml] [--lr X] [--iterations N]
+                     [--sweep RATES | --sweep none] [-o PATH] [--force] [--progress/--no-progress]
     xlbackprop verify FILE [--engine libreoffice|gnumeric] [--timeout SECONDS] [--all]
-    xlbackprop render FILE [-o DIR]
-    xlbackprop check FILE|FOLDER... [--json] [--html REPORT.html] [--recursive] [--recalc] [--timeout SECONDS]
+    xlbackprop render FILE [-o DIR] [--dpi N]
+    xlbackprop check FILE|FOLDER... [--json] [--html REPORT.html] [--recursive] [--recalc]
+                     [--timeout SECONDS] [--progress/--no-progress]
     xlbackprop presets
 
 Errors the user can fix print one line and exit 2; verify exits 1 when a cell disagrees; an
-interrupted run (Ctrl-C) exits 130. What it prints works on any console (:mod:`.console`).
+interrupted run (Ctrl-C) exits 130. What it prints works on any console (:mod:`.core.console`).
 """
 
 from __future__ import annotations

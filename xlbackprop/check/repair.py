@@ -20,6 +20,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from ..core.activations import ACTIVATIONS
 from ..core.network import Network
 from openpyxl.utils.cell import get_column_letter
 
@@ -289,4 +290,4 @@ def _delta(net: Network, table, name: str) -> str:
 
 
 def _slope(activation: str, z: str, a: str) -> str:
-    return {"sigmoid": f"{a}(1 − {a})", "tanh": f"(1 − {a}²)", "relu": f"[{z} > 0]", "linear": ""}[activation]
+    return ACTIVATIONS[activation].spoken_derivative(z, a)

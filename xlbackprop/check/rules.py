@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
+from ..core.arithmetic import left_sum
 from ..core.network import (E_TOTAL, Network, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name, weight_name, z_name)
 
 ETA = "eta"
@@ -61,10 +62,7 @@ def _source(net: Network, s: int, layer: int, k: int) -> str:
 
 
 def _sum(alg: Algebra, terms: list) -> Any:
-    total = terms[0]
-    for term in terms[1:]:
-        total = alg.add(total, term)
-    return total
+    return left_sum(terms, alg.add)
 
 
 def _mean(alg: Algebra, terms: list, n: int) -> Any:

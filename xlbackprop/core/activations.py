@@ -1,6 +1,8 @@
 """Each activation once: its numpy form and its Excel form, forward and derivative, side by side.
 
-Nothing else in xlbackprop spells ``EXP(`` or ``TANH(``. The numpy and Excel forms perform
+Nothing else in xlbackprop writes ``EXP(`` or ``TANH(`` into a sheet, and nothing else spells an
+activation's slope (check's evaluator computes EXP and TANH with the same C-library helpers,
+:class:`~xlbackprop.core.arithmetic.Arithmetic`'s). The numpy and Excel forms perform
 the same floating-point operations in the same order, so LibreOffice and the reference agree
 to the last bit, not merely approximately. For sigmoid, with ``J20`` holding h1 and ``K20``
 holding a_h1::
@@ -35,7 +37,8 @@ class Activation:
 
     ``excel_forward(z)`` and ``excel_derivative(z, a)`` take cell references and return
     formula text without the leading ``=``; ``excel_derivative`` returns ``None`` where the
-    derivative is the constant 1 and needs no factor at all.
+    derivative is the constant 1 and needs no factor at all. ``spoken_derivative(z, a)`` is g' as
+    check's causes write it for people (``a_o1(1 − a_o1)``; empty where it is 1).
     """
 
     name: str
@@ -44,6 +47,7 @@ class Activation:
     excel_forward: Callable[[str], str]
     excel_derivative: Callable[[str, str], str | None]
     formula: str  # for people: the math, as the derivation shows it
+    spoken_derivative: Callable[[str, str], str] = lambda z, a: ""  # for people: g' in words, "a(1 − a)"
 
 
 def _sigmoid(z: Array, ops: Arithmetic) -> Array:
@@ -65,6 +69,7 @@ ACTIVATIONS: dict[str, Activation] = {
             excel_forward=lambda z: f"IF({z}>=0,1/(1+EXP(-{z})),EXP({z})/(1+EXP({z})))",
             excel_derivative=lambda z, a: f"{a}*(1-{a})",
             formula="g(x) = 1/(1+e^-x), g' = a(1-a)",
+            spoken_derivative=lambda z, a: f"{a}(1 − {a})",
         ),
         Activation(
             "tanh",
@@ -73,6 +78,7 @@ ACTIVATIONS: dict[str, Activation] = {
             excel_forward=lambda z: f"TANH({z})",
             excel_derivative=lambda z, a: f"1-{a}^2",
             formula="g(x) = tanh(x), g' = 1-a^2",
+            spoken_derivative=lambda z, a: f"(1 − {a}²)",
         ),
         Activation(
             "relu",
@@ -81,6 +87,7 @@ ACTIVATIONS: dict[str, Activation] = {
             excel_forward=lambda z: f"MAX(0,{z})",
             excel_derivative=lambda z, a: f"IF({z}>0,1,0)",
             formula="g(x) = max(0, x), g' = 1 if x > 0 else 0",
+            spoken_derivative=lambda z, a: f"[{z} > 0]",
         ),
         Activation(
             "linear",

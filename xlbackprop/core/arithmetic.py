@@ -23,10 +23,10 @@ into NaN, which then spreads as the error does, and ``exp`` gives NaN where it o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
-
 import math
+import operator
+from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -44,6 +44,16 @@ def _libm(function: Callable[[float], float]) -> Callable:
 
     vectorized = np.frompyfunc(one, 1, 1)
     return lambda x: np.asarray(vectorized(x), dtype=float)
+
+
+def left_sum(terms: Sequence, add: Callable = operator.add):
+    """The terms added from left to right, ``((t1 + t2) + t3) + ...``, as a spreadsheet adds a
+    formula's terms: the one order in which sheet and reference agree to the last bit. ``add``
+    is an engine's addition (:attr:`Arithmetic.add`), or any algebra's."""
+    total = terms[0]
+    for term in terms[1:]:
+        total = add(total, term)
+    return total
 
 
 def error_where_infinite(x):

@@ -24,7 +24,7 @@ from typing import Callable, Iterator, Mapping
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .arithmetic import LIBREOFFICE, Arithmetic, error_where_infinite as _err
+from .arithmetic import LIBREOFFICE, Arithmetic, error_where_infinite as _err, left_sum
 from .network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name, weight_name, z_name)
 from .spec import Spec
 
@@ -45,15 +45,8 @@ class Table(Mapping[str, np.ndarray]):
         return len(self._columns)
 
 
-def _left_sum(terms: list[np.ndarray], ops: Arithmetic) -> np.ndarray:
-    total = terms[0]
-    for term in terms[1:]:
-        total = ops.add(total, term)
-    return total
-
-
 def _mean(terms: list[np.ndarray], n_samples: int, ops: Arithmetic) -> np.ndarray:
-    total = _left_sum(terms, ops)
+    total = left_sum(terms, ops.add)
     return total if n_samples == 1 else total / n_samples
 
 
@@ -161,7 +154,7 @@ def _iterations(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list
         A = [X]
         Z = [X]
         for l in range(1, depth + 1):
-            z = _left_sum([W[l][:, k] * A[l - 1][:, k:k + 1] for k in range(sizes[l - 1])], ops)
+            z = left_sum([W[l][:, k] * A[l - 1][:, k:k + 1] for k in range(sizes[l - 1])], ops.add)
             if biased:
                 z = ops.add(z, B[l])
             Z.append(err(z))
@@ -173,7 +166,7 @@ def _iterations(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list
             if l == depth:
                 error = ops.sub(A[l], T)
             else:
-                error = _left_sum([D[l + 1][:, k:k + 1] * W[l + 1][k, :] for k in range(sizes[l + 1])], ops)
+                error = left_sum([D[l + 1][:, k:k + 1] * W[l + 1][k, :] for k in range(sizes[l + 1])], ops.add)
             if acts[l - 1].name != "linear":
                 error = error * acts[l - 1].derivative(Z[l], A[l], ops)
             D[l] = err(error)

@@ -29,7 +29,7 @@ from openpyxl.utils.cell import absolute_coordinate
 
 from ..core.activations import ACTIVATIONS
 from .cells import PlannedCell
-from ..core.arithmetic import LIBREOFFICE
+from ..core.arithmetic import LIBREOFFICE, left_sum
 from .expressions import Templates
 from .layout import SHEET as TRAINING, Layout
 from ..core.reference import Table
@@ -277,11 +277,7 @@ def _sub(a: float, b: float) -> float:
 
 
 def _dot(c: Context, terms: list[tuple[str, str]]) -> float:
-    total = None
-    for d, w in terms:
-        term = np.array([c.table[d][0] * c.table[w][0]])
-        total = term if total is None else LIBREOFFICE.add(total, term)
-    return float(total[0])
+    return float(left_sum([np.array([c.table[d][0] * c.table[w][0]]) for d, w in terms], LIBREOFFICE.add)[0])
 
 
 def _finite_differences(layout: Layout, out: DerivationPlan, number: int) -> None:

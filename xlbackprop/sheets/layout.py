@@ -45,7 +45,7 @@ ETA_LABEL = "learning rate η (eta)"
 # What a 1366×768 laptop shows of the grid at 100 % zoom: Excel with its ribbon open, under a
 # 40-pixel taskbar, leaves about 489 pixels (768 - 40 taskbar - 31 title - 116 ribbon - 24 formula
 # bar - 20 column letters - 26 sheet tabs - 22 status bar); LibreOffice's menus and two toolbars
-# leave about 500 (measured in a screenshot, README). Rows are 17 pixels (12.75 pt, the height
+# leave about 500 (measured in a screenshot, docs/workbook.md). Rows are 17 pixels (12.75 pt, the height
 # of 10-point text); points are 4/3 pixels.
 SCREEN_GRID_PX = 489
 VISIBLE_ITERATIONS = 20

@@ -1,12 +1,14 @@
-"""Write the planned workbook with openpyxl: the one module that places cells.
+"""Write the planned workbook with openpyxl: this module places every cell openpyxl writes.
 
 The layout (:mod:`xlbackprop.sheets.layout`) says where each quantity lives and the expressions
 (:mod:`xlbackprop.sheets.expressions`) what each formula says; this module streams them into a
 write-only workbook, row by row, so memory stays flat however many iterations there are.
 The sheets, in order: ``Training``, ``Sweep`` (with a learning-rate sweep, :mod:`xlbackprop.sheets.sweep`),
 ``Derivation``, ``Network``, then one training sheet per rate of the sweep (``eta 0.1``, ...).
-Every formula's computed value is stored beside it as the sheet parts are zipped
-(:mod:`xlbackprop.writing.stored`), and drawing and chart parts get Excel's namespace prefixes.
+The training rows themselves are written as ready XML as the sheet parts are zipped, each formula
+with its computed value (:mod:`xlbackprop.writing.stored`), and :mod:`xlbackprop.writing.package`
+gives drawing and chart parts Excel's namespace prefixes; how each sheet prints is
+:mod:`xlbackprop.writing.printing`'s.
 The file is written beside its target under a temporary name and renamed at the end, and
 its bytes depend only on the spec (fixed timestamps inside and outside the zip).
 """
@@ -18,7 +20,6 @@ import os
 import zipfile
 from pathlib import Path
 from dataclasses import replace
-from itertools import groupby
 from typing import Callable, Sequence
 
 from openpyxl import Workbook
@@ -27,19 +28,18 @@ from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sh
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.page import PageMargins
-from openpyxl.worksheet.pagebreak import Break
 from openpyxl.writer.excel import ExcelWriter
 
 from ..core.errors import XlbackpropError
-from ..sheets.layout import CHART_COLUMNS, ETA_LABEL, ETA_ROW, ROW_PT, SHEET, TITLE_ROW, Layout
+from ..sheets.layout import ETA_LABEL, ETA_ROW, ROW_PT, SHEET, TITLE_ROW, Layout
 from ..core.network import bias_name, weight_name
-from ..sheets.chart import SWEEP_CHART_SIZE, loss_chart, sweep_chart, title_formula
+from ..sheets.chart import loss_chart, sweep_chart, title_formula
 from ..core.spec import Spec
 from ..sheets.styles import KINDS, named_styles
 from ..sheets import derivation, diagram, limits
 from ..core import outputs
 from . import stored
+from . import printing
 from .package import Package
 from ..sheets import sweep as sweep_plan
 
@@ -164,7 +164,7 @@ def _training_sheet(wb: Workbook, name: str, spec: Spec, layout: Layout, styles)
     for column in layout.columns[1:]:
         ws.column_dimensions[column.letter].width = 10 if column.kind in ("weight", "bias", "forward") else 11
     ws.freeze_panes = f"B{layout.first_row}"
-    _print_table(ws, layout)
+    printing.table(ws, layout)
     # rows of 10-point text (the styles' size); the block above the header low enough for a laptop
     ws.sheet_format.defaultRowHeight, ws.sheet_format.customHeight = ROW_PT, True
     for row, points in layout.row_heights.items():
@@ -190,7 +190,7 @@ def _derivation_sheet(wb: Workbook, layout: Layout, styles):
     widths = (16, 34, 32, 32, 15, 15, 12)
     for letter, width in zip("ABCDEFG", widths):  # text wraps within them
         ws.column_dimensions[letter].width = width
-    _print_derivation(ws, widths)
+    printing.derivation(ws, widths)
     _planned_rows(ws, styles, plan.rows)
     return ws
 
@@ -204,7 +204,7 @@ def _diagram_sheet(wb: Workbook, layout: Layout, styles):
     width = max(len(r) for r in plan.rows.values())
     for column in range(2, width + 1):
         ws.column_dimensions[get_column_letter(column)].width = 14 if column % 4 == 0 else 11
-    _print_network(ws, width)
+    printing.network(ws, width)
     iterations = DataValidation(type="whole", operator="between", formula1="1", formula2=str(layout.iterations),
                                 showErrorMessage=True, error=f"an iteration from 1 to {layout.iterations}")
     iterations.add(diagram.ITERATION_CELL)
@@ -216,135 +216,6 @@ def _diagram_sheet(wb: Workbook, layout: Layout, styles):
         ws.data_validations.append(samples)
     _planned_rows(ws, styles, plan.rows)
     return ws
-
-
-# Printing. Fitted to one page wide, the wide sheets printed their 10-point text at 3 to 4 points;
-# they print at a fixed scale instead, on as many pages across and down as they need. Widths
-# are planned on landscape Letter (narrower than A4) for the widest reader: LibreOffice where
-# Calibri's metric twin Carlito is not installed prints 7 points per unit of column width (Excel
-# and Carlito about 5.6), 1 % more for safety.
-PRINT_MARGINS = {"left": 0.25, "right": 0.25, "top": 0.5, "bottom": 0.6, "header": 0.3, "footer": 0.3}  # inches
-PAGE_ACROSS_PT = (11 - PRINT_MARGINS["left"] - PRINT_MARGINS["right"]) * 72
-UNIT_PT = 7.0 * 1.01
-DEFAULT_WIDTH = 8.43  # units of a column without a width of its own
-TABLE_SCALE = 70  # percent: a training table's 10-point text prints at 7 points
-# the parts of a training table that a page across keeps together where it can
-PARTS = {"weight": "parameters", "bias": "parameters", "forward": "forward", "loss": "forward",
-         "delta": "backward", "gradient": "backward"}
-
-
-def _print_at_scale(ws, scale: int) -> None:
-    """Print landscape at ``scale`` percent, never fitted to the page, each page's footer naming
-    the sheet and its page (numbered from 1 on each sheet)."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.scale = scale
-    ws.page_setup.firstPageNumber, ws.page_setup.useFirstPageNumber = 1, True
-    ws.sheet_properties.pageSetUpPr = None  # no fitToPage: the scale holds
-    ws.page_margins = PageMargins(**PRINT_MARGINS)
-    ws.oddFooter.center.text = "&A, page &P"
-
-
-def _fitting_scale(units: float, most: int) -> int:
-    """The largest scale (percent, at most ``most``) at which ``units`` of column width print across a page."""
-    return min(most, int(PAGE_ACROSS_PT * 100 / (units * UNIT_PT)))
-
-
-def _width(ws, column: int) -> float:
-    """Units of width of ``column`` (1-based), without giving a column a width of its own."""
-    dimension = ws.column_dimensions.get(get_column_letter(column))
-    return dimension.width if dimension is not None and dimension.customWidth else DEFAULT_WIDTH
-
-
-def _break_after(ws, columns: list[int]) -> None:
-    """Manual page breaks right of each of ``columns`` (1-based): the next page across starts there."""
-    for column in columns:
-        ws.col_breaks.append(Break(id=column, max=1_048_575))
-
-
-def _print_table(ws, layout: Layout) -> None:
-    """A training sheet prints as a table, at :data:`TABLE_SCALE`: its header row atop every page
-    and its iteration column left of every page across; the pages of one band of iterations
-    follow each other (across, then down: a partial print has every quantity of its first
-    iterations), each page across one or more whole parts of the table where they fit."""
-    _print_at_scale(ws, TABLE_SCALE)
-    ws.page_setup.pageOrder = "overThenDown"
-    ws.print_title_rows = f"{layout.header_row}:{layout.header_row}"
-    ws.print_title_cols = "A:A"
-    widths = {c.index: _width(ws, c.index) for c in layout.columns}
-    _break_after(ws, [start - 1 for start in _pages_across(layout, widths)])
-
-
-def _pages_across(layout: Layout, widths: dict[int, float]) -> list[int]:
-    """First column of each page across but the first. A part of the table (parameters, forward
-    pass, backward pass) starts a page when it does not fit beside the parts before it; one wider
-    than a page is cut into as few pages as it needs, as even as they come; no page starts
-    inside the loss chart."""
-    room = PAGE_ACROSS_PT * 100 / TABLE_SCALE / UNIT_PT - widths[1]  # units beside the repeated column A
-    chart = layout.chart_box[0]
-    items: list[list] = []  # [first column, units, part]: a column, or the columns under the chart
-    for column in layout.columns[1:]:
-        if chart < column.index < chart + CHART_COLUMNS and items:
-            items[-1][1] += widths[column.index]
-        else:
-            items.append([column.index, widths[column.index], PARTS[column.kind]])
-    starts: list[int] = []
-    used = 0.0
-    for _, group in groupby(items, key=lambda item: item[2]):
-        part = list(group)
-        size = sum(item[1] for item in part)
-        if used and used + size > room:
-            starts.append(part[0][0])
-            used = 0.0
-        if used + size <= room:
-            used += size
-            continue
-        cuts = _even_cuts([item[1] for item in part], room)
-        starts += [part[k][0] for k in cuts]
-        used = sum(item[1] for item in part[cuts[-1]:])
-    return starts
-
-
-def _even_cuts(widths: list[float], room: float) -> list[int]:
-    """Where to cut a row of ``widths`` into pages of at most ``room``: as few pages as filling
-    each in turn needs, their widths as even as they come (indexes of each page's first item)."""
-    def cuts(most: float) -> list[int]:
-        found, used = [], 0.0
-        for k, width in enumerate(widths):
-            if used and used + width > most:
-                found.append(k)
-                used = 0.0
-            used += width
-        return found
-
-    fewest = len(cuts(room))
-    most = sum(widths) / (fewest + 1)
-    while len(cuts(most)) > fewest:
-        most = min(most + 1, room)
-    return cuts(most)
-
-
-def _print_derivation(ws, widths: tuple[float, ...]) -> None:
-    """The derivation prints its steps' columns (A to G, wrapped text and all) on one page across,
-    as large as they fit; the block of perturbed forward passes below goes on across, each page
-    with column A, which names the runs."""
-    _print_at_scale(ws, _fitting_scale(sum(widths), most=80))
-    ws.print_title_cols = "A:A"
-    _break_after(ws, [len(widths)])
-
-
-def _print_network(ws, columns: int) -> None:
-    """The network prints on one page across where it fits at :data:`TABLE_SCALE` or more (the
-    seed's at 76 %), a larger one on as many pages across as it needs at that scale."""
-    units = sum(_width(ws, c) for c in range(1, columns + 1))
-    _print_at_scale(ws, max(TABLE_SCALE, _fitting_scale(units, most=100)))
-
-
-def _print_sweep(ws, plan: sweep_plan.SweepPlan) -> None:
-    """The sweep prints its table on one page and its chart on the next, each as large as fits."""
-    table = sum(_width(ws, c) for c in range(1, plan.chart_anchor_column + 1))
-    chart = SWEEP_CHART_SIZE[0] * DEFAULT_WIDTH
-    _print_at_scale(ws, _fitting_scale(max(table, chart), most=100))
-    _break_after(ws, [plan.chart_anchor_column])
 
 
 WRAPPED = ("text", "header")  # kinds whose text wraps within its column
@@ -379,7 +250,7 @@ def _sweep_sheet(wb: Workbook, plan: sweep_plan.SweepPlan, styles, losses: list)
     ws.column_dimensions["A"].width = 12
     for k in range(len(plan.sheets)):
         ws.column_dimensions[get_column_letter(plan.column(k))].width = 13
-    _print_sweep(ws, plan)
+    printing.sweep(ws, plan)
     _planned_rows(ws, styles, plan.rows)
     ws.add_chart(sweep_chart(plan, losses))
     return ws

@@ -1,4 +1,4 @@
-"""Recalculate a workbook in LibreOffice (or Gnumeric), headless: the only module that starts a process.
+"""Recalculate a workbook in LibreOffice (or Gnumeric), headless: the one module that starts them.
 
 LibreOffice trusts the cached values a file carries unless told otherwise, and a file a user
 edited and saved holds stale ones. So each run gets a private profile, in a temporary folder,

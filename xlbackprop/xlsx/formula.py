@@ -22,6 +22,8 @@ from typing import Any, Callable
 import numpy as np
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
+from ..core.arithmetic import IEEE, left_sum
+
 
 class FormulaError(ValueError):
     """A formula this module cannot read or compute (an unknown function, a syntax it lacks)."""
@@ -213,7 +215,7 @@ def refs(node: Node) -> list[Ref]:
 
 
 def _sum(*xs):
-    return sum(xs[1:], xs[0]) if xs else 0.0
+    return left_sum(xs) if xs else 0.0
 
 
 def _prod(*xs):
@@ -228,7 +230,7 @@ def _sumproduct(*ranges):
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "EXP": np.exp, "LN": np.log, "LOG10": np.log10, "SQRT": np.sqrt, "ABS": np.abs, "TANH": np.tanh,
+    "EXP": IEEE.exp, "LN": np.log, "LOG10": np.log10, "SQRT": np.sqrt, "ABS": np.abs, "TANH": IEEE.tanh,
     "LOG": lambda x, base=10.0: np.log(x) / np.log(base),
     "POWER": lambda x, y: np.power(x, y), "SUM": _sum, "PRODUCT": _prod, "SUMPRODUCT": _sumproduct,
     "MAX": lambda *xs: np.maximum.reduce(np.broadcast_arrays(*xs)) if len(xs) > 1 else xs[0],
