@@ -170,7 +170,12 @@ def test_the_python_api_takes_any_source(tmp_path):
                 "inputs": [[0.05, 0.1]], "targets": [[0.5, 0.5]], "eta": 1.0}]
     tables = [xlbackprop.train(s, iterations=5) for s in sources]
     assert all(np.array_equal(t["E_total"], tables[0]["E_total"]) for t in tables)
-    assert xlbackprop.train("class-2024", lr=0.5).spec.eta == 0.5
+    assert xlbackprop.train("class-2024", eta=0.5).spec.eta == 0.5
+    with pytest.raises(TypeError):  # one name for the learning rate: eta (lr is the command line's flag)
+        xlbackprop.train("class-2024", lr=0.5)
+    with pytest.raises(SpecError) as err:  # the library's words, not a flag the caller never typed
+        xlbackprop.train("class-2024", eta=-1)
+    assert str(err.value).startswith("eta: must be a learning rate above 0") and "--lr" not in str(err.value)
     assert xlbackprop.build(sources[-1], tmp_path / "m.xlsx", sweep=()).exists()
     with pytest.raises(TypeError, match="xlbackprop.build takes a preset"):
         writer.build({"layers": [2, 2, 2]}, tmp_path / "x.xlsx")

@@ -64,14 +64,14 @@ def test_bad_input_names_the_field(change, exp):
 
 
 def test_a_workbook_past_excels_grid_is_an_excel_limit_error():
-    """The spec is the network's; whether its workbook fits Excel is the sheets' rule (limits.check,
+    """The spec is the network's; whether its workbook fits Excel is the sheets' rule (limits.enforce,
     which every build runs before writing anything)."""
     wide = from_mapping({"layers": [100, 100, 2], "inputs": [[0.0] * 100], "targets": [[0.0, 0.0]]})
     with pytest.raises(ExcelLimitError, match=r"layers: this network needs [\d,]+ columns, [\d,]+ more than Excel's 16,384"):
-        limits.check(wide)
+        limits.enforce(wide)
     with pytest.raises(ExcelLimitError, match="iterations: 1,048,576 iterations need rows 14 to 1,048,589, 13 past "
                                               "Excel's last row 1,048,576; at most 1,048,563 fit"):
-        limits.check(from_mapping({**SEED, "iterations": 1_048_576}))
+        limits.enforce(from_mapping({**SEED, "iterations": 1_048_576}))
 
 
 def test_missing_weights_are_drawn_from_seed_and_reproducible():
@@ -86,7 +86,7 @@ def test_load_reports_toml_errors(tmp_path):
     bad.write_text("layers = [2, 2\n")
     with pytest.raises(SpecError, match="not valid TOML"):
         load(bad)
-    with pytest.raises(SpecError, match="--config: no such file"):
+    with pytest.raises(SpecError, match="config: no such file"):
         load(tmp_path / "missing.toml")
 
 

@@ -106,10 +106,10 @@ def test_sweep_option(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("0.1,fast", "--sweep: must be rates separated by commas, such as 0.1,1,10, or none; got 'fast'"),
-    ("1,inf", "--sweep: rates must be finite numbers, got 'inf'"),
-    ("1,1.0", "--sweep: rate 1.0 is listed twice (sheet 'eta 1')"),
-    (",".join(["1"] * 13), "--sweep: at most 12 rates fit one chart, got 13"),
+    ("0.1,fast", "sweep: must be rates separated by commas, such as 0.1,1,10, or none; got 'fast'"),
+    ("1,inf", "sweep: rates must be finite numbers, got 'inf'"),
+    ("1,1.0", "sweep: rate 1.0 is listed twice (sheet 'eta 1')"),
+    (",".join(["1"] * 13), "sweep: at most 12 rates fit one chart, got 13"),
 ])
 def test_bad_sweep_is_one_clear_error(text, message):
     with pytest.raises(SpecError) as err:

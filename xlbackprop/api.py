@@ -8,7 +8,7 @@
 
 ``source`` is a preset name (``"class-2024"``), a TOML network file (``"my-net.toml"`` or a
 Path), a mapping with the network file's keys, or a :class:`~xlbackprop.core.spec.Spec`;
-``overrides`` are ``eta`` (or ``lr``) and ``iterations``, as ``--lr`` and ``--iterations``.
+``overrides`` are ``eta`` and ``iterations`` (the command line's ``--lr`` and ``--iterations``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from .core.spec import Spec, from_mapping, load
 from .sheets.sweep import DEFAULT_RATES
 
 
-def as_spec(source: Any, eta: float | None = None, iterations: int | None = None, lr: float | None = None) -> Spec:
+def as_spec(source: Any, eta: float | None = None, iterations: int | None = None) -> Spec:
     """The spec ``source`` stands for, with the overrides applied and validated like the command line's."""
     if isinstance(source, Spec):
         spec = source
@@ -39,9 +39,7 @@ def as_spec(source: Any, eta: float | None = None, iterations: int | None = None
         spec = load(source)
     else:
         raise SpecError("source", f"must be a preset name, a network file, a mapping or a Spec, got {source!r}")
-    if eta is not None and lr is not None and eta != lr:
-        raise SpecError("eta", "give eta or lr, not both")
-    return spec.with_overrides(eta=eta if eta is not None else lr, iterations=iterations)
+    return spec.with_overrides(eta=eta, iterations=iterations)
 
 
 def build(source: Any, path: str | Path = "output/backprop.xlsx", sweep: Sequence[float] = DEFAULT_RATES,

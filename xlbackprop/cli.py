@@ -23,13 +23,23 @@ import click
 from . import __version__
 from .core import console, presets
 from .core import spec as spec_module
-from .sheets import sweep as sweep_module
-from .core.errors import XlbackpropError
+from .sheets.sweep import DEFAULT_RATES, parse_rates
+from .core.errors import FieldError, XlbackpropError
 
 DEFAULT_OUTPUT = Path("output") / "backprop.xlsx"
 PROGRESS_MIN_ROWS = 5_000  # about two seconds of writing
-DEFAULT_SWEEP = ",".join(f"{r:g}" for r in sweep_module.DEFAULT_RATES)
+DEFAULT_SWEEP = ",".join(f"{r:g}" for r in DEFAULT_RATES)
 INTERRUPTED = 130  # the shell's code for a run stopped by Ctrl-C (128 + SIGINT)
+# the library's name of a value -> the flag that gives it here: the one place the two differ
+FLAGS = {"eta": "--lr", "iterations": "--iterations", "sweep": "--sweep", "preset": "--preset",
+         "config": "--config", "path": "-o", "report": "--html", "pictures": "-o"}
+
+
+def in_flags(error: XlbackpropError) -> str:
+    """An error in the command line's words: ``eta: must be above 0`` is ``--lr: must be above 0``."""
+    if isinstance(error, FieldError) and error.field in FLAGS:
+        return f"{FLAGS[error.field]}: {error.problem}"
+    return str(error)
 
 
 class _Number(click.ParamType):
@@ -56,7 +66,7 @@ class _Group(click.Group):
         try:
             code = super().main(*args, **kwargs)
         except XlbackpropError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {in_flags(exc)}", err=True)
             sys.exit(exc.exit_code)
         except click.UsageError as exc:
             if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):  # click 8.2+: the bare command
@@ -112,7 +122,7 @@ def build(preset: str | None, config: Path | None, lr: float | None, iterations:
         raise XlbackpropError("--preset and --config: give one or the other, not both")
     spec = spec_module.load(config) if config else presets.load(preset or presets.DEFAULT)
     spec = spec.with_overrides(eta=lr, iterations=iterations)
-    rates = sweep_module.parse_rates(sweep)
+    rates = parse_rates(sweep)
     rows = spec.iterations * (1 + len(rates))
     show = progress if progress is not None else (sys.stderr.isatty() and rows >= PROGRESS_MIN_ROWS)
     start = time.perf_counter()
@@ -170,11 +180,11 @@ def render(file: Path, out_dir: Path, dpi: int) -> None:
     from .core.outputs import writable, written_error
     from .verifying.render import render as draw
 
-    writable("-o", out_dir / "loss-chart.png")
+    writable("pictures", out_dir / "loss-chart.png")
     try:
         pictures = draw(file, out_dir, dpi=dpi)
     except OSError as exc:  # the folder for the pictures cannot be made or written (reading errors are ours)
-        raise written_error("-o", out_dir, exc) from None
+        raise written_error("pictures", out_dir, exc) from None
     for picture in pictures:
         click.echo(f"wrote {picture}")
 
@@ -212,10 +222,10 @@ def check(files: tuple[Path, ...], as_json: bool, html_path: Path | None, recurs
     from .core.outputs import report_target
 
     if html_path is not None:  # before anything is read: the report may replace no input and no other file
-        report_target("--html", html_path, ".html", files, is_page)
+        report_target("report", html_path, ".html", files, is_page)
     paths = workbooks(list(files), recursive=recursive)
     if html_path is not None:
-        report_target("--html", html_path, ".html", paths, is_page)
+        report_target("report", html_path, ".html", paths, is_page)
     show = progress if progress is not None else (sys.stderr.isatty() and len(paths) > 1)
     results = run(paths, recalculate=recalc, timeout=timeout, progress=show)
     if as_json:

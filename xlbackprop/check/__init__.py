@@ -7,7 +7,7 @@
 
 The pipeline, one module an arrow: :mod:`~.grid` reads the file (untrusted, recalculated by
 LibreOffice when it must be) → :mod:`~.tables` finds the training tables by their labels
-(:mod:`~.labels`) → :mod:`~.problem` recovers what each trains → :mod:`~.diagnose` holds each
+(:mod:`~.labels`) → :mod:`~.problem` recovers what each trains → :mod:`~.judge` holds each
 column against its own row (:mod:`~.local`, :mod:`~.rules`) and reads the formulas of the
 columns that disagree (:mod:`~.meaning`, :mod:`~.repair`) → :mod:`~.report` (text, JSON) and
 :mod:`~.html` say it.
@@ -21,7 +21,7 @@ from pathlib import Path
 from ..core.errors import XlbackpropError
 from ..xlsx import grid
 from . import tables
-from .diagnose import TableResult, judge
+from .judge import TableResult, judge
 
 STATUSES = ("right", "wrong", "incomplete", "no-table", "unreadable")
 

@@ -153,7 +153,8 @@ def is_page(path: Path) -> bool:
 
 def write_page(path: Path, results: list[dict]) -> Path:
     """The HTML report, written under a temporary name and renamed, so no half page is left; a
-    folder that cannot be written or a full disk is :class:`~xlbackprop.core.errors.OutputError`."""
+    folder that cannot be written or a full disk is :class:`~xlbackprop.core.errors.OutputError`
+    (of the field ``report``)."""
     from .html import render
 
     path = Path(path)
@@ -163,7 +164,7 @@ def write_page(path: Path, results: list[dict]) -> Path:
         tmp.write_text(render(results), encoding="utf-8")
         os.replace(tmp, path)
     except OSError as exc:
-        raise written_error("--html", path, exc) from None
+        raise written_error("report", path, exc) from None
     finally:
         try:
             tmp.unlink(missing_ok=True)

@@ -2,12 +2,12 @@
 
 A wrong formula is mostly a right one with a slip: one reference read for another (``J33``,
 a_h1, where ``L33``, a_h2, belongs), a gradient of the wrong weight in an update, a typed
-number or a reference without ``$`` where η belongs, ``*`` typed for ``-``. :func:`diagnose`
+number or a reference without ``$`` where η belongs, ``*`` typed for ``-``. :func:`explain`
 tries those changes, one and then two at a time, on the formula as
 :mod:`xlbackprop.check.meaning` reads it, and keeps the first that makes the formula right at
 every random network::
 
-    diagnose(meaning, "∂E/∂w3", "=((R33-A33)*R33*(1-R33)*N33+(T33-B33)*T33*(1-T33)*P33)*J33*(1-J33)*C33", 33, 26)
+    explain(meaning, "∂E/∂w3", "=((R33-A33)*R33*(1-R33)*N33+(T33-B33)*T33*(1-T33)*P33)*J33*(1-J33)*C33", 33, 26)
     # Diagnosis(right=False, cause="uses a_h1's slope J33*(1-J33) where a_h2's belongs (L33*(1-L33))",
     #           repaired="=((R33-A33)*R33*(1-R33)*N33+(T33-B33)*T33*(1-T33)*P33)*L33*(1-L33)*C33")
 
@@ -56,7 +56,7 @@ def family(name: str) -> str | None:
     return next((f for f, pattern in _FAMILY if re.fullmatch(pattern, name)), None)
 
 
-def diagnose(meaning: Meaning, name: str, text: str, row: int, col: int) -> Diagnosis:
+def explain(meaning: Meaning, name: str, text: str, row: int, col: int) -> Diagnosis:
     """Whether ``text`` in (row, col) computes ``name``; if not, why (see the module docstring)."""
     try:
         tree = meaning.table.sheet.parse(text)

@@ -33,13 +33,13 @@ import textwrap
 from typing import Any
 
 from . import STATUSES, FileResult
-from .diagnose import Finding, TableResult
+from .judge import Finding, TableResult
 
 _PLAIN_SHEET = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 WIDTH = 100  # the text report wraps its prose (causes, notes, lists of columns) at this width; a formula stays whole
 SHORT_PARENTHESES = 16  # "belongs (L33*(1-L33))" stays together, "∂E/∂w1 = ((a_o1 − t1)·..." may break at "="
 _RECALCULATED = " (recalculated by LibreOffice)"  # what check_file appends to a file's message
-# a cause as diagnose words it: "∂E/∂w3 (column Z, from row 33): uses ...", the head and the why
+# a cause as judge words it: "∂E/∂w3 (column Z, from row 33): uses ...", the head and the why
 _HEAD = re.compile(r"(?P<head>.+? \(column [A-Z]+(?:, from row \d+)?\)): (?P<why>.*)", re.S)
 
 

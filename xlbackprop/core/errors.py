@@ -1,7 +1,9 @@
 """The errors xlbackprop raises on purpose, each with a message written for a user.
 
 The command line prints ``str(error)`` on one line and exits with ``error.exit_code``;
-anything else escaping is a bug in xlbackprop, not in the user's input.
+anything else escaping is a bug in xlbackprop, not in the user's input. An error about one value
+names it as the library does (``eta``, ``iterations``, ``path``: :class:`FieldError`); the
+command line says the flag instead (``--lr``), from its one table of flags.
 """
 
 
@@ -11,8 +13,8 @@ class XlbackpropError(Exception):
     exit_code = 2
 
 
-class SpecError(XlbackpropError):
-    """A network file, preset or command-line option is wrong.
+class FieldError(XlbackpropError):
+    """One value is wrong: ``field`` names it as the library does, ``problem`` says what is wrong.
 
     >>> str(SpecError("eta", "must be a finite number, got 'fast'"))
     "eta: must be a finite number, got 'fast'"
@@ -24,6 +26,10 @@ class SpecError(XlbackpropError):
         super().__init__(f"{field}: {problem}")
 
 
+class SpecError(FieldError):
+    """A network file, preset or override is wrong."""
+
+
 class ExcelLimitError(SpecError):
     """The workbook would not fit in Excel's 1,048,576 rows or 16,384 columns."""
 
@@ -32,7 +38,7 @@ class WorkbookError(XlbackpropError):
     """A file given to verify cannot be checked: missing, not an xlsx, not ours."""
 
 
-class OutputError(XlbackpropError):
+class OutputError(FieldError):
     """An output cannot go where it was asked to: it would replace an input, a file of another
     kind or a workbook a user edited, or its folder cannot be written (read-only, full)."""
 

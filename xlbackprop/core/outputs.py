@@ -1,11 +1,11 @@
 """Where a command may write: never over one of its inputs, a file of another kind, or a workbook
 a user edited, and always under a temporary name renamed at the end.
 
-    report_target("--html", Path("r.html"), ".html", inputs, is_report)   # raises WorkbookError, or returns
+    report_target("report", Path("r.html"), ".html", inputs, is_report)  # raises OutputError, or returns
     workbook_target(Path("output/backprop.xlsx"), force=False)          # raises OutputError, or returns
     stamp(infos) -> "sha256:..."                                         # what own_unchanged() compares
 
-**Reports** (``check --html``, and any later report option) must end in their own suffix, may not
+**Reports** (``check --html``, and any later report field) must end in their own suffix, may not
 be one of the inputs, and may replace only an earlier report of their kind. So
 ``check --html sub/*.xlsx``, whose shell hands ``--html`` the first submission, is refused before
 anything is read or written.
@@ -77,38 +77,38 @@ def workbook_target(path: Path, force: bool = False) -> None:
         return
     why = own_unchanged(path)
     if why is not None:
-        raise OutputError(f"-o: {path} {why}; not replacing it, so that no edit is lost: give --force "
+        raise OutputError("path", f"{path} {why}; not replacing it, so that no edit is lost: give --force "
                           f"(force=True in Python) to replace it, or another -o")
 
 
-def report_target(option: str, path: Path, suffix: str, inputs: Iterable[Path],
+def report_target(field: str, path: Path, suffix: str, inputs: Iterable[Path],
                   is_report: Callable[[Path], bool]) -> None:
     """Refuse a report path that is not ``*suffix``, is one of ``inputs``, or is an existing file
     that ``is_report`` does not recognise; and one whose folder cannot be written."""
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
-        raise OutputError(f"{option}: {path} is a spreadsheet, not a report name; the report's name must end in "
-                          f"{suffix} (write {option} REPORT{suffix} and then the files)")
+        raise OutputError(field, f"{path} is a spreadsheet, not a report name; the report's name must end in "
+                          f"{suffix}, and it comes before the files to check")
     if path.suffix.lower() != suffix:
-        raise OutputError(f"{option}: {path} must end in {suffix}; try {path.with_suffix(suffix)}")
+        raise OutputError(field, f"{path} must end in {suffix}; try {path.with_suffix(suffix)}")
     for given in inputs:
         if _same(path, given):
-            raise OutputError(f"{option}: {path} is also one of the files to check; the report must go elsewhere")
+            raise OutputError(field, f"{path} is also one of the files to check; the report must go elsewhere")
     if path.is_dir():
-        raise OutputError(f"{option}: {path} is a folder; give a file name such as {path / ('report' + suffix)}")
+        raise OutputError(field, f"{path} is a folder; give a file name such as {path / ('report' + suffix)}")
     if path.exists() and not is_report(path):
-        raise OutputError(f"{option}: {path} exists and is not a report xlbackprop wrote; not replacing it "
+        raise OutputError(field, f"{path} exists and is not a report xlbackprop wrote; not replacing it "
                           f"(choose another name, or move it away)")
-    writable(option, path)
+    writable(field, path)
 
 
-def writable(option: str, path: Path) -> None:
+def writable(field: str, path: Path) -> None:
     """Refuse, before any work, a file whose folder does not exist and cannot be made, or cannot be written."""
     folder = path.parent
     existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
     if not existing.is_dir():
-        raise OutputError(f"{option}: cannot write {path}: {existing} is not a folder")
+        raise OutputError(field, f"cannot write {path}: {existing} is not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise OutputError(f"{option}: cannot write {path}: the folder {existing} is read-only")
+        raise OutputError(field, f"cannot write {path}: the folder {existing} is read-only")
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -118,6 +118,6 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
-def written_error(option: str, path: Path, exc: OSError) -> OutputError:
+def written_error(field: str, path: Path, exc: OSError) -> OutputError:
     """The one line for an output that could not be written (a read-only folder, a full disk)."""
-    return OutputError(f"{option}: cannot write {path}: {exc.strerror or exc}")
+    return OutputError(field, f"cannot write {path}: {exc.strerror or exc}")

@@ -36,7 +36,7 @@ def names() -> list[str]:
 def load(name: str) -> Spec:
     """The spec of preset ``name``; an unknown name is a :class:`SpecError` listing the known ones."""
     if name not in names():
-        raise SpecError("--preset", f"unknown preset {name!r}; choose from {', '.join(names())}")
+        raise SpecError("preset", f"unknown preset {name!r}; choose from {', '.join(names())}")
     where = f"preset {name}"  # its errors name it: "preset xor: weights: must hold 9 numbers ..."
     try:
         data = tomllib.loads((_folder() / f"{name}.toml").read_text(encoding="utf-8"))

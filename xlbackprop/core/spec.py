@@ -52,12 +52,12 @@ class Spec:
     title: str = ""
 
     def with_overrides(self, eta: float | None = None, iterations: int | None = None) -> "Spec":
-        """The command line's ``--lr`` and ``--iterations``, validated like the file's."""
+        """This spec with ``eta`` and ``iterations`` replaced, validated as a network file's are."""
         changes: dict[str, Any] = {}
         if eta is not None:
-            changes["eta"] = _rate(eta, "--lr")
+            changes["eta"] = _rate(eta, "eta")
         if iterations is not None:
-            changes["iterations"] = _iterations(iterations, "--iterations")
+            changes["iterations"] = _iterations(iterations, "iterations")
         return dataclasses.replace(self, **changes)
 
 
@@ -70,9 +70,9 @@ def load(path: str | Path) -> Spec:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SpecError("--config", f"no such file: {path}") from None
+        raise SpecError("config", f"no such file: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError("--config", f"cannot read {path}: {exc}") from None
+        raise SpecError("config", f"cannot read {path}: {exc}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

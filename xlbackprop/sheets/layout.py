@@ -235,7 +235,7 @@ class Layout:
         return f"{self.column[name].letter}{self.row(iteration)}"
 
 
-def check_excel_limits(network: Network, iterations: int) -> None:
+def enforce_grid(network: Network, iterations: int) -> None:
     """Raise :class:`ExcelLimitError` when the workbook would not fit Excel's grid."""
     layout = Layout(network, iterations)
     width = max(len(layout.columns), layout.parameter_width)

@@ -19,7 +19,7 @@ from openpyxl.utils.cell import get_column_letter
 from ..xlsx.formula import FormulaError, Node, parse
 from ..core.errors import ExcelLimitError
 from .expressions import Templates
-from .layout import SHEET, Layout, check_excel_limits
+from .layout import SHEET, Layout, enforce_grid
 from ..core.spec import Spec
 from . import derivation, diagram
 
@@ -42,10 +42,10 @@ def formulas(layout: Layout) -> Iterator[tuple[str, str, str]]:
                     yield sheet, f"{get_column_letter(k)}{row}", cell.value
 
 
-def check(spec: Spec) -> None:
+def enforce(spec: Spec) -> None:
     """Raise :class:`ExcelLimitError` (one line: which formula, which limit) when Excel could not hold
     a formula of ``spec``'s workbook, or when the workbook would not fit Excel's grid."""
-    check_excel_limits(spec.network, spec.iterations)
+    enforce_grid(spec.network, spec.iterations)
     layout = Layout(spec.network, spec.iterations)
     for sheet, what, text in formulas(layout):
         if len(text) > MAX_LENGTH:

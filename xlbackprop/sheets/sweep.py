@@ -56,27 +56,27 @@ def parse_rates(text: str) -> tuple[float, ...]:
         try:
             rate = float(item)
         except ValueError:
-            raise SpecError("--sweep", f"must be rates separated by commas, such as 0.1,1,10, or none; "
+            raise SpecError("sweep", f"must be rates separated by commas, such as 0.1,1,10, or none; "
                                        f"got {item.strip()!r}") from None
         if not math.isfinite(rate):
-            raise SpecError("--sweep", f"rates must be finite numbers, got {item.strip()!r}")
+            raise SpecError("sweep", f"rates must be finite numbers, got {item.strip()!r}")
         rates.append(rate)
-    return check_rates(rates)
+    return valid_rates(rates)
 
 
-def check_rates(rates) -> tuple[float, ...]:
+def valid_rates(rates) -> tuple[float, ...]:
     """Validate a list of rates: at most :data:`MAX_RATES`, each with its own sheet name."""
     rates = tuple(float(r) for r in rates)
     for rate in rates:
         if rate <= 0:
-            raise SpecError("--sweep", f"rates must be above 0, got {rate:g}: 0 never moves the weights and a "
+            raise SpecError("sweep", f"rates must be above 0, got {rate:g}: 0 never moves the weights and a "
                                        f"negative rate climbs the loss (a decimal comma? write 0.5, not 0,5)")
     if len(rates) > MAX_RATES:
-        raise SpecError("--sweep", f"at most {MAX_RATES} rates fit one chart, got {len(rates)}")
+        raise SpecError("sweep", f"at most {MAX_RATES} rates fit one chart, got {len(rates)}")
     names = [sheet_name(r) for r in rates]
     for k, name in enumerate(names):
         if name in names[:k]:
-            raise SpecError("--sweep", f"rate {rates[k]!r} is listed twice (sheet {name!r})")
+            raise SpecError("sweep", f"rate {rates[k]!r} is listed twice (sheet {name!r})")
     return rates
 
 

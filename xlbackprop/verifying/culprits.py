@@ -2,7 +2,7 @@
 
 One ∂E/∂w1 cell overwritten with a constant makes thousands of later cells disagree with the
 reference. verify hands the recalculated file to check's root-cause finder
-(:func:`xlbackprop.check.diagnose.judge`: each column against its own row's inputs), and says of
+(:func:`xlbackprop.check.judge.judge`: each column against its own row's inputs), and says of
 each root cause what the cell holds and the formula xlbackprop writes there::
 
     CULPRIT Y19 (∂E/∂w1, iteration 6): holds 0.0001, a constant where a formula belongs;
@@ -22,7 +22,7 @@ from openpyxl.utils.cell import quote_sheetname
 
 from ..xlsx import grid
 from ..check import tables
-from ..check.diagnose import judge
+from ..check.judge import judge
 from ..sheets.expressions import Templates
 from ..sheets.layout import SHEET, Layout
 from ..xlsx.guards import MAX_CELLS_VERIFY

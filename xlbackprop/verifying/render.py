@@ -24,7 +24,7 @@ from pathlib import Path
 from openpyxl.utils.cell import get_column_letter, quote_sheetname
 
 from . import reader
-from ..xlsx import engines as recalc
+from ..xlsx import engines
 from ..core.errors import EngineError
 from ..sheets.layout import SHEET, Layout
 from ..sheets.sweep import SHEET as SWEEP_SHEET
@@ -64,7 +64,7 @@ def render(xlsx: str | Path, out_dir: str | Path, dpi: int = DPI) -> list[Path]:
         with tempfile.TemporaryDirectory(prefix="xlbackprop-render-") as tmp:
             copy = Path(tmp, Path(name).with_suffix(".xlsx"))
             _chart_alone(xlsx, copy, sheet, layout, chart)
-            pdf = recalc.convert(copy, tmp, to="pdf")
+            pdf = engines.convert(copy, tmp, to="pdf")
             page = Path(tmp, "page")
             corner = [str(math.ceil((PAGE_MARGIN + inches + 1) * resolution)) for inches in chart]
             subprocess.run(["pdftoppm", "-png", "-r", f"{resolution:.6g}", "-f", "1", "-l", "1", "-x", "0", "-y", "0",

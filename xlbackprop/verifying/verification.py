@@ -30,7 +30,7 @@ import numpy as np
 from openpyxl.utils.cell import quote_sheetname
 
 from . import culprits, reader
-from ..xlsx import engines as recalc
+from ..xlsx import engines
 from ..core.arithmetic import IEEE, LIBREOFFICE, Arithmetic
 from ..sheets.layout import SHEET
 from ..core.network import E_TOTAL
@@ -70,8 +70,8 @@ class Engine:
 
 
 ENGINES = {
-    "libreoffice": Engine("libreoffice", recalc.convert, recalc.version, LIBREOFFICE, RTOL, 0.0),
-    "gnumeric": Engine("gnumeric", recalc.convert_gnumeric, recalc.gnumeric_version, IEEE, 1e-9, 1e-12),
+    "libreoffice": Engine("libreoffice", engines.convert, engines.version, LIBREOFFICE, RTOL, 0.0),
+    "gnumeric": Engine("gnumeric", engines.convert_gnumeric, engines.gnumeric_version, IEEE, 1e-9, 1e-12),
 }
 SHOW_MISMATCHES = 10
 
@@ -202,7 +202,7 @@ def verify(path: str | Path, timeout: float = 900, engine: str = "libreoffice",
                 say("looking for the root causes")
                 report.culprits = culprits.find(recalculated, data.training[SHEET].layout)
         except BaseException:  # a bad file or Ctrl-C: stop LibreOffice rather than wait for it
-            recalc.stop_all()
+            engines.stop_all()
             raise
     seconds["total"] = time.perf_counter() - start
     return report

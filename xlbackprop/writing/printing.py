@@ -17,7 +17,7 @@ from openpyxl.utils.cell import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 
-from ..sheets import sweep as sweep_plan
+from ..sheets.sweep import SweepPlan
 from ..sheets.chart import SWEEP_CHART_SIZE
 from ..sheets.layout import CHART_COLUMNS, Layout
 
@@ -142,7 +142,7 @@ def network(ws, columns: int) -> None:
     _print_at_scale(ws, max(TABLE_SCALE, _fitting_scale(units, most=100)))
 
 
-def sweep(ws, plan: sweep_plan.SweepPlan) -> None:
+def sweep(ws, plan: SweepPlan) -> None:
     """The sweep prints its table on one page and its chart on the next, each as large as fits."""
     table = sum(_width(ws, c) for c in range(1, plan.chart_anchor_column + 1))
     chart = SWEEP_CHART_SIZE[0] * DEFAULT_WIDTH

@@ -33,7 +33,7 @@ import numpy as np
 from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
 from xml.sax.saxutils import escape
 
-from . import second_process as beside
+from . import second_process
 from ..sheets import derivation, diagram
 from ..sheets.chart import TITLE, title_cell
 from ..sheets.expressions import Templates
@@ -166,7 +166,7 @@ class Training(Values):
         if kept(self.spec):
             matrices = iter([np.column_stack([self.table[name] for name in names])])
         else:  # computed in a second process while this one writes, a block at a time (flat memory)
-            matrices = beside.matrices(self.spec, max(step, BLOCK_CELLS // len(names)), names)
+            matrices = second_process.matrices(self.spec, max(step, BLOCK_CELLS // len(names)), names)
         done, at, losses = 0, names.index(E_TOTAL), {}
         wanted = summary_iterations(layout.iterations) if self.e_totals is not None else []
         for matrix in matrices:

@@ -30,7 +30,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
-from ..core.errors import XlbackpropError
+from ..core.errors import OutputError
 from ..sheets.layout import ETA_LABEL, ETA_ROW, ROW_PT, SHEET, TITLE_ROW, Layout
 from ..core.network import bias_name, weight_name
 from ..sheets.chart import loss_chart, sweep_chart, title_formula
@@ -41,13 +41,13 @@ from ..core import outputs
 from . import stored
 from . import printing
 from .package import Package
-from ..sheets import sweep as sweep_plan
+from ..sheets.sweep import DEFAULT_RATES, SHEET as SWEEP_SHEET, SweepPlan, axis, sheet_name, valid_rates
 
 FIXED_TIME = dt.datetime(2024, 2, 9, 0, 0, 0)  # the seed lecture's date; keeps builds byte-identical
 
 
 def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None = None,
-          sweep: Sequence[float] = sweep_plan.DEFAULT_RATES, force: bool = False) -> Path:
+          sweep: Sequence[float] = DEFAULT_RATES, force: bool = False) -> Path:
     """Write the workbook of ``spec`` to ``path``, with one training sheet per rate of ``sweep``
     (``()`` for none); ``progress(k)`` is told of the k training rows written so far, over all sheets.
     An existing ``path`` is replaced only when it is xlbackprop's own unchanged output, or with
@@ -55,19 +55,19 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
     if not isinstance(spec, Spec):
         raise TypeError(f"writer.build takes a Spec, got {type(spec).__name__}; xlbackprop.build takes a preset "
                         f"name, a network file or a mapping as well")
-    rates = sweep_plan.check_rates(sweep)
-    limits.check(spec)  # every formula within Excel's limits, or one line saying which is not
+    rates = valid_rates(sweep)
+    limits.enforce(spec)  # every formula within Excel's limits, or one line saying which is not
     path = Path(path)
     if path.is_dir():
-        raise XlbackpropError(f"-o: {path} is a folder; give a file name such as {path / 'backprop.xlsx'}")
+        raise OutputError("path", f"{path} is a folder; give a file name such as {path / 'backprop.xlsx'}")
     if path.suffix.lower() != ".xlsx":
-        raise XlbackpropError(f"-o: {path} must end in .xlsx, as the workbook is an Excel file; "
-                              f"try {path.with_suffix('.xlsx')}")
+        raise OutputError("path", f"{path} must end in .xlsx, as the workbook is an Excel file; "
+                                  f"try {path.with_suffix('.xlsx')}")
     outputs.workbook_target(path, force)  # no edit of the user's is lost
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise XlbackpropError(f"-o: cannot create folder {path.parent}: {exc.strerror}") from None
+        raise OutputError("path", f"cannot create folder {path.parent}: {exc.strerror}") from None
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     wb = Workbook(write_only=True)
     try:
@@ -80,7 +80,7 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
     except BaseException as exc:
         _discard(wb)
         if isinstance(exc, OSError):
-            raise XlbackpropError(f"-o: cannot write {path}: {exc.strerror or exc}") from None
+            raise OutputError("path", f"cannot write {path}: {exc.strerror or exc}") from None
         raise
     finally:
         if tmp.exists():
@@ -127,11 +127,11 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
     ws, ids = _training_sheet(wb, SHEET, spec, layout, styles)
     values[_part(wb, ws)] = lambda: stored.Training(spec, layout, ids, rows_done(0))
     wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
-    names = tuple(sweep_plan.sheet_name(r) for r in rates)
+    names = tuple(sheet_name(r) for r in rates)
     e_totals: dict[float, dict[int, float]] = {}  # each rate sheet's E_total at the Sweep table's iterations
     if rates:
-        floor, zero = sweep_plan.axis(spec, rates, losses=stored.e_total)
-        plan = sweep_plan.SweepPlan(names, layout, floor, zero)
+        floor, zero = axis(spec, rates, losses=stored.e_total)
+        plan = SweepPlan(names, layout, floor, zero)
         ws = _sweep_sheet(wb, plan, styles, [stored.losses(replace(spec, eta=r)) for r in rates])
         values[_part(wb, ws)] = stored.Later(lambda: stored.sweep(plan, spec, rates, e_totals))
     ws = _derivation_sheet(wb, layout, styles)
@@ -243,9 +243,9 @@ def _lines(text: str, width: float | None) -> int:
     return sum(-(-max(len(part), 1) // per_line) for part in text.split("\n"))
 
 
-def _sweep_sheet(wb: Workbook, plan: sweep_plan.SweepPlan, styles, losses: list):
+def _sweep_sheet(wb: Workbook, plan: SweepPlan, styles, losses: list):
     """The ``Sweep`` sheet: E_total of every rate at a few iterations, and the overlay chart."""
-    ws = wb.create_sheet(sweep_plan.SHEET)
+    ws = wb.create_sheet(SWEEP_SHEET)
     ws.sheet_properties.tabColor = "2F5597"
     ws.column_dimensions["A"].width = 12
     for k in range(len(plan.sheets)):

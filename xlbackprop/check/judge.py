@@ -30,7 +30,7 @@ from ..xlsx.grid import Book
 from .local import Bound, Recompute, disagree
 from .meaning import Inline, Meaning
 from .problem import Problem, ProblemError, recover
-from .repair import Diagnosis, diagnose
+from .repair import Diagnosis, explain
 from .rules import given as given_names, rules
 from .tables import Table
 
@@ -167,7 +167,7 @@ class _Column:
     """One column's formulas, row by row: their relative forms, what each means, why one is wrong.
 
     Rows whose formulas have the same relative form and read the same quantities share one
-    :func:`~xlbackprop.check.repair.diagnose` (a column filled down is diagnosed once)."""
+    :func:`~xlbackprop.check.repair.explain` (a column filled down is diagnosed once)."""
 
     def __init__(self, table: Table, meaning: Meaning, name: str, col: int, expected: np.ndarray):
         self.table, self.sheet, self.meaning, self.name, self.col = table, table.sheet, meaning, name, col
@@ -196,7 +196,7 @@ class _Column:
     def diagnosis(self, r: int) -> Diagnosis:
         k = self.key(r)
         if k not in self._diagnoses:
-            self._diagnoses[k] = diagnose(self.meaning, self.name, self.sheet.formula(r, self.col), r, self.col)
+            self._diagnoses[k] = explain(self.meaning, self.name, self.sheet.formula(r, self.col), r, self.col)
         return self._diagnoses[k]
 
     def since(self, r: int) -> int:
