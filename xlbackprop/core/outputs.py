@@ -87,7 +87,7 @@ def report_target(field: str, path: Path, suffix: str, inputs: Iterable[Path],
     that ``is_report`` does not recognise; and one whose folder cannot be written."""
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
         raise OutputError(field, f"{path} is a spreadsheet, not a report name; the report's name must end in "
-                          f"{suffix}, and it comes before the files to check")
+                          f"{suffix} (no file was read or written)")
     if path.suffix.lower() != suffix:
         raise OutputError(field, f"{path} must end in {suffix}; try {path.with_suffix(suffix)}")
     for given in inputs:
