@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from xlbackprop.core import presets
-from xlbackprop.writing import writer
 from xlbackprop.verifying.verification import verify
+from xlbackprop.writing import writer
 
 
 def main(counts: list[int]) -> None:

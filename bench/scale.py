@@ -78,14 +78,14 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.writer.excel import ExcelWriter
 
 from xlbackprop.core import presets
-from xlbackprop.xlsx import engines as recalc
-from xlbackprop.writing import writer
-from xlbackprop.sheets.expressions import Templates
-from xlbackprop.sheets.layout import ETA_ROW, EXCEL_MAX_ROWS, SHEET, Layout
 from xlbackprop.core.reference import train
 from xlbackprop.core.spec import Spec, from_mapping
+from xlbackprop.sheets.expressions import Templates
+from xlbackprop.sheets.layout import ETA_ROW, EXCEL_MAX_ROWS, SHEET, Layout
 from xlbackprop.sheets.styles import KINDS, named_styles
 from xlbackprop.verifying.verification import verify
+from xlbackprop.writing import writer
+from xlbackprop.xlsx import engines as recalc
 
 PRESET = "class-2024"
 LARGE = {"title": "bench: 4-8-8-2 sigmoid, 4 samples", "layers": [4, 8, 8, 2], "activation": "sigmoid",

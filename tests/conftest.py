@@ -125,6 +125,7 @@ def student_books(tmp_path_factory):
     """Every case of tests/studentbooks.py, built and (where it has formulas) recalculated in one
     LibreOffice run, so that it stores values as a student's spreadsheet program does."""
     from studentbooks import CASES, build_case
+
     from xlbackprop.xlsx.engines import convert_all
 
     built_folder = tmp_path_factory.mktemp("student-built")

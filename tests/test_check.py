@@ -8,10 +8,9 @@ right row with a cause naming the right quantities, and nothing else: no false a
 from __future__ import annotations
 
 import pytest
-
 from openpyxl.utils.cell import get_column_letter
-
 from studentbooks import CASES, COLUMNS, ORDERED, build_case, round_stored_values
+
 from xlbackprop.check import check_file
 from xlbackprop.check.report import as_dict
 from xlbackprop.xlsx.engines import convert_all

@@ -6,10 +6,10 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from openpyxl import Workbook
-
 from conftest import copy_with
+from openpyxl import Workbook
 from studentbooks import build_case
+
 from xlbackprop.cli import main
 
 

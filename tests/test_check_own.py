@@ -7,11 +7,11 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from xlbackprop.core import presets
-from xlbackprop.writing import writer
 from xlbackprop.check import check_file
 from xlbackprop.check.report import as_dict
+from xlbackprop.core import presets
 from xlbackprop.sheets.layout import Layout
+from xlbackprop.writing import writer
 from xlbackprop.xlsx.engines import convert_all
 
 pytestmark = pytest.mark.libreoffice

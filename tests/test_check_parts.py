@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from xlbackprop.core.arithmetic import IEEE
-from xlbackprop.xlsx.formula import FormulaError, evaluate, parse, relative_form, replace_spans
-from xlbackprop.xlsx.scan import significant_digits
 from xlbackprop.check.labels import is_eta_label, quantity
-from xlbackprop.check.local import BoundAlgebra, Bound, Recompute, disagree
+from xlbackprop.check.local import Bound, BoundAlgebra, Recompute, disagree
 from xlbackprop.check.repair import math
 from xlbackprop.check.rules import rules
+from xlbackprop.core.arithmetic import IEEE
 from xlbackprop.core.network import Network
 from xlbackprop.core.reference import train
 from xlbackprop.core.spec import from_mapping
+from xlbackprop.xlsx.formula import (
+    FormulaError,
+    evaluate,
+    parse,
+    relative_form,
+    replace_spans,
+)
+from xlbackprop.xlsx.scan import significant_digits
 
 # Every spelling LABELS.md lists, and xlbackprop's own names, with the contract name each means.
 LABELS = [

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from xlbackprop.writing import writer
 from xlbackprop.cli import main
 from xlbackprop.core.errors import SpecError
+from xlbackprop.writing import writer
 
 
 def run(*args):

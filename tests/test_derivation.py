@@ -1,19 +1,18 @@
 """The Derivation sheet: the lecture's steps on iteration 1, and the finite-difference check in cells."""
 
 import pytest
+from conftest import edit_cell
 from openpyxl import load_workbook
 
-from xlbackprop.sheets import derivation
 from xlbackprop.core import presets
 from xlbackprop.core.arithmetic import IEEE
-from xlbackprop.sheets.layout import Layout
-from xlbackprop.verifying.reader import read_all
-from xlbackprop.xlsx.engines import convert
 from xlbackprop.core.reference import train
 from xlbackprop.core.spec import from_mapping
+from xlbackprop.sheets import derivation
+from xlbackprop.sheets.layout import Layout
+from xlbackprop.verifying.reader import read_all
 from xlbackprop.verifying.verification import verify
-
-from conftest import edit_cell
+from xlbackprop.xlsx.engines import convert
 
 SEED = Layout(presets.load("class-2024").network, 100)
 

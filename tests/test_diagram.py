@@ -1,16 +1,15 @@
 """The Network sheet: the network drawn in cells, live at the iteration a user types."""
 
 import pytest
+from conftest import edit_cell
 
-from xlbackprop.sheets import diagram
 from xlbackprop.core import presets
+from xlbackprop.core.reference import train
+from xlbackprop.sheets import diagram
 from xlbackprop.sheets.layout import Layout
 from xlbackprop.verifying.reader import read_all
-from xlbackprop.xlsx.engines import convert
-from xlbackprop.core.reference import train
 from xlbackprop.verifying.verification import RTOL, verify
-
-from conftest import edit_cell
+from xlbackprop.xlsx.engines import convert
 
 
 def test_neurons_and_weights_are_lookups_into_training():

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 import xlbackprop
-from xlbackprop.core import presets
 from xlbackprop.cli import main
+from xlbackprop.core import presets
 from xlbackprop.sheets.expressions import Templates
 from xlbackprop.sheets.layout import Layout
 

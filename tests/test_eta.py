@@ -2,14 +2,13 @@
 
 import numpy as np
 import pytest
+from conftest import edit_cell
 
 from xlbackprop.core import presets
-from xlbackprop.verifying.reader import read
-from xlbackprop.xlsx.engines import convert
 from xlbackprop.core.reference import train
+from xlbackprop.verifying.reader import read
 from xlbackprop.verifying.verification import RTOL, verify
-
-from conftest import edit_cell
+from xlbackprop.xlsx.engines import convert
 
 pytestmark = pytest.mark.libreoffice
 

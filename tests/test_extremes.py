@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from xlbackprop.core import presets
-from xlbackprop.writing import writer
-from xlbackprop.verifying.reader import is_error, read_all
-from xlbackprop.xlsx.engines import convert
 from xlbackprop.core.reference import train
 from xlbackprop.sheets.sweep import sheet_name
+from xlbackprop.verifying.reader import is_error, read_all
 from xlbackprop.verifying.verification import verify
+from xlbackprop.writing import writer
+from xlbackprop.xlsx.engines import convert
 
 EXTREME = (100.0, 1000.0, 1e6)
 

@@ -3,11 +3,10 @@
 import os
 
 import pytest
+from conftest import edit_cell
 
 from xlbackprop.core.errors import EngineError
 from xlbackprop.verifying.verification import ENGINES, verify
-
-from conftest import edit_cell
 
 pytestmark = pytest.mark.gnumeric
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from xlbackprop.cli import main
+from xlbackprop.core.errors import ExcelLimitError
+from xlbackprop.core.spec import from_mapping
+from xlbackprop.sheets.limits import MAX_ARGUMENTS, MAX_LENGTH, MAX_NESTING, _shape
 from xlbackprop.writing import writer
 from xlbackprop.xlsx import grid
 from xlbackprop.xlsx.formula import parse
-from xlbackprop.cli import main
-from xlbackprop.core.errors import ExcelLimitError
-from xlbackprop.sheets.limits import MAX_ARGUMENTS, MAX_LENGTH, MAX_NESTING, _shape
-from xlbackprop.core.spec import from_mapping
 
 
 def _spec(fan_in: int, hidden: int, samples: int):

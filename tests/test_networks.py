@@ -5,21 +5,20 @@ and matched to the reference in every cell, and the reference's gradients are ma
 central finite differences of the loss.
 """
 
+import forward
 import numpy as np
 import pytest
-
-import forward
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from xlbackprop.core import presets
-from xlbackprop.writing import writer
 from xlbackprop.core.arithmetic import IEEE
-from xlbackprop.sheets.layout import Layout
-from xlbackprop.verifying.reader import read
 from xlbackprop.core.reference import train
 from xlbackprop.core.spec import from_mapping
+from xlbackprop.sheets.layout import Layout
+from xlbackprop.verifying.reader import read
 from xlbackprop.verifying.verification import verify
+from xlbackprop.writing import writer
 
 ACTIVATIONS = ["sigmoid", "tanh", "relu", "linear"]
 number = st.floats(-1, 1, allow_nan=False).map(lambda x: round(x, 3))

@@ -19,12 +19,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-
 from conftest import copy_with
 from studentbooks import build_case
+
+from xlbackprop.cli import main
 from xlbackprop.core import presets
 from xlbackprop.writing import writer
-from xlbackprop.cli import main
 
 SMALL = presets.load("class-2024").with_overrides(iterations=30)
 READ_ONLY = Path("/sys/kernel")  # read-only even for root, on Linux
@@ -161,8 +161,8 @@ def fill_down(src: Path, dst: Path, more: int, wrong: dict[str, str] | None = No
 
 
 def test_rows_below_the_table_are_read_and_stray_cells_refused(tmp_path):
-    from xlbackprop.verifying import reader
     from xlbackprop.core.errors import WorkbookError
+    from xlbackprop.verifying import reader
 
     built = writer.build(SMALL, tmp_path / "b.xlsx", sweep=())
     longer = tmp_path / "longer.xlsx"

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
+from conftest import EXCELJS, VALIDATOR
 
 from xlbackprop.sheets.sweep import DEFAULT_RATES
-
-from conftest import EXCELJS, VALIDATOR
 
 CASES = [("class-2024", None, DEFAULT_RATES), ("class-2024", None, (0.1, 1, 10, 100, 1000)), ("mazur", None, ()),
          ("xor", 100, DEFAULT_RATES), ("deep", 50, ())]

@@ -1,9 +1,8 @@
 """The numpy reference against published numbers (DESIGN.md, Mazur's post) and finite differences."""
 
+import forward
 import numpy as np
 import pytest
-
-import forward
 
 from xlbackprop.core import presets
 from xlbackprop.core.arithmetic import IEEE, LIBREOFFICE
@@ -116,7 +115,6 @@ def test_a_run_guarded_from_its_first_iteration_is_the_same_run(monkeypatch):
     error; a run that turns them into NaN everywhere, as the sheet does, must give the same table."""
     from xlbackprop.core import reference
     from xlbackprop.core.arithmetic import error_where_infinite
-    from xlbackprop.core.spec import from_mapping
 
     diverging = from_mapping({"layers": [3, 3, 2], "activation": "linear", "eta": 2.0, "iterations": 45,
                               "weights": [0, 0, 0, 0, 0, 0, -1, 0, 1, 0, 0, 0, 0, 0, 1],

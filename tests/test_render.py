@@ -3,14 +3,13 @@ workbook (the workbook itself unchanged)."""
 
 import re
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from xlbackprop.verifying import render
-from xlbackprop.sheets.layout import Layout
 from xlbackprop.core.presets import load
+from xlbackprop.sheets.layout import Layout
+from xlbackprop.verifying import render
 
 
 def _copy(built, tmp_path, sheet="Training"):

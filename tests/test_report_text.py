@@ -8,8 +8,8 @@ gives (the JSON of ``--json``), so the expected text does not come from the code
 from __future__ import annotations
 
 import pytest
-
 from studentbooks import build_case
+
 from xlbackprop.check import FileResult, check_file
 from xlbackprop.check.report import as_dict, text
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xlbackprop.writing import second_process
 from xlbackprop.core import presets
 from xlbackprop.core.errors import ReferenceProcessError
 from xlbackprop.core.reference import matrices_in_blocks, train
+from xlbackprop.writing import second_process
 
 
 def _spy(monkeypatch) -> list[subprocess.Popen]:

@@ -4,8 +4,8 @@ import pytest
 
 from xlbackprop.core import presets
 from xlbackprop.core.errors import ExcelLimitError, SpecError
-from xlbackprop.sheets import limits
 from xlbackprop.core.spec import from_mapping, load
+from xlbackprop.sheets import limits
 
 SEED = {"layers": [2, 2, 2], "weights": [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55],
         "inputs": [[0.05, 0.1]], "targets": [[0.5, 0.5]], "eta": 1.0}

@@ -4,12 +4,12 @@ previews, pandas, openpyxl data_only) show the numbers; verify finds stored valu
 from __future__ import annotations
 
 import pytest
-
 from conftest import edit_cell
-from xlbackprop.xlsx import grid
-from xlbackprop.xlsx.engines import convert
+
 from xlbackprop.sheets.sweep import DEFAULT_RATES
 from xlbackprop.verifying.verification import verify
+from xlbackprop.xlsx import grid
+from xlbackprop.xlsx.engines import convert
 
 OVERSHOOT = (0.1, 1.0, 10.0, 100.0, 1000.0)
 CASES = [("class-2024", None, DEFAULT_RATES), ("class-2024", None, OVERSHOOT), ("class-2021", None, DEFAULT_RATES),
@@ -46,6 +46,7 @@ def test_stored_values_are_what_libreoffice_computes(built, tmp_path, preset, it
 
 def test_pandas_reads_the_numbers(built):
     import pandas as pd  # a test dependency: pip install '.[test]'
+
     from xlbackprop import train
 
     frame = pd.read_excel(built("class-2024"), sheet_name="Training", header=12, index_col=0)
@@ -67,14 +68,15 @@ def test_verify_reports_a_stale_stored_value(built, tmp_path):
 def test_a_long_run_is_stored_block_by_block_with_the_same_numbers(tmp_path, monkeypatch):
     """Past stored.CACHED_RUNS iterations the rows are made from the reference a block at a time
     (flat memory at Excel's last row); the numbers are the one-piece run's, rows with #NUM! included."""
-    import numpy as np
     from pathlib import Path
 
+    import numpy as np
+
     from xlbackprop.core import presets
-    from xlbackprop.writing import stored, writer
-    from xlbackprop.sheets.layout import Layout
     from xlbackprop.core.reference import train
     from xlbackprop.core.spec import from_mapping
+    from xlbackprop.sheets.layout import Layout
+    from xlbackprop.writing import stored, writer
 
     monkeypatch.setattr(stored, "CACHED_RUNS", 10)
     monkeypatch.setattr(stored, "ROWS_PER_BLOCK", 7)
@@ -98,13 +100,14 @@ def test_a_long_sweep_takes_its_table_from_the_rate_sheets_runs(tmp_path, monkey
     their E_total, each rate trained once (in the rows' second process); the numbers are the reference's."""
     from pathlib import Path
 
-    from xlbackprop.core import presets
-    from xlbackprop.writing import stored, writer
-    from xlbackprop.sheets import sweep
-    from xlbackprop.core.reference import train
-    from xlbackprop.sheets.sweep import SweepPlan, sheet_name
     from openpyxl.utils.cell import coordinate_to_tuple
+
+    from xlbackprop.core import presets
+    from xlbackprop.core.reference import train
+    from xlbackprop.sheets import sweep
     from xlbackprop.sheets.layout import Layout
+    from xlbackprop.sheets.sweep import SweepPlan, sheet_name
+    from xlbackprop.writing import stored, writer
 
     monkeypatch.setattr(stored, "CACHED_RUNS", 10)
     monkeypatch.setattr(sweep, "FLOOR_BUDGET", 0)  # as for a long run: the axis does not look at the runs

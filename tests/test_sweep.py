@@ -6,18 +6,17 @@ import zipfile
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import edit_cell
 from openpyxl import load_workbook
 
-from xlbackprop.core import presets
-from xlbackprop.sheets import sweep
 from xlbackprop.cli import main
+from xlbackprop.core import presets
 from xlbackprop.core.errors import SpecError
-from xlbackprop.verifying.reader import read_all
-from xlbackprop.xlsx.engines import convert
 from xlbackprop.core.reference import train
+from xlbackprop.sheets import sweep
+from xlbackprop.verifying.reader import read_all
 from xlbackprop.verifying.verification import RTOL, verify
-
-from conftest import edit_cell
+from xlbackprop.xlsx.engines import convert
 
 RATES = sweep.DEFAULT_RATES
 RATE_SHEETS = ["eta 0.1", "eta 0.2", "eta 0.5", "eta 0.8", "eta 1", "eta 2"]
@@ -155,9 +154,9 @@ def test_the_overlay_axis_is_linear_only_where_a_loss_reaches_zero():
 def test_overshoot_and_saturation_rates_still_draw_every_curve(tmp_path):
     from PIL import Image
 
-    from xlbackprop.writing import writer
     from xlbackprop.sheets.chart import SWEEP_COLOURS
     from xlbackprop.verifying.render import render
+    from xlbackprop.writing import writer
 
     rates = (0.1, 1, 10, 100, 1000)
     path = writer.build(presets.load("class-2024"), tmp_path / "fast.xlsx", sweep=rates)

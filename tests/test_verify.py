@@ -4,12 +4,11 @@ import os
 import zipfile
 
 import pytest
+from conftest import copy_with, edit_cell
 from openpyxl import Workbook
 
 from xlbackprop.core.errors import EngineError, WorkbookError
 from xlbackprop.verifying.verification import verify
-
-from conftest import copy_with, edit_cell
 
 
 @pytest.mark.libreoffice

@@ -7,12 +7,12 @@ import pytest
 from openpyxl import load_workbook
 
 from xlbackprop.core import presets
-from xlbackprop.writing import writer
-from xlbackprop.sheets.layout import Layout
 from xlbackprop.core.network import ITERATION
-from xlbackprop.verifying.reader import read
 from xlbackprop.core.reference import train
+from xlbackprop.sheets.layout import Layout
+from xlbackprop.verifying.reader import read
 from xlbackprop.verifying.verification import RTOL, verify
+from xlbackprop.writing import writer
 
 PRESETS = ["class-2024", "class-2021", "mazur"]
 

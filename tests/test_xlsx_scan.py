@@ -7,9 +7,9 @@ import zipfile
 
 import pytest
 
-from xlbackprop.xlsx import scan as xlsx
 from xlbackprop.core import presets
 from xlbackprop.writing import writer
+from xlbackprop.xlsx import scan as xlsx
 
 MAIN = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 SHEET = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {MAIN}><sheetData>'

@@ -21,9 +21,9 @@ import numpy as np
 
 from .core import presets, reference
 from .core.errors import SpecError
-from .sheets.layout import Layout
 from .core.network import ITERATION
 from .core.spec import Spec, from_mapping, load
+from .sheets.layout import Layout
 from .sheets.sweep import DEFAULT_RATES
 
 

@@ -23,8 +23,8 @@ import click
 from . import __version__
 from .core import console, presets
 from .core import spec as spec_module
-from .sheets.sweep import DEFAULT_RATES, parse_rates
 from .core.errors import FieldError, XlbackpropError
+from .sheets.sweep import DEFAULT_RATES, parse_rates
 
 DEFAULT_OUTPUT = Path("output") / "backprop.xlsx"
 PROGRESS_MIN_ROWS = 5_000  # about two seconds of writing

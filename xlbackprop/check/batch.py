@@ -17,8 +17,8 @@ from pathlib import Path
 
 from ..core.errors import WorkbookError
 from ..core.outputs import written_error
-from . import check_file
 from ..xlsx.grid import SPREADSHEETS
+from . import check_file
 from .report import as_dict
 
 PARALLEL_FROM = 4  # files; below that a pool costs more than it saves

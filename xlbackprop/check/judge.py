@@ -31,7 +31,8 @@ from .local import Bound, Recompute, disagree
 from .meaning import Inline, Meaning
 from .problem import Problem, ProblemError, recover
 from .repair import Diagnosis, explain
-from .rules import given as given_names, rules
+from .rules import given as given_names
+from .rules import rules
 from .tables import Table
 
 MAX_FINDINGS_PER_COLUMN = 3

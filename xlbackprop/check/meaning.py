@@ -30,7 +30,8 @@ from ..core.spec import from_mapping
 from ..xlsx.formula import FormulaError, Node, Ref, evaluate
 from ..xlsx.grid import Sheet
 from .problem import Problem
-from .rules import ETA, given as given_names
+from .rules import ETA
+from .rules import given as given_names
 
 POINTS = 3
 STEPS, CENTRE = 7, 3  # the random runs' iterations, and the one a formula's own row stands for

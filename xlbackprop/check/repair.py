@@ -20,10 +20,10 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from ..core.activations import ACTIVATIONS
-from ..core.network import Network
 from openpyxl.utils.cell import get_column_letter
 
+from ..core.activations import ACTIVATIONS
+from ..core.network import Network
 from ..xlsx.formula import FormulaError, Node, leaves, replace_spans
 from .meaning import Inline, Meaning, Symbol
 from .rules import ETA

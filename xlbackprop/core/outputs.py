@@ -5,7 +5,7 @@ a user edited, and always under a temporary name renamed at the end.
     workbook_target(Path("output/backprop.xlsx"), force=False)          # raises OutputError, or returns
     stamp(infos) -> "sha256:..."                                         # what own_unchanged() compares
 
-**Reports** (``check --html``, and any later report field) must end in their own suffix, may not
+**Reports** (``check --html``, and any later report option) must end in their own suffix, may not
 be one of the inputs, and may replace only an earlier report of their kind. So
 ``check --html sub/*.xlsx``, whose shell hands ``--html`` the first submission, is refused before
 anything is read or written.

@@ -18,9 +18,8 @@ computation of the same number (:class:`Expected`), so verify checks this sheet 
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -28,13 +27,24 @@ from openpyxl.formula.tokenizer import Tokenizer
 from openpyxl.utils.cell import absolute_coordinate
 
 from ..core.activations import ACTIVATIONS
-from .cells import PlannedCell
 from ..core.arithmetic import LIBREOFFICE, left_sum
-from .expressions import Templates
-from .layout import SHEET as TRAINING, Layout
+from ..core.network import (
+    E_TOTAL,
+    a_name,
+    bias_grad_name,
+    bias_name,
+    delta_name,
+    loss_name,
+    weight_grad_name,
+    weight_name,
+    z_name,
+)
 from ..core.reference import Table
 from ..core.spec import Spec
-from ..core.network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name, weight_name, z_name)
+from .cells import PlannedCell
+from .expressions import Templates
+from .layout import SHEET as TRAINING
+from .layout import Layout
 
 SHEET = "Derivation"
 H_ROW, H = 4, 1e-4  # the finite-difference step h: a given value in B4

@@ -13,16 +13,16 @@ With several samples a second given cell, B4, picks the sample whose activations
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 
-from .cells import PlannedCell
-from .layout import SHEET as TRAINING, Layout
 from ..core.network import E_TOTAL, a_name, bias_name, weight_name
+from .cells import PlannedCell
+from .layout import SHEET as TRAINING
+from .layout import Layout
 
 SHEET = "Network"
 ITERATION_CELL, SAMPLE_CELL = "B3", "B4"

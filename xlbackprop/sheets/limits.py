@@ -16,12 +16,12 @@ from typing import Iterator
 
 from openpyxl.utils.cell import get_column_letter
 
-from ..xlsx.formula import FormulaError, Node, parse
 from ..core.errors import ExcelLimitError
+from ..core.spec import Spec
+from ..xlsx.formula import FormulaError, Node, parse
+from . import derivation, diagram
 from .expressions import Templates
 from .layout import SHEET, Layout, enforce_grid
-from ..core.spec import Spec
-from . import derivation, diagram
 
 MAX_LENGTH = 8_192
 MAX_ARGUMENTS = 255

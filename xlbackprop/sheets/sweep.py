@@ -22,15 +22,14 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
-
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
 
-from .cells import PlannedCell
 from ..core.errors import SpecError
-from .layout import Layout
 from ..core.network import E_TOTAL
 from ..core.reference import train
 from ..core.spec import Spec
+from .cells import PlannedCell
+from .layout import Layout
 
 DEFAULT_RATES = (0.1, 0.2, 0.5, 0.8, 1.0, 2.0)
 SHEET = "Sweep"

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from openpyxl.utils.cell import quote_sheetname
 
-from ..xlsx import grid
 from ..check import tables
 from ..check.judge import judge
 from ..sheets.expressions import Templates
 from ..sheets.layout import SHEET, Layout
+from ..xlsx import grid
 from ..xlsx.guards import MAX_CELLS_VERIFY
 
 

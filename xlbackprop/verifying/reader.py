@@ -22,15 +22,18 @@ from openpyxl.utils.cell import coordinate_to_tuple
 
 from ..core.activations import ACTIVATIONS
 from ..core.errors import SpecError, WorkbookError
-from ..sheets.layout import ETA_ROW, META_KEYS, SAMPLES_TOP, SHEET, Layout
 from ..core.network import ITERATION, Network
+from ..core.spec import Spec, from_mapping
+from ..sheets import derivation, diagram
+from ..sheets.derivation import SHEET as DERIVATION_SHEET
+from ..sheets.derivation import DerivationPlan
+from ..sheets.diagram import SHEET as DIAGRAM_SHEET
+from ..sheets.diagram import DiagramPlan
+from ..sheets.layout import ETA_ROW, META_KEYS, SAMPLES_TOP, SHEET, Layout
+from ..sheets.sweep import SHEET as SWEEP_SHEET
+from ..sheets.sweep import SweepPlan
 from ..xlsx.grid import read_xlsx
 from ..xlsx.guards import MAX_CELLS_VERIFY, guard
-from ..core.spec import Spec, from_mapping
-from ..sheets.sweep import SHEET as SWEEP_SHEET, SweepPlan
-from ..sheets import derivation, diagram
-from ..sheets.derivation import SHEET as DERIVATION_SHEET, DerivationPlan
-from ..sheets.diagram import SHEET as DIAGRAM_SHEET, DiagramPlan
 
 NOT_OURS = "not an xlbackprop workbook (a hand-made one: xlbackprop check FILE)"
 

@@ -23,11 +23,11 @@ from pathlib import Path
 
 from openpyxl.utils.cell import get_column_letter, quote_sheetname
 
-from . import reader
-from ..xlsx import engines
 from ..core.errors import EngineError
 from ..sheets.layout import SHEET, Layout
 from ..sheets.sweep import SHEET as SWEEP_SHEET
+from ..xlsx import engines
+from . import reader
 
 PICTURE_INCHES = (6.4, 3.6)  # a picture's width and height: 16:9, a slide's shape
 DPI = 300  # 1920 × 1080 pixels

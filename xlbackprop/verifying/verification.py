@@ -18,29 +18,28 @@ from __future__ import annotations
 
 import math
 import tempfile
-from functools import partial
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-
 from openpyxl.utils.cell import quote_sheetname
 
-from . import culprits, reader
-from ..xlsx import engines
 from ..core.arithmetic import IEEE, LIBREOFFICE, Arithmetic
-from ..sheets.layout import SHEET
+from ..core.errors import WorkbookError
 from ..core.network import E_TOTAL
 from ..core.reference import train
-from ..sheets.sweep import SHEET as SWEEP_SHEET
 from ..sheets import derivation, diagram
 from ..sheets.derivation import SHEET as DERIVATION_SHEET
 from ..sheets.diagram import SHEET as DIAGRAM_SHEET
-from ..core.errors import WorkbookError
+from ..sheets.layout import SHEET
+from ..sheets.sweep import SHEET as SWEEP_SHEET
+from ..xlsx import engines
 from ..xlsx.guards import guard
+from . import culprits, reader
 
 RTOL = 1e-12
 

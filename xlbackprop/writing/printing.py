@@ -17,9 +17,9 @@ from openpyxl.utils.cell import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 
-from ..sheets.sweep import SweepPlan
 from ..sheets.chart import SWEEP_CHART_SIZE
 from ..sheets.layout import CHART_COLUMNS, Layout
+from ..sheets.sweep import SweepPlan
 
 # Printing. Fitted to one page wide, the wide sheets printed their 10-point text at 3 to 4 points;
 # they print at a fixed scale instead, on as many pages across and down as they need. Widths

@@ -27,21 +27,24 @@ import re
 from dataclasses import replace
 from functools import cached_property, lru_cache
 from typing import IO, Callable, Iterator, Union
-
-import numpy as np
-
-from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
 from xml.sax.saxutils import escape
 
-from . import second_process
+import numpy as np
+from openpyxl.utils.cell import (
+    column_index_from_string,
+    coordinate_to_tuple,
+    get_column_letter,
+)
+
+from ..core.network import E_TOTAL
+from ..core.reference import train, train_in_blocks
+from ..core.spec import Spec
 from ..sheets import derivation, diagram
 from ..sheets.chart import TITLE, title_cell
 from ..sheets.expressions import Templates
 from ..sheets.layout import Layout
-from ..core.network import E_TOTAL
-from ..core.reference import train, train_in_blocks
-from ..core.spec import Spec
 from ..sheets.sweep import HEADER_ROW, summary_iterations
+from . import second_process
 
 Value = Union[float, str, None]
 CHUNK = 1 << 22

@@ -18,30 +18,30 @@ from __future__ import annotations
 import datetime as dt
 import os
 import zipfile
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 from typing import Callable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
 from openpyxl.packaging.custom import StringProperty
+from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
-from ..core.errors import OutputError
-from ..sheets.layout import ETA_LABEL, ETA_ROW, ROW_PT, SHEET, TITLE_ROW, Layout
-from ..core.network import bias_name, weight_name
-from ..sheets.chart import loss_chart, sweep_chart, title_formula
-from ..core.spec import Spec
-from ..sheets.styles import KINDS, named_styles
-from ..sheets import derivation, diagram, limits
 from ..core import outputs
-from . import stored
-from . import printing
+from ..core.errors import OutputError
+from ..core.network import bias_name, weight_name
+from ..core.spec import Spec
+from ..sheets import derivation, diagram, limits
+from ..sheets.chart import loss_chart, sweep_chart, title_formula
+from ..sheets.layout import ETA_LABEL, ETA_ROW, ROW_PT, SHEET, TITLE_ROW, Layout
+from ..sheets.styles import KINDS, named_styles
+from ..sheets.sweep import DEFAULT_RATES, SweepPlan, axis, sheet_name, valid_rates
+from ..sheets.sweep import SHEET as SWEEP_SHEET
+from . import printing, stored
 from .package import Package
-from ..sheets.sweep import DEFAULT_RATES, SHEET as SWEEP_SHEET, SweepPlan, axis, sheet_name, valid_rates
 
 FIXED_TIME = dt.datetime(2024, 2, 9, 0, 0, 0)  # the seed lecture's date; keeps builds byte-identical
 

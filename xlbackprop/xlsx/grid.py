@@ -24,11 +24,10 @@ from typing import Any
 
 from openpyxl.utils.cell import column_index_from_string
 
-from . import engines
 from ..core.errors import WorkbookError
-from .guards import DAMAGED, MAX_CELLS_CHECK, damaged, guard
-from . import scan
+from . import engines, scan
 from .formula import Node, parse, resolve_names
+from .guards import DAMAGED, MAX_CELLS_CHECK, damaged, guard
 
 CONVERTED = (".xls", ".ods", ".xlsm", ".fods")
 SPREADSHEETS = (".xlsx", *CONVERTED)  # what read() takes
