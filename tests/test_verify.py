@@ -4,30 +4,35 @@ import os
 import zipfile
 
 import pytest
+from click.testing import CliRunner
 from conftest import copy_with, edit_cell
 from openpyxl import Workbook
 
 from xlbackprop.core.errors import EngineError, WorkbookError
 from xlbackprop.verifying.verification import verify
 
+# the engines that must catch each kind of tampering: IronCalc needs no system package (quick tier)
+ENGINES = [pytest.param("libreoffice", marks=pytest.mark.libreoffice), "ironcalc"]
 
-@pytest.mark.libreoffice
-def test_report_lists_every_quantity(built):
-    report = verify(built("class-2024"))
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_report_lists_every_quantity(built, engine):
+    report = verify(built("class-2024"), engine=engine)
     assert report.ok
     text = report.text
     for name in ("w1", "a_h1", "E_total", "δ_h2", "∂E/∂w8"):
         assert any(line.split()[0] == name and line.endswith("OK") for line in text.splitlines()), name
     assert sum(c.cells for c in report.checks if c.name not in ("Derivation", "Network")) == 100 * 31
     assert text.splitlines()[-1].startswith(f"OK: {report.cells:,} cells")
+    assert text.splitlines()[0].split("(engine: ")[1].startswith({"libreoffice": "LibreOffice", "ironcalc": "IronCalc"}[engine])
 
 
-@pytest.mark.libreoffice
-def test_course_template_bug_in_one_gradient_is_caught(built, tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_course_template_bug_in_one_gradient_is_caught(built, tmp_path, engine):
     # The course's template computed ∂E/∂w3 with h1's delta; put that bug into iteration 5.
     tampered = tmp_path / "bug.xlsx"
     edit_cell(built("class-2021"), tampered, "AA18", '<c r="AA18" s="12"><f>W18*$B$4</f><v></v></c>')
-    report = verify(tampered)
+    report = verify(tampered, engine=engine)
     assert not report.ok
     bad = {c.name: c for c in report.checks if not c.ok}
     assert "∂E/∂w3" in bad
@@ -40,31 +45,31 @@ def test_course_template_bug_in_one_gradient_is_caught(built, tmp_path):
     assert "δ_h1 (W18) where δ_h2 belongs (X18)" in lines[1]
     assert lines[2].endswith("other cells are off only because of these (xlbackprop verify --all lists every cell)")
     assert "MISMATCH" not in report.text.replace("MISMATCH (", "")  # no per-cell lines unless asked
-    every = verify(tampered, show_all=True)
+    every = verify(tampered, engine=engine, show_all=True)
     assert "MISMATCH ∂E/∂w3 at AA18" in every.text and every.text.count("\nMISMATCH ") > 1000
 
 
-@pytest.mark.libreoffice
-def test_a_constant_over_one_gradient_is_named_first(built, tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_constant_over_one_gradient_is_named_first(built, tmp_path, engine):
     """The issue's Y25 (Y19 since the block was lowered): one ∂E/∂w1 overwritten with a constant drags
     2,905 cells; Y19 comes first."""
     tampered = tmp_path / "y25.xlsx"
     edit_cell(built("class-2024"), tampered, "Y19", '<c r="Y19"><v>0.0001</v></c>')
-    lines = verify(tampered).text.splitlines()
+    lines = verify(tampered, engine=engine).text.splitlines()
     assert lines[1] == ("CULPRIT Y19 (∂E/∂w1, iteration 6): holds 0.0001, a constant where a formula belongs; "
                         "xlbackprop writes =W19*$B$4")
     assert len(lines) < 45
 
 
-@pytest.mark.libreoffice
-def test_pasted_value_in_place_of_a_formula_is_caught(built, recalculated, tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_pasted_value_in_place_of_a_formula_is_caught(built, tmp_path, engine):
     # A pasted value, even the right one, is not a live formula.
     from xlbackprop.verifying.reader import read
 
-    right = read(recalculated("mazur")).cells["E_total"][9]
+    right = read(built("mazur")).cells["E_total"][9]  # the value the build stores, the reference's
     pasted = tmp_path / "pasted.xlsx"
     edit_cell(built("mazur"), pasted, "T25", f'<c r="T25" s="10" t="n"><v>{right!r}</v></c>')
-    report = verify(pasted)
+    report = verify(pasted, engine=engine)
     assert all(c.ok for c in report.checks)
     assert report.not_formulas == ["T25"] and not report.ok
     assert "NOT A FORMULA" in report.text
@@ -107,7 +112,7 @@ def test_workbook_not_made_by_xlbackprop(tmp_path):
 def test_libreoffice_missing_says_how_to_install(built, monkeypatch):
     monkeypatch.setenv("PATH", os.path.dirname(os.__file__))  # no soffice on it
     with pytest.raises(EngineError, match="apt-get install -y libreoffice-calc-nogui"):
-        verify(built("class-2024"))
+        verify(built("class-2024"), engine="libreoffice")  # asked for by name; by default IronCalc stands in
 
 
 def test_zip_bomb_is_refused_before_anything_unpacks_it(built, tmp_path):
@@ -181,3 +186,35 @@ def test_an_interrupted_verify_stops_the_engine_it_started():
     recalc.stop_all()
     worker.join(60)
     assert not worker.is_alive() and proc.returncode == -signal.SIGKILL and not recalc._RUNNING
+
+
+@pytest.mark.parametrize("preset", ["class-2024", "class-2021", "mazur", "xor", "deep"])
+def test_ironcalc_agrees_on_every_preset_with_its_sweep(built, preset):
+    """IronCalc, which pip installs, recalculates every preset's workbook (the default sweep
+    included) equal to the IEEE reference within its stated tolerance."""
+    from xlbackprop.sheets.sweep import DEFAULT_RATES
+
+    report = verify(built(preset, sweep=DEFAULT_RATES), engine="ironcalc")
+    assert report.ok, report.text
+    assert "engine: IronCalc" in report.text.splitlines()[0]
+
+
+def test_a_stale_stored_value_is_caught_by_ironcalc(built, tmp_path):
+    """A cell whose stored value is not what its formula computes (edited, saved without
+    recalculating) is named, though IronCalc's own values all agree."""
+    stale = tmp_path / "stale.xlsx"
+    edit_cell(built("class-2024"), stale, "T20", '<c r="T20" s="10"><f>R20+S20</f><v>0.5</v></c>')
+    report = verify(stale, engine="ironcalc")
+    assert all(c.ok for c in report.checks) and not report.ok
+    assert report.stale == ["T20 stores 0.5, computes " + report.stale[0].split("computes ")[1]]
+
+
+def test_without_libreoffice_verify_uses_ironcalc(built, monkeypatch):
+    from xlbackprop.cli import main
+    from xlbackprop.xlsx import engines
+
+    monkeypatch.setattr(engines, "soffice", lambda: (_ for _ in ()).throw(engines.EngineError("no soffice")))
+    assert engines.default_engine() == "ironcalc"
+    result = CliRunner().invoke(main, ["verify", str(built("class-2024"))])
+    assert result.exit_code == 0, result.output
+    assert "engine: IronCalc" in result.output.splitlines()[0]

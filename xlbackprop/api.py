@@ -75,8 +75,9 @@ def train(source: Any, **overrides) -> TrainingTable:
     return TrainingTable(spec, reference.train(spec))
 
 
-def verify(path: str | Path, engine: str = "libreoffice", timeout: float = 900):
-    """Recalculate ``path`` and hold every cell against the reference: a report with ``.ok`` and ``.text``."""
+def verify(path: str | Path, engine: str | None = None, timeout: float = 900):
+    """Recalculate ``path`` (in ``engine``; by default LibreOffice where it is installed, else IronCalc)
+    and hold every cell against the reference: a report with ``.ok`` and ``.text``."""
     from .verifying.verification import verify as run
 
     return run(path, timeout=timeout, engine=engine)

@@ -143,14 +143,15 @@ def build(preset: str | None, config: Path | None, lr: float | None, iterations:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=900, show_default=True,
               metavar="SECONDS", help="Stop the spreadsheet engine after this long.")
-@click.option("--engine", type=click.Choice(["libreoffice", "gnumeric"]), default="libreoffice", show_default=True,
-              help="The spreadsheet engine that recalculates the file.")
+@click.option("--engine", type=click.Choice(["libreoffice", "gnumeric", "ironcalc"]), default=None,
+              help="The spreadsheet engine that recalculates the file (default: LibreOffice where it is "
+                   "installed, else IronCalc, which pip installs).")
 @click.option("--all", "show_all", is_flag=True, help="List every wrong cell, not only the root causes.")
-def verify(file: Path, timeout: float, engine: str, show_all: bool) -> None:
-    """Recalculate FILE in LibreOffice (or Gnumeric) and compare every cell with the numpy reference.
+def verify(file: Path, timeout: float, engine: str | None, show_all: bool) -> None:
+    """Recalculate FILE in a spreadsheet engine and compare every cell with the numpy reference.
 
-    Exits 0 when every cell agrees (LibreOffice: within a relative 1e-12; Gnumeric, which
-    computes in extended precision: relative 1e-9 + 1e-12 of the quantity's largest value),
+    Exits 0 when every cell agrees (LibreOffice and IronCalc: within a relative 1e-12; Gnumeric,
+    which computes in extended precision: relative 1e-9 + 1e-12 of the quantity's largest value),
     1 when any disagrees, 2 when the file cannot be checked (missing, not an xlsx, not an
     xlbackprop workbook, a zip bomb, the engine not installed or timed out).
     """
