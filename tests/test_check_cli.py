@@ -10,6 +10,7 @@ from conftest import copy_with
 from openpyxl import Workbook
 from studentbooks import build_case
 
+from xlbackprop.check import check_file
 from xlbackprop.cli import main
 
 
@@ -127,3 +128,22 @@ def test_a_folder_without_spreadsheets_is_one_line(tmp_path):
     result = _run(tmp_path)
     assert result.exit_code == 2 and result.output.count("\n") == 1
     assert result.output.startswith(f"error: {tmp_path}: a folder with no spreadsheet in it")
+
+
+def test_without_libreoffice_check_recalculates_an_xlsx_with_ironcalc(tmp_path, monkeypatch):
+    """A file that stores no values (written by a program, never opened in a spreadsheet) is
+    recalculated by IronCalc where LibreOffice is not installed, and gets the same root causes;
+    an .ods still needs LibreOffice and says so in one line."""
+    from xlbackprop.xlsx import engines
+
+    def absent():
+        raise engines.EngineError("LibreOffice (soffice) is not installed")
+
+    monkeypatch.setattr(engines, "soffice", absent)
+    result = check_file(build_case("template_slip", tmp_path))
+    assert result.status == "wrong" and result.message.endswith("(recalculated by IronCalc)")
+    assert {e.quantity for e in result.tables[0].errors} == {"∂E/∂w3", "∂E/∂w4"}
+    ods = tmp_path / "anna.ods"
+    ods.write_bytes(b"PK\x03\x04 not really")
+    unread = check_file(ods)
+    assert unread.status == "unreadable" and "read through LibreOffice, which is not installed" in unread.message

@@ -74,5 +74,5 @@ def check_file(path: str | Path, recalculate: bool = False, timeout: float = 120
                "wrong": f"{len(results)} {table_word}, {causes} root cause{'s' if causes != 1 else ''}",
                "incomplete": "; ".join(r.message for r in results if r.verdict == "incomplete")}[status]
     if book.recalculated:
-        message += " (recalculated by LibreOffice)"
+        message += f" (recalculated by {book.engine})"
     return FileResult(name, status, message, results)

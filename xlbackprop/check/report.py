@@ -38,7 +38,7 @@ from .judge import Finding, TableResult
 _PLAIN_SHEET = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 WIDTH = 100  # the text report wraps its prose (causes, notes, lists of columns) at this width; a formula stays whole
 SHORT_PARENTHESES = 16  # "belongs (L33*(1-L33))" stays together, "∂E/∂w1 = ((a_o1 − t1)·..." may break at "="
-_RECALCULATED = " (recalculated by LibreOffice)"  # what check_file appends to a file's message
+_RECALCULATED = re.compile(r" \(recalculated by \w+\)$")  # what check_file appends to a file's message
 # a cause as judge words it: "∂E/∂w3 (column Z, from row 33): uses ...", the head and the why
 _HEAD = re.compile(r"(?P<head>.+? \(column [A-Z]+(?:, from row \d+)?\)): (?P<why>.*)", re.S)
 
@@ -126,8 +126,8 @@ def text(results: list[dict]) -> str:
         if result["status"] == "incomplete" and len(incomplete) == 1:
             said = incomplete[0]  # the file's message is this table's: say it once, on the file's line
         elif result["status"] == "incomplete":
-            message = (f"{len(tables)} tables, {len(incomplete)} incomplete"
-                       + (_RECALCULATED if message.endswith(_RECALCULATED) else ""))
+            recalculated = _RECALCULATED.search(message)
+            message = f"{len(tables)} tables, {len(incomplete)} incomplete" + (recalculated[0] if recalculated else "")
         lines.append(f"{result['file']}: {result['status']} ({message})")
         for t in tables:
             lines.extend(_table_lines(t, with_message=t is not said))

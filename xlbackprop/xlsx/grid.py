@@ -24,7 +24,7 @@ from typing import Any
 
 from openpyxl.utils.cell import column_index_from_string
 
-from ..core.errors import WorkbookError
+from ..core.errors import EngineError, WorkbookError
 from . import engines, scan
 from .formula import Node, parse, resolve_names
 from .guards import DAMAGED, MAX_CELLS_CHECK, damaged, guard
@@ -82,6 +82,7 @@ class Book:
     sheets: list[Sheet]
     digits: int  # significant digits of the stored values (10 for Google Sheets, 15-17 otherwise)
     recalculated: bool = False
+    engine: str = ""  # what recalculated it: LibreOffice, or IronCalc where LibreOffice is not installed
 
     @property
     def unit(self) -> float:
@@ -89,8 +90,9 @@ class Book:
 
 
 def read(path: str | Path, recalculate: bool = False, timeout: float = 120) -> Book:
-    """Read ``path``; recalculate with LibreOffice first when asked, when it is not .xlsx, or
-    when its formulas carry no stored values."""
+    """Read ``path``; recalculate it first when asked, when it is not .xlsx, or when its formulas
+    carry no stored values: with LibreOffice, or where that is not installed with IronCalc (an
+    .xlsx only: .xls and .ods need LibreOffice)."""
     path = Path(path)
     if not path.exists():
         raise WorkbookError(f"{path}: no such file")
@@ -107,10 +109,17 @@ def _recalculated(path: Path, timeout: float) -> Book:
         raise WorkbookError(f"{path}: not a spreadsheet (.xlsx, .xls or .ods)")
     if path.suffix.lower() == ".xlsx":
         guard(path)
+    suffix = path.suffix.lower()
     with tempfile.TemporaryDirectory(prefix="xlbackprop-check-") as folder:
-        fresh = engines.convert(path, folder, timeout=timeout)
+        if engines.default_engine() == "libreoffice":
+            fresh, engine = engines.convert(path, folder, timeout=timeout), "LibreOffice"
+        elif suffix == ".xlsx":  # no LibreOffice here: IronCalc, which pip installs, recalculates an .xlsx
+            fresh, engine = engines.convert_ironcalc(path, folder), "IronCalc"
+        else:
+            raise EngineError(f"{path}: a {suffix} file is read through LibreOffice, which is not installed; "
+                              f"{engines.INSTALL_HINT}")
         book = read_xlsx(fresh)
-    book.path, book.recalculated = path, True
+    book.path, book.recalculated, book.engine = path, True, engine
     return book
 
 
