@@ -15,13 +15,7 @@ from xlbackprop.core.arithmetic import IEEE
 from xlbackprop.core.network import Network
 from xlbackprop.core.reference import train
 from xlbackprop.core.spec import from_mapping
-from xlbackprop.xlsx.formula import (
-    FormulaError,
-    evaluate,
-    parse,
-    relative_form,
-    replace_spans,
-)
+from xlbackprop.xlsx.formula import FormulaError, evaluate, parse, relative_form, replace_spans
 from xlbackprop.xlsx.scan import significant_digits
 
 # Every spelling LABELS.md lists, and xlbackprop's own names, with the contract name each means.

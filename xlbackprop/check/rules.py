@@ -21,18 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from ..core.arithmetic import left_sum
-from ..core.network import (
-    E_TOTAL,
-    Network,
-    a_name,
-    bias_grad_name,
-    bias_name,
-    delta_name,
-    loss_name,
-    weight_grad_name,
-    weight_name,
-    z_name,
-)
+from ..core.network import (E_TOTAL, Network, a_name, bias_grad_name, bias_name, delta_name, loss_name,
+    weight_grad_name, weight_name, z_name)
 
 ETA = "eta"
 PREVIOUS = -1

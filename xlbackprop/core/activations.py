@@ -59,43 +59,23 @@ def _sigmoid(z: Array, ops: Arithmetic) -> Array:
     return np.where(z >= 0, 1.0 / d, e / d)
 
 
-ACTIVATIONS: dict[str, Activation] = {
-    a.name: a
-    for a in (
-        Activation(
-            "sigmoid",
-            forward=_sigmoid,
-            derivative=lambda z, a, ops: a * ops.sub(1.0, a),
-            excel_forward=lambda z: f"IF({z}>=0,1/(1+EXP(-{z})),EXP({z})/(1+EXP({z})))",
-            excel_derivative=lambda z, a: f"{a}*(1-{a})",
-            formula="g(x) = 1/(1+e^-x), g' = a(1-a)",
-            spoken_derivative=lambda z, a: f"{a}(1 − {a})",
-        ),
-        Activation(
-            "tanh",
-            forward=lambda z, ops: ops.tanh(z),
-            derivative=lambda z, a, ops: ops.sub(1.0, a**2),
-            excel_forward=lambda z: f"TANH({z})",
-            excel_derivative=lambda z, a: f"1-{a}^2",
-            formula="g(x) = tanh(x), g' = 1-a^2",
-            spoken_derivative=lambda z, a: f"(1 − {a}²)",
-        ),
-        Activation(
-            "relu",
-            forward=lambda z, ops: np.maximum(0.0, z),
-            derivative=lambda z, a, ops: np.where(z > 0, 1.0, np.where(z <= 0, 0.0, np.nan)),  # error stays error
-            excel_forward=lambda z: f"MAX(0,{z})",
-            excel_derivative=lambda z, a: f"IF({z}>0,1,0)",
-            formula="g(x) = max(0, x), g' = 1 if x > 0 else 0",
-            spoken_derivative=lambda z, a: f"[{z} > 0]",
-        ),
-        Activation(
-            "linear",
-            forward=lambda z, ops: z,
-            derivative=lambda z, a, ops: np.ones_like(z),
-            excel_forward=lambda z: z,
-            excel_derivative=lambda z, a: None,
-            formula="g(x) = x, g' = 1",
-        ),
-    )
-}
+def _relu_slope(z: Array, a: Array, ops: Arithmetic) -> Array:
+    """1 where z > 0, 0 where z <= 0; an error value (NaN) stays an error."""
+    return np.where(z > 0, 1.0, np.where(z <= 0, 0.0, np.nan))
+
+
+# each activation on three lines: numpy (forward, derivative), Excel (forward, derivative), words
+ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (
+    Activation("sigmoid", _sigmoid, lambda z, a, ops: a * ops.sub(1.0, a),
+               lambda z: f"IF({z}>=0,1/(1+EXP(-{z})),EXP({z})/(1+EXP({z})))", lambda z, a: f"{a}*(1-{a})",
+               "g(x) = 1/(1+e^-x), g' = a(1-a)", lambda z, a: f"{a}(1 − {a})"),
+    Activation("tanh", lambda z, ops: ops.tanh(z), lambda z, a, ops: ops.sub(1.0, a**2),
+               lambda z: f"TANH({z})", lambda z, a: f"1-{a}^2",
+               "g(x) = tanh(x), g' = 1-a^2", lambda z, a: f"(1 − {a}²)"),
+    Activation("relu", lambda z, ops: np.maximum(0.0, z), _relu_slope,
+               lambda z: f"MAX(0,{z})", lambda z, a: f"IF({z}>0,1,0)",
+               "g(x) = max(0, x), g' = 1 if x > 0 else 0", lambda z, a: f"[{z} > 0]"),
+    Activation("linear", lambda z, ops: z, lambda z, a, ops: np.ones_like(z),
+               lambda z: z, lambda z, a: None,
+               "g(x) = x, g' = 1"),
+)}

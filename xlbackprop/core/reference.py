@@ -26,17 +26,8 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .arithmetic import LIBREOFFICE, Arithmetic, left_sum
 from .arithmetic import error_where_infinite as _err
-from .network import (
-    E_TOTAL,
-    a_name,
-    bias_grad_name,
-    bias_name,
-    delta_name,
-    loss_name,
-    weight_grad_name,
-    weight_name,
-    z_name,
-)
+from .network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name,
+    weight_name, z_name)
 from .spec import Spec
 
 

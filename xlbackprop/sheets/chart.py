@@ -7,27 +7,14 @@ readable from 10 to 1,000,000 iterations (a line chart's category labels overpri
 from __future__ import annotations
 
 from openpyxl.chart import ScatterChart
-from openpyxl.chart.data_source import (
-    AxDataSource,
-    NumData,
-    NumDataSource,
-    NumRef,
-    NumVal,
-    StrData,
-    StrRef,
-    StrVal,
-)
+from openpyxl.chart.data_source import (AxDataSource, NumData, NumDataSource, NumRef, NumVal, StrData, StrRef,
+    StrVal)
 from openpyxl.chart.legend import Legend
 from openpyxl.chart.series import SeriesLabel, XYSeries
 from openpyxl.chart.text import RichText, Text
 from openpyxl.chart.title import Title
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
-from openpyxl.drawing.text import (
-    CharacterProperties,
-    Paragraph,
-    ParagraphProperties,
-    RichTextProperties,
-)
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RichTextProperties
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
 
 from ..core.network import E_TOTAL, ITERATION

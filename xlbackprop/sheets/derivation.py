@@ -28,17 +28,8 @@ from openpyxl.utils.cell import absolute_coordinate
 
 from ..core.activations import ACTIVATIONS
 from ..core.arithmetic import LIBREOFFICE, left_sum
-from ..core.network import (
-    E_TOTAL,
-    a_name,
-    bias_grad_name,
-    bias_name,
-    delta_name,
-    loss_name,
-    weight_grad_name,
-    weight_name,
-    z_name,
-)
+from ..core.network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name,
+    weight_name, z_name)
 from ..core.reference import Table
 from ..core.spec import Spec
 from .cells import PlannedCell

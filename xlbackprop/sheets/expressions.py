@@ -19,18 +19,8 @@ order, so the two agree bit for bit.
 from __future__ import annotations
 
 from ..core.activations import ACTIVATIONS
-from ..core.network import (
-    E_TOTAL,
-    Network,
-    a_name,
-    bias_grad_name,
-    bias_name,
-    delta_name,
-    loss_name,
-    weight_grad_name,
-    weight_name,
-    z_name,
-)
+from ..core.network import (E_TOTAL, Network, a_name, bias_grad_name, bias_name, delta_name, loss_name,
+    weight_grad_name, weight_name, z_name)
 from .layout import Layout
 
 

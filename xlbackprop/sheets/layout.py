@@ -30,19 +30,8 @@ from functools import cached_property
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 
 from ..core.errors import ExcelLimitError
-from ..core.network import (
-    E_TOTAL,
-    ITERATION,
-    Network,
-    a_name,
-    bias_grad_name,
-    bias_name,
-    delta_name,
-    loss_name,
-    weight_grad_name,
-    weight_name,
-    z_name,
-)
+from ..core.network import (E_TOTAL, ITERATION, Network, a_name, bias_grad_name, bias_name, delta_name, loss_name,
+    weight_grad_name, weight_name, z_name)
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384

@@ -30,11 +30,7 @@ from typing import IO, Callable, Iterator, Union
 from xml.sax.saxutils import escape
 
 import numpy as np
-from openpyxl.utils.cell import (
-    column_index_from_string,
-    coordinate_to_tuple,
-    get_column_letter,
-)
+from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
 
 from ..core.network import E_TOTAL
 from ..core.reference import train, train_in_blocks

@@ -24,11 +24,7 @@ from typing import Any, Iterator
 
 from lxml import etree
 from openpyxl.formula.translate import Translator
-from openpyxl.utils.cell import (
-    column_index_from_string,
-    coordinate_from_string,
-    get_column_letter,
-)
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
