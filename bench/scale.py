@@ -24,7 +24,8 @@ Rows (2-2-2 is the ``class-2024`` preset; 4-8-8-2 is :data:`LARGE`, sigmoid, 4 s
   (``<c r="B21" s="2"><f>B20-eta*Y20</f><v></v></c>``), one ``str.format`` per row, streamed
   straight into ``zipfile`` (deflate at openpyxl's level, ZIP64) with minimal workbook parts and
   a styles part with the same fills and number formats: no cell objects, no spool file.
-- ``verify``: ``xlbackprop.verifying.verification.verify(path)`` of a built workbook (LibreOffice recalculates it,
+- ``verify (engine)``: ``xlbackprop.verifying.verification.verify(path, engine=...)`` of a built workbook, with
+  LibreOffice, Gnumeric and IronCalc in turn (the engine recalculates it,
   every cell is held against numpy); the notes split its time. Peak MB is the Python side only.
 - ``what-if ours`` / ``what-if course``: LibreOffice through UNO (``bench/_whatif_uno.py``, run by
   the system Python): the book is loaded, then three times B2 (``eta``) is set to a new rate and
@@ -431,11 +432,17 @@ def _opens_in_openpyxl(path: Path, spec: Spec) -> str:
     return f"valid: openpyxl reads back all {formulas:,} formulas"
 
 
-def _verify_case(spec: Spec, folder: Path) -> list[dict]:
-    path, row = folder / "book.xlsx", {"label": "verify"}
+def _verify_case(engine: str):
+    def case(spec: Spec, folder: Path) -> list[dict]:
+        return _verify_with(spec, folder, engine)
+    return case
+
+
+def _verify_with(spec: Spec, folder: Path, engine: str) -> list[dict]:
+    path, row = folder / "book.xlsx", {"label": f"verify ({engine})"}
     _build(spec, path)
     with timed(row):
-        report = verify(path)
+        report = verify(path, engine=engine)
     row["file_mb"] = path.stat().st_size / 1e6
     parts = ", ".join(f"{name} {s:.1f} s" for name, s in report.seconds.items())
     worst = max(c.max_rel for c in report.checks)
@@ -523,7 +530,9 @@ CASES = {
     "raw-level1": _write_case("raw XML floor, zlib level 1", lambda *a: write_raw(*a, level=1)),
     "spliced": _write_case("openpyxl + text rows", write_spliced, check=True),
     "stages": _stages_case,
-    "verify": _verify_case,
+    "verify": _verify_case("libreoffice"),
+    "verify-gnumeric": _verify_case("gnumeric"),
+    "verify-ironcalc": _verify_case("ironcalc"),
     "whatif": _whatif_case,
     "reference": _reference_case,
 }
@@ -551,7 +560,7 @@ def plan(quick: bool) -> dict[str, list[tuple[str, str, int]]]:
     return {
         "writes": [(k, "2-2-2", n) for n in sizes for k in trio],
         "large": [(k, "large", n) for n in large for k in trio],
-        "verify": [("verify", "2-2-2", n) for n in (1_000, 10_000)],
+        "verify": [(k, "2-2-2", n) for n in (1_000, 10_000) for k in ("verify", "verify-gnumeric", "verify-ironcalc")],
         "whatif": [] if quick else [("whatif", "2-2-2", 10_000)],
         "reference": [("reference", "2-2-2", 10_000 if quick else 1_000_000)],
         "stretch": [(k, "2-2-2", n) for k, n in (("spliced", 100), ("spliced", stretch), ("bare-level1", stretch),
