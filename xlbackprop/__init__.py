@@ -3,7 +3,7 @@
     import xlbackprop
     xlbackprop.build("class-2024", "output/backprop.xlsx")        # a preset, a TOML file, a mapping or a Spec
     xlbackprop.train("class-2024").to_pandas()                     # the reference run, one row per iteration
-    xlbackprop.verify("output/backprop.xlsx").ok                   # recalculated by LibreOffice, every cell held
+    xlbackprop.verify("output/backprop.xlsx").ok                   # recalculated (LibreOffice or IronCalc), every cell held
     xlbackprop.check_file("anna.xlsx").status                      # a hand-made workbook's slips
 
 See :mod:`xlbackprop.api`.
