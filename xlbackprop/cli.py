@@ -2,7 +2,7 @@
 
     xlbackprop build [--preset NAME | --config FILE.toml] [--lr X] [--iterations N]
                      [--sweep RATES | --sweep none] [-o PATH] [--force] [--progress/--no-progress]
-    xlbackprop verify FILE [--engine libreoffice|gnumeric] [--timeout SECONDS] [--all]
+    xlbackprop verify FILE [--engine libreoffice|gnumeric|ironcalc] [--timeout SECONDS] [--all]
     xlbackprop render FILE [-o DIR] [--dpi N]
     xlbackprop check FILE|FOLDER... [--json] [--html REPORT.html] [--recursive] [--recalc]
                      [--timeout SECONDS] [--progress/--no-progress]
@@ -198,8 +198,9 @@ def render(file: Path, out_dir: Path, dpi: int) -> None:
                    "must end in .html; it never replaces a submission or any file but an earlier report.")
 @click.option("-r", "--recursive", is_flag=True, help="In a folder, also check the spreadsheets in its "
               "subfolders (an LMS download: one subfolder per student).")
-@click.option("--recalc", is_flag=True, help="Recalculate every file with LibreOffice first, instead of "
-              "trusting the values it stores (files without stored values are always recalculated).")
+@click.option("--recalc", is_flag=True, help="Recalculate every file first (LibreOffice, or IronCalc where it is "
+              "not installed), instead of trusting the values it stores (files without stored values are "
+              "always recalculated).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120, show_default=True,
               metavar="SECONDS", help="Stop LibreOffice after this long on one file.")
 @click.option("--progress/--no-progress", default=None,
@@ -222,10 +223,8 @@ def check(files: tuple[Path, ...], as_json: bool, html_path: Path | None, recurs
     from .check.report import exit_code, text
     from .core.outputs import report_target
 
-    if html_path is not None:  # before anything is read: the report may replace no input and no other file
-        report_target("report", html_path, ".html", files, is_page)
-    paths = workbooks(list(files), recursive=recursive)
-    if html_path is not None:
+    paths = workbooks(list(files), recursive=recursive)  # the folders' listings: no file is read yet
+    if html_path is not None:  # the report may replace no input and no other file
         report_target("report", html_path, ".html", paths, is_page)
     show = progress if progress is not None else (sys.stderr.isatty() and len(paths) > 1)
     results = run(paths, recalculate=recalc, timeout=timeout, progress=show)

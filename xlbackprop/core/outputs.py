@@ -24,6 +24,7 @@ import hashlib
 import os
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -57,7 +58,8 @@ def own_unchanged(path: Path) -> str | None:
             names = {i.filename for i in infos}
             custom = archive.read(CUSTOM_PART) if CUSTOM_PART in names else b""
             app = archive.read("docProps/app.xml")[:4096] if "docProps/app.xml" in names else b""
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, RuntimeError, NotImplementedError):
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError, RuntimeError,
+            NotImplementedError):
         return "is not an .xlsx workbook xlbackprop wrote (it is not a readable zip package)"
     found = _STAMPED.search(custom)
     if found is not None and found.group(1).decode() == stamp(infos):

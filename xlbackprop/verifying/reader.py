@@ -33,12 +33,13 @@ from ..sheets.layout import ETA_ROW, META_KEYS, SAMPLES_TOP, SHEET, Layout
 from ..sheets.sweep import SHEET as SWEEP_SHEET
 from ..sheets.sweep import SweepPlan
 from ..xlsx.grid import read_xlsx
-from ..xlsx.guards import MAX_CELLS_VERIFY, guard
+from ..xlsx.guards import MAX_CELLS_VERIFY, damaged, guard
 
 NOT_OURS = "not an xlbackprop workbook (a hand-made one: xlbackprop check FILE)"
 
 RATE_SHEET_PREFIX = "eta "  # the training sheets of a sweep: eta 0.1, eta 0.2, ...
 MAX_BLOCK_ROWS = 1_000  # the parameter block is shorter than this for any network Excel can hold
+
 
 @dataclass(frozen=True)
 class WorkbookData:
@@ -169,7 +170,7 @@ def open_workbook(path: str | Path, values: bool) -> Iterator[Any]:
             warnings.filterwarnings("ignore", "Workbook contains no default style", UserWarning)
             wb = load_workbook(path, read_only=True, data_only=values)
     except Exception as exc:  # openpyxl raises many kinds for a damaged package
-        raise WorkbookError(f"{path}: not a readable .xlsx file ({type(exc).__name__}: {exc})") from None
+        raise damaged(path, exc) from None
     try:
         yield wb
     finally:

@@ -1,4 +1,4 @@
-"""Check a workbook: recalculate it in LibreOffice and hold every cell against the reference.
+"""Check a workbook: recalculate it in a spreadsheet engine and hold every cell against the reference.
 
 The reference is computed from the parameters read from the workbook itself, so a file whose
 eta, inputs or initial weights a user changed is checked against its own numbers. The report
@@ -62,14 +62,15 @@ class Engine:
     arithmetic: Arithmetic
     rtol: float
     atol: float
-    # how far the values a file stores may be from this engine's before they count as stale, as a
-    # share of the quantity's largest value: the build stores LibreOffice's arithmetic, which rounds
-    # a sum that cancels to within 2^-48 to 0; an IEEE engine does not, and over 10,000 iterations of
-    # class-2024 the two drift apart by up to 1.6e-14 of a quantity's largest value
-    stored_atol: float = 0.0
+    # how far this engine's values drift from LibreOffice's arithmetic, which the build stores, as a
+    # share of the quantity's largest value: LibreOffice rounds a sum that cancels to within 2^-48 to
+    # 0, an IEEE engine does not; over 10,000 iterations of class-2024 they part by up to 1.6e-14
+    drift: float = 0.0
 
-    def __post_init__(self):
-        object.__setattr__(self, "stored_atol", max(self.stored_atol, self.atol))
+    @property
+    def stored_atol(self) -> float:
+        """How far a stored value may be from this engine's before it counts as stale (as ``atol``)."""
+        return max(self.atol, self.drift)
 
     def describe(self) -> str:
         extra = f" + {self.atol:g} x the quantity's largest value (or what cancels in it)" if self.atol else ""

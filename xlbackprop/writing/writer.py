@@ -80,7 +80,7 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
     except BaseException as exc:
         _discard(wb)
         if isinstance(exc, OSError):
-            raise OutputError("path", f"cannot write {path}: {exc.strerror or exc}") from None
+            raise outputs.written_error("path", path, exc) from None
         raise
     finally:
         if tmp.exists():
