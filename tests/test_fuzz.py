@@ -6,7 +6,7 @@ import math
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from xlbackprop.cli import main
@@ -87,6 +87,7 @@ OPTIONS = st.one_of(
 @pytest.mark.libreoffice
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(options=st.lists(OPTIONS, max_size=4))
+@example(options=[("--iterations", "1048564"), ("--progress",)])  # found: the bar began before the refusal
 def test_any_command_line_builds_a_verified_workbook_or_fails_cleanly(options, tmp_path_factory):
     folder = tmp_path_factory.mktemp("cli")
     target = folder / "out.xlsx"

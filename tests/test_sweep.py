@@ -26,11 +26,12 @@ def test_default_workbook_has_one_training_sheet_per_rate_of_the_assignment(buil
     wb = load_workbook(built("class-2024", sweep=RATES))
     assert wb.sheetnames == ["Training", "Sweep", "Derivation", "Network"] + RATE_SHEETS
     assert wb.defined_names["eta"].attr_text == "'Training'!$B$2"
+    assert wb["Training"]["F15"].value == "=F14-eta*AC14"
     for name, rate in zip(RATE_SHEETS, RATES):
         ws = wb[name]
         assert ws["B2"].value == rate
-        assert ws.defined_names["eta"].attr_text == f"'{name}'!$B$2"  # sheet scope
-        assert ws["F15"].value == "=F14-eta*AC14"  # the same contract as Training
+        assert "eta" not in ws.defined_names  # no sheet-scoped name: Google Sheets has none
+        assert ws["F15"].value == "=F14-$B$2*AC14"  # the contract of Training, reading the sheet's own B2
         assert [c.value for c in ws[13]] == [c.value for c in wb["Training"][13]]
 
 

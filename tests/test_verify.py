@@ -218,3 +218,25 @@ def test_without_libreoffice_verify_uses_ironcalc(built, monkeypatch):
     result = CliRunner().invoke(main, ["verify", str(built("class-2024"))])
     assert result.exit_code == 0, result.output
     assert "engine: IronCalc" in result.output.splitlines()[0]
+
+
+def test_ironcalc_tells_a_stored_0_from_no_stored_value(built, tmp_path):
+    """IronCalc reads a formula that stores nothing as storing 0. A stale stored 0 is still named;
+    the same cell storing no value (``<v></v>``, as openpyxl writes) is not stale."""
+    zero, bare = tmp_path / "zero.xlsx", tmp_path / "bare.xlsx"
+    edit_cell(built("class-2024"), zero, "T20", '<c r="T20" s="10"><f>R20+S20</f><v>0</v></c>')
+    edit_cell(built("class-2024"), bare, "T20", '<c r="T20" s="10"><f>R20+S20</f><v></v></c>')
+    stale = verify(zero, engine="ironcalc")
+    assert [s.split(", computes")[0] for s in stale.stale] == ["T20 stores 0"] and not stale.ok
+    assert verify(bare, engine="ironcalc").ok
+
+
+def test_a_file_saved_without_any_values_verifies_under_ironcalc(built, tmp_path):
+    """openpyxl saves formulas with no values at all; IronCalc computes them, nothing is stale."""
+    from openpyxl import load_workbook
+
+    bare = tmp_path / "bare.xlsx"
+    wb = load_workbook(built("class-2024"))
+    wb.save(bare)
+    report = verify(bare, engine="ironcalc")
+    assert report.ok and not report.stale, report.text

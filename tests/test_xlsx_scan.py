@@ -69,3 +69,40 @@ def test_scan_reads_our_workbooks_as_lxml_does(tmp_path):
             by_lxml = xlsx._read_lxml(z, part, name, strings, 10**7)
             assert (scanned.formulas, scanned.values, scanned.digits) == (by_lxml.formulas, by_lxml.values,
                                                                    by_lxml.digits), name
+
+
+def test_ironcalc_reads_what_a_file_stores_and_what_it_computes(tmp_path):
+    """grid.in_memory: one IronCalc load, two books. A formula that stores nothing has no stored
+    value (IronCalc would say 0); whole numbers come back as ints, as the file reader gives them."""
+    from openpyxl import Workbook
+
+    from xlbackprop.xlsx import grid
+
+    path = tmp_path / "small.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"], ws["A3"], ws["A4"], ws["A5"] = 100, "=A1*2", "=EXP(1000)", '="x"&A1', 2.5
+    wb.save(path)
+    stored, computed = grid.in_memory(path)
+    assert stored.sheets[0].values == {(1, 1): 100, (5, 1): 2.5}
+    assert computed.sheets[0].values == {(1, 1): 100, (2, 1): 200, (3, 1): "#NUM!", (4, 1): "x100", (5, 1): 2.5}
+    assert computed.sheets[0].formulas[2, 1] == "=A1*2" and computed.engine == "IronCalc" and not stored.recalculated
+    assert isinstance(stored.sheets[0].values[1, 1], int)
+
+
+@pytest.mark.parametrize("tail", ["</c>", "<v></v></c>", "<v/></c>", "<x:v> </x:v></c>"])
+def test_a_formula_without_a_stored_value_is_found_across_chunks(tmp_path, monkeypatch, tail):
+    """scan.has_valueless_formulas reads a chunk at a time; a formula that ends a chunk and its
+    empty value beginning the next is still found, and a formula with a value is not."""
+    import zipfile
+
+    from xlbackprop.xlsx import scan
+
+    body = '<c r="A1"><f>1+1</f><v>2</v></c>' * 50
+    for k, text in enumerate([body + '<c r="B1"><f>1+1</f>' + tail, body]):
+        path = tmp_path / f"{k}.xlsx"
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("s.xml", f"<worksheet><sheetData><row>{text}</row></sheetData></worksheet>")
+        with zipfile.ZipFile(path) as z:
+            monkeypatch.setattr(scan, "CHUNK", len(body) + 40)  # the chunk ends just after B1's formula
+            assert scan.has_valueless_formulas(z, "s.xml") is (k == 0)

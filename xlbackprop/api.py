@@ -81,3 +81,14 @@ def verify(path: str | Path, engine: str | None = None, timeout: float = 900):
     from .verifying.verification import verify as run
 
     return run(path, timeout=timeout, engine=engine)
+
+
+def whatif(path: str | Path, changes: Mapping[str, float], sheet: str = "Training", engine: str | None = None,
+           timeout: float = 900):
+    """Recalculate ``path`` as if ``changes`` (``{"eta": 0.5}``, initial weights ``w1`` … and biases
+    ``b1`` …) had been typed into training sheet ``sheet``; the file is not changed. The result has
+    ``e_total`` per iteration, ``first``, ``last``, ``below`` (the first iteration under 1 % of the
+    start), ``reference_rel_err`` and ``.text``."""
+    from .verifying.whatif import whatif as run
+
+    return run(path, changes, sheet=sheet, engine=engine, timeout=timeout)

@@ -32,7 +32,8 @@ DEFAULT_SWEEP = ",".join(f"{r:g}" for r in DEFAULT_RATES)
 INTERRUPTED = 130  # the shell's code for a run stopped by Ctrl-C (128 + SIGINT)
 # the library's name of a value -> the flag that gives it here: the one place the two differ
 FLAGS = {"eta": "--lr", "iterations": "--iterations", "sweep": "--sweep", "preset": "--preset",
-         "config": "--config", "path": "-o", "report": "--html", "pictures": "-o"}
+         "config": "--config", "path": "-o", "report": "--html", "pictures": "-o", "changes": "--set",
+         "sheet": "--sheet"}
 
 
 def in_flags(error: XlbackpropError) -> str:
@@ -88,7 +89,7 @@ def main() -> None:
 
     Each row of the Training sheet is one step of gradient descent: weights, forward pass,
     loss, every ∂E/∂w, and the next row's weights w - eta*∂E/∂w. Type a new learning rate
-    into the cell named eta and the whole sheet retrains.
+    into the cell named eta (B2) and the whole sheet retrains.
     """
 
 
@@ -117,12 +118,14 @@ def build(preset: str | None, config: Path | None, lr: float | None, iterations:
     edited or saved from another program is kept, unless --force.
     """
     from .writing.writer import build as write_workbook
+    from .writing.writer import refusals
 
     if preset and config:
         raise XlbackpropError("--preset and --config: give one or the other, not both")
     spec = spec_module.load(config) if config else presets.load(preset or presets.DEFAULT)
     spec = spec.with_overrides(eta=lr, iterations=iterations)
     rates = parse_rates(sweep)
+    refusals(spec, output, rates, force)  # said in one line before a progress bar starts
     rows = spec.iterations * (1 + len(rates))
     show = progress if progress is not None else (sys.stderr.isatty() and rows >= PROGRESS_MIN_ROWS)
     start = time.perf_counter()
@@ -167,6 +170,32 @@ def verify(file: Path, timeout: float, engine: str | None, show_all: bool) -> No
         click.echo("\r\033[K", err=True, nl=False)
     click.echo(report.text)
     sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--set", "changes", multiple=True, required=True, metavar="NAME=VALUE",
+              help="A given value to change: eta, or an initial weight w1.. or bias b1.. (repeatable).")
+@click.option("--sheet", default="Training", show_default=True, help="The training sheet to change (a rate "
+              "sheet of the sweep: 'eta 0.1').")
+@click.option("--engine", type=click.Choice(["libreoffice", "gnumeric", "ironcalc"]), default=None,
+              help="The spreadsheet engine that recalculates (default: LibreOffice where it is installed, else IronCalc).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=900, show_default=True,
+              metavar="SECONDS", help="Stop the spreadsheet engine after this long.")
+def whatif(file: Path, changes: tuple[str, ...], sheet: str, engine: str | None, timeout: float) -> None:
+    """Recalculate FILE as if you had typed new values into it, and say where training lands.
+
+    Prints E_total at the first and last iteration, the iteration where it first falls below
+    1 % of its start, and how closely the numpy reference agrees. FILE is not changed.
+
+    \b
+    Example:
+      xlbackprop whatif output/backprop.xlsx --set eta=0.5 --sheet "eta 0.1"
+    """
+    from .verifying.whatif import parse_changes
+    from .verifying.whatif import whatif as run
+
+    click.echo(run(file, parse_changes(changes), sheet=sheet, engine=engine, timeout=timeout).text)
 
 
 @main.command()

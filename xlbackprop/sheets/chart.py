@@ -43,9 +43,10 @@ def title_cell(layout: Layout) -> str:
 TITLE = "Loss E_total by iteration, η = "
 
 
-def title_formula() -> str:
-    """The live title: it shows the sheet's η, so six screenshots of six rates tell themselves apart."""
-    return f'="{TITLE}"&eta'
+def title_formula(eta: str = "eta") -> str:
+    """The live title: it shows the sheet's η (``eta``: how the sheet reads it,
+    :meth:`Layout.eta_reference`), so six screenshots of six rates tell themselves apart."""
+    return f'="{TITLE}"&{eta}'
 
 
 def loss_chart(ws, layout: Layout, eta: float, losses: list[float] | None = None) -> ScatterChart:

@@ -25,10 +25,12 @@ from .layout import Layout
 
 
 class Templates:
-    """Formula templates of one layout: ``first[name]`` for iteration 1, ``rest[name]`` after."""
+    """Formula templates of one layout: ``first[name]`` for iteration 1, ``rest[name]`` after.
+    ``eta`` is how the updates read the learning rate (:meth:`Layout.eta_reference`): ``eta`` on
+    Training, ``$B$2`` on a rate sheet (``=F14-$B$2*AC14``)."""
 
-    def __init__(self, layout: Layout):
-        self.layout = layout
+    def __init__(self, layout: Layout, eta: str = "eta"):
+        self.layout, self.eta = layout, eta
         net = layout.network
         self.first: dict[str, str] = {}
         self.rest: dict[str, str] = {}
@@ -77,7 +79,7 @@ class Templates:
 
     def _parameter(self, name: str, grad: str, initial_cell: str) -> None:
         self.first[name] = f"={initial_cell}"
-        self.rest[name] = f"={self._ref(name, '{p}')}-eta*{self._ref(grad, '{p}')}"
+        self.rest[name] = f"={self._ref(name, '{p}')}-{self.eta}*{self._ref(grad, '{p}')}"
 
     def _source(self, s: int, layer: int, k: int) -> str:
         """Activation feeding the next layer: an input cell for layer 0, else an ``a_`` column."""

@@ -86,6 +86,12 @@ class Layout:
     def eta_cell(self) -> str:
         return f"B{ETA_ROW}"
 
+    def eta_reference(self, sheet: str) -> str:
+        """How training sheet ``sheet``'s formulas read its learning rate: the workbook's name ``eta``
+        on Training, the sheet's own ``$B$2`` on a rate sheet. No sheet-scoped name carries meaning:
+        Google Sheets has none (its names are one per spreadsheet) and some importers drop them."""
+        return "eta" if sheet == SHEET else absolute_coordinate(self.eta_cell)
+
     @property
     def samples_on_side(self) -> bool:
         """One column per sample (rows i1.., t1..) when that takes fewer rows than one row per sample."""

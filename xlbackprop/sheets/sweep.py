@@ -3,7 +3,8 @@
 The course asks: "show what happens to the error graph when you change the learning rate from
 0.1, 0.2, 0.5, 0.8, 1.0, 2.0". Besides ``Training``, the workbook holds one training sheet per
 rate, named ``eta 0.1``, ``eta 0.2`` ..., each following the contract of ``Training`` except
-that its learning-rate cell B2 is a *sheet-scoped* defined name ``eta``: typing a new rate
+that its updates read the sheet's own learning-rate cell B2 by absolute reference
+(``=F14-$B$2*AC14``; no sheet-scoped name, which Google Sheets does not have): typing a new rate
 there retrains that sheet alone. The ``Sweep`` sheet overlays their E_total curves and
 tabulates E_total at iterations 1, 2, 10, 50, 100 and the last. For the seed (E_total in
 column T, iteration 1 on row 14) and the default rates::
@@ -122,7 +123,7 @@ class SweepPlan:
         rows = {
             TITLE_ROW: [PlannedCell("Learning-rate sweep: E_total for each eta", "title", True)],
             HINT_ROW: [PlannedCell(f"Each curve is one sheet (eta 0.1, eta 0.2, ...). Type a new rate into "
-                                   f"{self.layout.eta_cell} of that sheet, its own cell named eta, and only its "
+                                   f"{self.layout.eta_cell} of that sheet, which its updates read, and only its "
                                    f"curve moves.", "hint", True)],
             HEADER_ROW: [PlannedCell("iteration", "header", True)]
                         + [PlannedCell(self.header_formula(name), "header") for name in self.sheets],

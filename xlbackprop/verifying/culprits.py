@@ -16,7 +16,6 @@ The earliest in dependency order (iteration, then the layout's column order) com
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from openpyxl.utils.cell import quote_sheetname
 
@@ -25,7 +24,6 @@ from ..check.judge import judge
 from ..sheets.expressions import Templates
 from ..sheets.layout import SHEET, Layout
 from ..xlsx import grid
-from ..xlsx.guards import MAX_CELLS_VERIFY
 
 
 @dataclass(frozen=True)
@@ -51,15 +49,14 @@ class Culprit:
         return f"{head}: {self.formula} where xlbackprop writes {self.ours}: {why}"
 
 
-def find(recalculated: Path, layout: Layout) -> list[Culprit]:
+def find(book: grid.Book, layout: Layout) -> list[Culprit]:
     """The root causes on every training sheet of a recalculated xlbackprop workbook, earliest first."""
-    book = grid.read_xlsx(Path(recalculated), max_cells=MAX_CELLS_VERIFY)  # verify's bound on a sheet, not check's
-    templates = Templates(layout)
     order = {c.name: c.index for c in layout.columns}
     found = []
     for table in tables.find_all(book):
         if table.header_row != layout.header_row or table.network != layout.network:
             continue
+        templates = Templates(layout, layout.eta_reference(table.sheet.name))
         for f in judge(book, table).errors:
             if f.quantity not in templates.rest:
                 continue

@@ -32,7 +32,7 @@ from ..sheets.diagram import DiagramPlan
 from ..sheets.layout import ETA_ROW, META_KEYS, SAMPLES_TOP, SHEET, Layout
 from ..sheets.sweep import SHEET as SWEEP_SHEET
 from ..sheets.sweep import SweepPlan
-from ..xlsx.grid import read_xlsx
+from ..xlsx.grid import Book, read_xlsx
 from ..xlsx.guards import MAX_CELLS_VERIFY, damaged, guard
 
 NOT_OURS = "not an xlbackprop workbook (a hand-made one: xlbackprop check FILE)"
@@ -86,8 +86,10 @@ class _Streamed:
     sheet's rows as values, or as formula text where a cell holds a formula. Several times faster
     than openpyxl's read-only mode, which must read a file twice to give both."""
 
-    def __init__(self, path: Path, values: bool):
-        self.sheets = {sheet.name: sheet for sheet in read_xlsx(path, formulas=not values, max_cells=MAX_CELLS_VERIFY).sheets}
+    def __init__(self, path: Path, values: bool, book: Book | None = None):
+        if book is None:
+            book = read_xlsx(path, formulas=not values, max_cells=MAX_CELLS_VERIFY)
+        self.sheets = {sheet.name: sheet for sheet in book.sheets}
         self.sheetnames = list(self.sheets)
         self.values = values
 
@@ -105,17 +107,18 @@ class _Streamed:
         return grid
 
 
-def read_all(path: str | Path, values: bool = True) -> Contents:
+def read_all(path: str | Path, values: bool = True, book: Book | None = None) -> Contents:
     """Read every training sheet of ``path``, its sweep table, and the live cells of its Derivation
-    and Network sheets (where each is present): everything verify holds against the reference."""
+    and Network sheets (where each is present): everything verify holds against the reference.
+    ``book``: the file already read (IronCalc's copy in memory, :func:`xlbackprop.xlsx.grid.in_memory`)."""
     path = Path(path)
-    return _contents(path, _Streamed(path, values))
+    return _contents(path, _Streamed(path, values, book))
 
 
-def read_both(path: str | Path) -> tuple[Contents, Contents]:
-    """``read_all`` with formulas and with values, from one pass over the file."""
+def read_both(path: str | Path, book: Book | None = None) -> tuple[Contents, Contents]:
+    """``read_all`` with formulas and with values, from one pass over the file (or from ``book``)."""
     path = Path(path)
-    streamed = _Streamed(path, values=False)  # reads formulas too
+    streamed = _Streamed(path, values=False, book=book)  # reads formulas too
     formulas = _contents(path, streamed)
     streamed.values = True
     return formulas, _contents(path, streamed)

@@ -37,8 +37,8 @@ from ..sheets.derivation import SHEET as DERIVATION_SHEET
 from ..sheets.diagram import SHEET as DIAGRAM_SHEET
 from ..sheets.layout import SHEET
 from ..sheets.sweep import SHEET as SWEEP_SHEET
-from ..xlsx import engines
-from ..xlsx.guards import guard
+from ..xlsx import engines, grid, model
+from ..xlsx.guards import MAX_CELLS_VERIFY, guard
 from . import culprits, reader
 
 RTOL = 1e-12
@@ -57,7 +57,7 @@ class Engine:
     """
 
     name: str
-    recalculate: Callable[..., Path]
+    recalculate: Callable[..., Path] | None  # into a copy, in a process of its own; None: IronCalc, in memory
     version: Callable[[], str]
     arithmetic: Arithmetic
     rtol: float
@@ -80,7 +80,7 @@ class Engine:
 ENGINES = {
     "libreoffice": Engine("libreoffice", engines.convert, engines.version, LIBREOFFICE, RTOL, 0.0),
     "gnumeric": Engine("gnumeric", engines.convert_gnumeric, engines.gnumeric_version, IEEE, 1e-9, 1e-12),
-    "ironcalc": Engine("ironcalc", engines.convert_ironcalc, engines.ironcalc_version, IEEE, RTOL, 0.0, 1e-13),
+    "ironcalc": Engine("ironcalc", None, model.version, IEEE, RTOL, 0.0, 1e-13),
 }
 SHOW_MISMATCHES = 10
 
@@ -185,6 +185,18 @@ def verify(path: str | Path, timeout: float = 900, engine: str | None = None,
     guard(path)  # before LibreOffice sees it: no zip bomb, no DOCTYPE
     chosen = ENGINES[engine or engines.default_engine()]
     seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    if chosen.recalculate is None:
+        report = _verify_in_memory(path, chosen, say, show_all, seconds)
+    else:
+        report = _verify_beside(path, chosen, timeout, say, show_all, seconds)
+    seconds["total"] = time.perf_counter() - start
+    return report
+
+
+def _verify_beside(path: Path, chosen: Engine, timeout: float, say: Callable[[str], None], show_all: bool,
+                   seconds: dict[str, float]) -> Report:
+    """Through an engine in its own process (LibreOffice, Gnumeric), which saves a recalculated copy."""
     with tempfile.TemporaryDirectory(prefix="xlbackprop-verify-") as out, ThreadPoolExecutor(1) as pool:
         try:
             # the engine recalculates in its own process while this one reads the file and runs the reference
@@ -195,26 +207,55 @@ def verify(path: str | Path, timeout: float = 900, engine: str | None = None,
             # is it ours, is every quantity a live formula, and what values does it store (against the engine's)?
             formulas, before = reader.read_both(path)
             seconds["read"] = time.perf_counter() - start
-            say("running the reference")
-            mark = time.perf_counter()
-            expected = {sheet: train(contents.spec, chosen.arithmetic) for sheet, contents in before.training.items()}
-            seconds["reference"] = time.perf_counter() - mark
+            expected = _expected(before, chosen, say, seconds)
             recalculated, seconds["recalculate"] = job.result()
             mark = time.perf_counter()
             data = reader.read_all(recalculated)
             seconds["read back"] = time.perf_counter() - mark
-            say("comparing every cell with the reference")
-            mark = time.perf_counter()
-            report = _report(path, data, formulas, expected, chosen, version, seconds, show_all)
-            report.stale = _stale(before, data, chosen)
-            seconds["compare"] = time.perf_counter() - mark
-            if not report.ok:
-                say("looking for the root causes")
-                report.culprits = culprits.find(recalculated, data.training[SHEET].layout)
+            return _judged(path, formulas, before, data, expected, chosen, version, say, show_all, seconds,
+                           lambda: grid.read_xlsx(recalculated, max_cells=MAX_CELLS_VERIFY))
         except BaseException:  # a bad file or Ctrl-C: stop LibreOffice rather than wait for it
             engines.stop_all()
             raise
-    seconds["total"] = time.perf_counter() - start
+
+
+def _verify_in_memory(path: Path, chosen: Engine, say: Callable[[str], None], show_all: bool,
+                      seconds: dict[str, float]) -> Report:
+    """Through IronCalc in this process: one load gives what the file stores and what it computes."""
+    version = chosen.version()
+    say(f"recalculating in {version}")
+    mark = time.perf_counter()
+    stored, computed = grid.in_memory(path, MAX_CELLS_VERIFY)
+    seconds["recalculate"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    formulas, before = reader.read_both(path, stored)
+    data = reader.read_all(path, book=computed)
+    seconds["read"] = time.perf_counter() - mark
+    expected = _expected(before, chosen, say, seconds)
+    return _judged(path, formulas, before, data, expected, chosen, version, say, show_all, seconds, lambda: computed)
+
+
+def _expected(before: reader.Contents, chosen: Engine, say: Callable[[str], None], seconds: dict[str, float]) -> dict:
+    say("running the reference")
+    mark = time.perf_counter()
+    expected = {sheet: train(contents.spec, chosen.arithmetic) for sheet, contents in before.training.items()}
+    seconds["reference"] = time.perf_counter() - mark
+    return expected
+
+
+def _judged(path: Path, formulas: reader.Contents, before: reader.Contents, data: reader.Contents, expected: dict,
+            chosen: Engine, version: str, say: Callable[[str], None], show_all: bool, seconds: dict[str, float],
+            recalculated: Callable[[], grid.Book]) -> Report:
+    """Every cell of the engine's ``data`` against the reference, stored values against the
+    engine's, and where anything is wrong the root causes, read from the ``recalculated`` book."""
+    say("comparing every cell with the reference")
+    mark = time.perf_counter()
+    report = _report(path, data, formulas, expected, chosen, version, seconds, show_all)
+    report.stale = _stale(before, data, chosen)
+    seconds["compare"] = time.perf_counter() - mark
+    if not report.ok:
+        say("looking for the root causes")
+        report.culprits = culprits.find(recalculated(), data.training[SHEET].layout)
     return report
 
 

@@ -38,7 +38,7 @@ from ..core.spec import Spec
 from ..sheets import derivation, diagram
 from ..sheets.chart import TITLE, title_cell
 from ..sheets.expressions import Templates
-from ..sheets.layout import Layout
+from ..sheets.layout import SHEET, Layout
 from ..sheets.sweep import HEADER_ROW, summary_iterations
 from . import second_process
 
@@ -146,8 +146,9 @@ class Training(Values):
     k rows written so far."""
 
     def __init__(self, spec: Spec, layout: Layout, styles: list[int],
-                 progress: Callable[[int], None] | None = None, e_totals: dict[float, dict[int, float]] | None = None):
-        self.spec, self.layout = spec, layout
+                 progress: Callable[[int], None] | None = None, e_totals: dict[float, dict[int, float]] | None = None,
+                 sheet: str = SHEET):
+        self.spec, self.layout, self.sheet = spec, layout, sheet
         self.title = coordinate_to_tuple(title_cell(layout))
         self.styles, self.progress = styles, progress
         self.e_totals = e_totals  # once the rows are written, E_total at the Sweep table's iterations, under the rate
@@ -157,7 +158,7 @@ class Training(Values):
 
             <row r="14"><c r="A14" s="6" t="n"><v>1</v></c><c r="B14" s="8"><f>$B$12</f><v>0.15</v></c>...
         """
-        layout, templates = self.layout, Templates(self.layout)
+        layout, templates = self.layout, Templates(self.layout, self.layout.eta_reference(self.sheet))
         columns = layout.columns[1:]
         first, rest = (self._row_template(columns, t) for t in (templates.first, templates.rest))
         step = max(1, min(ROWS_PER_BLOCK, layout.iterations // 200, BLOCK_CELLS // len(columns)))

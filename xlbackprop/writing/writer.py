@@ -52,18 +52,7 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
     (``()`` for none); ``progress(k)`` is told of the k training rows written so far, over all sheets.
     An existing ``path`` is replaced only when it is xlbackprop's own unchanged output, or with
     ``force`` (:func:`xlbackprop.core.outputs.workbook_target`)."""
-    if not isinstance(spec, Spec):
-        raise TypeError(f"writer.build takes a Spec, got {type(spec).__name__}; xlbackprop.build takes a preset "
-                        f"name, a network file or a mapping as well")
-    rates = valid_rates(sweep)
-    limits.enforce(spec)  # every formula within Excel's limits, or one line saying which is not
-    path = Path(path)
-    if path.is_dir():
-        raise OutputError("path", f"{path} is a folder; give a file name such as {path / 'backprop.xlsx'}")
-    if path.suffix.lower() != ".xlsx":
-        raise OutputError("path", f"{path} must end in .xlsx, as the workbook is an Excel file; "
-                                  f"try {path.with_suffix('.xlsx')}")
-    outputs.workbook_target(path, force)  # no edit of the user's is lost
+    rates, path = refusals(spec, path, sweep, force)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -86,6 +75,25 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def refusals(spec: Spec, path: str | Path, sweep: Sequence[float], force: bool) -> tuple[tuple[float, ...], Path]:
+    """Raise, before anything is written, what :func:`build` would refuse: a spec past Excel's
+    limits, a bad sweep, an output that is a folder, not .xlsx, or a file build must not replace.
+    Returns the sweep's rates and the path (the command line calls it before its progress bar)."""
+    if not isinstance(spec, Spec):
+        raise TypeError(f"writer.build takes a Spec, got {type(spec).__name__}; xlbackprop.build takes a preset "
+                        f"name, a network file or a mapping as well")
+    rates = valid_rates(sweep)
+    limits.enforce(spec)  # every formula within Excel's limits, or one line saying which is not
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError("path", f"{path} is a folder; give a file name such as {path / 'backprop.xlsx'}")
+    if path.suffix.lower() != ".xlsx":
+        raise OutputError("path", f"{path} must end in .xlsx, as the workbook is an Excel file; "
+                                  f"try {path.with_suffix('.xlsx')}")
+    outputs.workbook_target(path, force)  # no edit of the user's is lost
+    return rates, path
 
 
 def _discard(wb: Workbook) -> None:
@@ -142,10 +150,8 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
         title = f"{spec.title} (learning rate {rate:g})"
         rate_spec = replace(spec, eta=rate, title=title)
         ws, ids = _training_sheet(wb, name, rate_spec, layout, styles)
-        ws.defined_names["eta"] = DefinedName(  # sheet scope: this sheet's formulas read this cell
-            "eta", attr_text=f"{quote_sheetname(name)}!{absolute_coordinate(layout.eta_cell)}")
-        values[_part(wb, ws)] = lambda rate_spec=rate_spec, ids=ids, k=k: stored.Training(rate_spec, layout, ids,
-                                                                                          rows_done(k), e_totals)
+        values[_part(wb, ws)] = lambda rate_spec=rate_spec, ids=ids, k=k, name=name: stored.Training(
+            rate_spec, layout, ids, rows_done(k), e_totals, sheet=name)
     return values
 
 
@@ -175,7 +181,7 @@ def _training_sheet(wb: Workbook, name: str, spec: Spec, layout: Layout, styles)
     ws.row_dimensions[layout.initial_row].collapsed = True
 
     cell = _CellMaker(ws, styles)
-    for row in _parameter_rows(spec, layout, cell):
+    for row in _parameter_rows(spec, layout, cell, name):
         ws.append(row)
     ws.append([cell(c.name, "header", text=True) for c in layout.columns])
     ws.add_chart(loss_chart(ws, layout, spec.eta, stored.losses(spec)))
@@ -271,15 +277,16 @@ class _CellMaker:
         return cell
 
 
-def _parameter_rows(spec: Spec, layout: Layout, cell: _CellMaker) -> list[list]:
-    """Rows 1 .. header_row - 1: title, learning rate, samples, frozen biases, the folded rows
-    (what the sheet trains, colour key, connections) and the initial values."""
+def _parameter_rows(spec: Spec, layout: Layout, cell: _CellMaker, sheet: str) -> list[list]:
+    """Rows 1 .. header_row - 1 of training sheet ``sheet``: title, learning rate, samples, frozen
+    biases, the folded rows (what the sheet trains, colour key, connections) and the initial values."""
     net = spec.network
     rows: dict[int, list] = {}
     rows[TITLE_ROW] = [cell(spec.title, "title", text=True)] + [None] * (layout.chart_box[0] - 2) + \
-        [cell(title_formula())]  # under the loss chart: its live title
+        [cell(title_formula(layout.eta_reference(sheet)))]  # under the loss chart: its live title
+    reads = "eta" if sheet == SHEET else f"this sheet's {layout.eta_cell}"
     rows[ETA_ROW] = [cell(ETA_LABEL, "label", text=True), cell(spec.eta, "eta"),
-                     cell("← type a new learning rate: every weight update reads eta", "hint", text=True)]
+                     cell(f"← type a new learning rate: every weight update reads {reads}", "hint", text=True)]
     names = [f"i{k}" for k in range(1, net.layers[0] + 1)] + [f"t{k}" for k in range(1, net.layers[-1] + 1)]
     samples = [list(spec.inputs[s]) + list(spec.targets[s]) for s in range(net.n_samples)]
     top = layout.samples_rows[0]

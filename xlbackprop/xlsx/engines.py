@@ -113,37 +113,6 @@ def convert_gnumeric(src: str | Path, out_dir: str | Path, timeout: float = 900)
     return produced
 
 
-def ironcalc_version() -> str:
-    """``"IronCalc 0.9.1"``."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return f"IronCalc {version('ironcalc')}"
-    except PackageNotFoundError:
-        raise EngineError("IronCalc is not installed; install it with: pip install ironcalc") from None
-
-
-def convert_ironcalc(src: str | Path, out_dir: str | Path, timeout: float = 900) -> Path:
-    """Recalculate ``src`` with IronCalc, a spreadsheet engine in Rust that installs with pip, into a
-    fresh .xlsx in ``out_dir``. It runs in this process (no timeout applies: it takes about a second
-    for 10,000 iterations) and computes in plain IEEE doubles: it does not round a cancelling sum to
-    0 as LibreOffice does."""
-    try:
-        import ironcalc
-    except ImportError:
-        raise EngineError("IronCalc is not installed; install it with: pip install ironcalc") from None
-    src, out_dir = Path(src), Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    produced = out_dir / (src.stem + ".xlsx")
-    try:
-        model = ironcalc.load_from_xlsx(str(src), "en", "UTC")
-        model.evaluate()
-        model.save_to_xlsx(str(produced))
-    except ironcalc.WorkbookError as exc:
-        raise EngineError(f"IronCalc could not recalculate {src.name}: {exc}") from None
-    return produced
-
-
 def default_engine() -> str:
     """LibreOffice where it is installed, else IronCalc (which ``pip install`` brings)."""
     try:

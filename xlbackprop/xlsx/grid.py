@@ -25,9 +25,9 @@ from typing import Any
 from openpyxl.utils.cell import column_index_from_string
 
 from ..core.errors import EngineError, WorkbookError
-from . import engines, scan
+from . import engines, model, scan
 from .formula import Node, parse, resolve_names
-from .guards import DAMAGED, MAX_CELLS_CHECK, damaged, guard
+from .guards import DAMAGED, MAX_CELLS_CHECK, MAX_CELLS_VERIFY, damaged, guard
 
 CONVERTED = (".xls", ".ods", ".xlsm", ".fods")
 SPREADSHEETS = (".xlsx", *CONVERTED)  # what read() takes
@@ -107,20 +107,58 @@ def read(path: str | Path, recalculate: bool = False, timeout: float = 120) -> B
 def _recalculated(path: Path, timeout: float) -> Book:
     if path.suffix.lower() not in SPREADSHEETS:
         raise WorkbookError(f"{path}: not a spreadsheet (.xlsx, .xls or .ods)")
-    if path.suffix.lower() == ".xlsx":
-        guard(path)
     suffix = path.suffix.lower()
-    with tempfile.TemporaryDirectory(prefix="xlbackprop-check-") as folder:
-        if engines.default_engine() == "libreoffice":
-            fresh, engine = engines.convert(path, folder, timeout=timeout), "LibreOffice"
-        elif suffix == ".xlsx":  # no LibreOffice here: IronCalc, which pip installs, recalculates an .xlsx
-            fresh, engine = engines.convert_ironcalc(path, folder), "IronCalc"
-        else:
-            raise EngineError(f"{path}: a {suffix} file is read through LibreOffice, which is not installed; "
-                              f"{engines.INSTALL_HINT}")
-        book = read_xlsx(fresh)
-    book.path, book.recalculated, book.engine = path, True, engine
-    return book
+    if suffix == ".xlsx":
+        guard(path)
+    if engines.default_engine() == "libreoffice":
+        with tempfile.TemporaryDirectory(prefix="xlbackprop-check-") as folder:
+            book = read_xlsx(engines.convert(path, folder, timeout=timeout))
+        book.path, book.recalculated, book.engine = path, True, "LibreOffice"
+        return book
+    if suffix == ".xlsx":  # no LibreOffice here: IronCalc, which pip installs, recalculates an .xlsx in memory
+        return in_memory(path, MAX_CELLS_CHECK)[1]
+    raise EngineError(f"{path}: a {suffix} file is read through LibreOffice, which is not installed; "
+                      f"{engines.INSTALL_HINT}")
+
+
+def in_memory(path: Path, max_cells: int = MAX_CELLS_VERIFY,
+              changes: dict[tuple[str, int, int], float] | None = None) -> tuple[Book, Book]:
+    """``path`` as it is stored and as IronCalc recalculates it (with ``changes`` typed in first:
+    :func:`xlbackprop.xlsx.model.recalculate`), from one load in this process, the guards first.
+    Where IronCalc says a formula stores 0 and it computes something else, and some formula of
+    the file stores no value, the file's own values are read to tell a stored 0 from none, so a
+    file saved without values does not seem to store zeros. Both books share one formulas dict."""
+    guard(path)
+    loaded = model.recalculate(path, max_cells, changes)
+    book_names = defined_names(n for n in loaded.defined if n[1] is None)
+    stored, computed, on_file = [], [], None
+    for sheet in loaded.sheets:
+        names = {**book_names, **defined_names(n for n in loaded.defined if n[1] == sheet.name)}
+        formulas = {key: f for key, f in zip(sheet.cells, sheet.formulas) if f is not None}  # both books share it
+        values = sheet.stored
+        unsure = [k for k, (f, was, now) in enumerate(zip(sheet.formulas, values, sheet.computed))
+                  if f is not None and was == 0 and now != 0]
+        if unsure and on_file is None:  # a stored 0, or no stored value? the file says, where it may be either
+            on_file = {s.name: s.values for s in read_xlsx(path, formulas=False, max_cells=max_cells).sheets} \
+                if _valueless(path) else {}
+        if unsure and on_file:
+            values = [on_file[sheet.name].get(key) if v == 0 else v for key, v in zip(sheet.cells, values)]
+        stored.append(Sheet(sheet.name, formulas, _present(sheet.cells, values), names))
+        computed.append(Sheet(sheet.name, formulas, _present(sheet.cells, sheet.computed), names))
+    return Book(path, stored, 17), Book(path, computed, 17, recalculated=True, engine="IronCalc")
+
+
+def _present(keys: list[tuple[int, int]], values: list[Any]) -> dict[tuple[int, int], Any]:
+    return {key: v for key, v in zip(keys, values) if v is not None}
+
+
+def _valueless(path: Path) -> bool:
+    """Whether any formula of ``path`` stores no value."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(scan.has_valueless_formulas(archive, part) for _, part in scan.workbook(archive)[0])
+    except DAMAGED as exc:
+        raise damaged(path, exc) from None
 
 
 def _has_values(book: Book) -> bool:
@@ -142,16 +180,16 @@ def read_xlsx(path: Path, formulas: bool = True, max_cells: int = MAX_CELLS_CHEC
         raise WorkbookError(f"{path}: {exc}") from None
     except DAMAGED as exc:
         raise damaged(path, exc) from None
-    book_names = _defined_names(n for n in defined if n[1] is None)
+    book_names = defined_names(n for n in defined if n[1] is None)
     sheets = [Sheet(raw.name, raw.formulas, raw.values,
-                    {**book_names, **_defined_names(n for n in defined if n[1] == raw.name)}) for raw in raws]
+                    {**book_names, **defined_names(n for n in defined if n[1] == raw.name)}) for raw in raws]
     return Book(path, sheets, max((raw.digits for raw in raws), default=0) or 17)
 
 
 _DESTINATION = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Za-z]{1,3})\$?(\d+)$")
 
 
-def _defined_names(names) -> dict[str, tuple[str, int, int]]:
+def defined_names(names) -> dict[str, tuple[str, int, int]]:
     """Defined names that stand for one cell: ``{"eta": ("Training", 3, 2)}``."""
     out = {}
     for name, _, text in names:

@@ -86,6 +86,25 @@ def shared_strings(archive: zipfile.ZipFile) -> list[str]:
     return ["".join(t.text or "" for t in si.iter(f"{MAIN}t")) for si in _xml(archive, name).iter(f"{MAIN}si")]
 
 
+# a formula element followed by no stored value: the cell's end, or an empty <v/> or <v></v> (openpyxl's)
+_VALUELESS = re.compile(rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*"
+                        rb"(?:</(?:\w+:)?c>|<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)")
+CHUNK = 1 << 22
+
+
+def has_valueless_formulas(archive: zipfile.ZipFile, part: str) -> bool:
+    """Whether some formula of a worksheet part stores no value (a file written by a library that
+    computes nothing), read at the speed of a byte search, a chunk at a time."""
+    tail = b""
+    with archive.open(part) as stream:
+        while chunk := stream.read(CHUNK):
+            text = tail + chunk
+            if _VALUELESS.search(text):
+                return True
+            tail = text[-512:]  # a match that straddles two chunks is whole in the next
+    return False
+
+
 def cells(archive: zipfile.ZipFile, part: str, name: str, strings: list[str], max_cells: int,
           formulas: bool = True) -> RawSheet:
     """Every non-empty cell of one worksheet part (without ``formulas``, only the values)."""
