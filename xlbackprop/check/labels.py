@@ -7,7 +7,9 @@ Every spelling seen in 36 real hand-made workbooks maps to the workbook contract
     quantity("E_tot") == "E_total"              quantity("EdW1") == "∂E/∂w1"
     quantity("a_O2") == "a_o2"                  quantity("L.R") == "eta"
 
-A label holding a formula as text (``h1 = w1*i1 + w2*i2``) is read by its left-hand side.
+A label holding a formula as text (``h1 = w1*i1 + w2*i2``) is read by its left-hand side, one
+with a remark in parentheses (``t1 ( output of out_o1)``) by what comes before it. A label
+tagged with a number (``E_0.1``: E_total at η = 0.1, pasted beside the table) is no quantity.
 xlbackprop's own names for any dense network (``h2_1``, ``a_h2_1``, ``s2.a_o1``, ``δ_o1``)
 are taken as they are. Anything else is ``None``.
 """
@@ -32,6 +34,8 @@ _WORDS = re.compile(r"(?P<kind>target|input|x)(?P<n>\d+)")
 _ANNOTATED = re.compile(r"\s*(?P<kind>[wWbB])(?P<n>\d+)\s*[:(\[].*")  # w1 (i1→h1), w1: i1->h1
 _ACTIVATION = re.compile(r"(?:a|out|act)(?P<kind>[ho0])(?P<n>\d+)")  # a_01: o typed as zero
 _LOSS = re.compile(r"e(?P<n>\d+)")
+_REMARK = re.compile(r"(?P<base>[^()=]+?)\s+\((?P<remark>[^=]*)\)")  # t1 ( output of out_o1)
+_DECIMAL = re.compile(r"\d\.\d")  # E_0.1, E (η 0.5): a value's tag, not a quantity's number
 _TOTAL = {"e", "et", "etot", "etotal", "eto", "e(total)", "etotalerror", "totalerror", "error", "loss", "totalloss"}
 _ITERATION = {"iteration", "iter", "epoch", "epochs", "sno", "step", "#", "no", "it", "row", "iterations"}
 
@@ -55,12 +59,22 @@ def quantity(label: object) -> str | None:
     """The contract name a header label stands for, or None: ``quantity("∂E_t/∂W1") == "∂E/∂w1"``."""
     if not isinstance(label, str) or not label.strip():
         return None
-    text = _lhs(label)
+    name = _name(_lhs(label))
+    if name is None and (m := _REMARK.fullmatch(unicodedata.normalize("NFKC", label).strip())) \
+            and not _DECIMAL.search(m["remark"]):
+        name = _name(m["base"])  # t1 ( output of out_o1): only when the whole label means nothing
+    return name
+
+
+def _name(text: str) -> str | None:
+    """The contract name of a label's text (already folded and cut to its left-hand side), or None."""
     if _CONTRACT.fullmatch(text):
         return text
     m = _ANNOTATED.fullmatch(text)
     if m:
         return f"{m['kind'].lower()}{int(m['n'])}"
+    if _DECIMAL.search(text):
+        return None
     s = _squash(text)
     if s in _ETA_WORDS:
         return ETA

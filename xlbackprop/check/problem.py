@@ -11,7 +11,8 @@ gradient. For a student's table with ``E34: =E33-$H$30*X33``::
 
 Given values that sit outside the table are found by the label beside them (``b1`` ``0.35``,
 ``η =`` ``0.5``); Mazur's two shared biases (``b1`` for the hidden layer, ``b2`` for the outputs)
-become one bias per neuron, as the contract numbers them.
+become one bias per neuron, as the contract numbers them. A target no label names is the cell its
+loss reads (``i1 i2 t1 i2`` above the numbers, E2 ``=0.5*(E$2-P5)^2``: E2 is t2), with a note.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 
 from ..core.errors import SpecError
-from ..core.network import Network, weight_grad_name, weight_name
+from ..core.network import Network, loss_name, weight_grad_name, weight_name
 from ..core.spec import Spec, from_mapping
 from ..xlsx.formula import FormulaError, leaves, refs
 from ..xlsx.grid import Sheet
@@ -81,11 +82,16 @@ def labelled_cells(sheet: Sheet) -> dict[str, Cell]:
         name = ETA if is_eta_label(v) else quantity(v)
         if name is None or name in found:
             continue
-        for cell in ((row, col + 1), (row, col + 2), (row + 1, col)):
-            if sheet.number(*cell) is not None:
-                found[name] = cell
-                break
+        if (cell := _labelled(sheet, (row, col))) is not None:
+            found[name] = cell
     return found
+
+
+def _labelled(sheet: Sheet, label: Cell) -> Cell | None:
+    """The number a label names: the first cell one or two right of it, or just below, holding one."""
+    row, col = label
+    beside = ((row, col + 1), (row, col + 2), (row + 1, col))
+    return next((cell for cell in beside if sheet.number(*cell) is not None), None)
 
 
 def recover(table: Table) -> Problem:
@@ -94,9 +100,10 @@ def recover(table: Table) -> Problem:
     labels = _own_cells(table) if table.own else {}
     labels = labels or {n: c for n, c in labelled_cells(sheet).items() if not _inside(table, c)}
     net, bias_names = _with_biases(table, labels)
+    notes: list[str] = []
+    labels = {**labels, **_targets_the_loss_reads(table, net, labels, notes)}
     given: dict[str, float] = {}
     cells: dict[str, Cell] = {}
-    notes: list[str] = []
 
     def number_at(name: str, cell: Cell) -> float:
         v = sheet.number(*cell)
@@ -159,6 +166,52 @@ def _own_cells(table: Table) -> dict[str, Cell]:
 def _inside(table: Table, cell: Cell) -> bool:
     row, col = cell
     return table.header_row <= row <= table.last_row and col in table.columns.values()
+
+
+def _targets_the_loss_reads(table: Table, net: Network, labels: dict[str, Cell],
+                            notes: list[str]) -> dict[str, Cell]:
+    """Targets no column or label names, at the cell their loss reads: the one cell outside the
+    table that the first row's E_k formula reads and no label gives to another value. The
+    formulas win over a label that says something else (the second ``i2`` of ``i1 i2 t1 i2``)."""
+    found: dict[str, Cell] = {}
+    taken = set(labels.values())
+    for s in range(1, net.n_samples + 1):
+        for k in range(1, net.layers[-1] + 1):
+            name, loss = target_name(net, s, k), loss_name(net, s, k)
+            if table.has(name) or name in labels or not table.has(loss):
+                continue
+            cell = _outside_cell(table, table.columns[loss], taken)
+            if cell is not None:
+                found[name] = cell
+                taken.add(cell)
+                notes.append(_read_as(table.sheet, cell, name))
+    return found
+
+
+def _outside_cell(table: Table, col: int, taken: set[Cell]) -> Cell | None:
+    """The one cell of the sheet outside the table, holding a number, that the first row's formula
+    in ``col`` reads, besides those in ``taken``; None when there is none, or more than one."""
+    sheet = table.sheet
+    text = sheet.formula(table.first_row, col)
+    if text is None:
+        return None
+    try:
+        tree = sheet.parse(text)
+    except FormulaError:
+        return None
+    cells = {(ref.row, ref.col) for ref in refs(tree) if ref.sheet in (None, sheet.name)}
+    outside = [c for c in cells if not _inside(table, c) and c not in taken and sheet.number(*c) is not None]
+    return outside[0] if len(outside) == 1 else None
+
+
+def _read_as(sheet: Sheet, cell: Cell, name: str) -> str:
+    """The note on a target read where the loss reads it: ``cell E2 is labelled i2 but holds ...``."""
+    row, col = cell
+    label = next((q for at in ((row, col - 1), (row, col - 2), (row - 1, col))
+                  if isinstance(v := sheet.value(*at), str) and (q := quantity(v)) and _labelled(sheet, at) == cell),
+                 None)
+    where = f"cell {get_column_letter(col)}{row}" + (f" is labelled {label} but" if label else ", unlabelled,")
+    return f"{where} holds the target the loss uses: read as {name}"
 
 
 def _with_biases(table: Table, labels: dict[str, Cell]) -> tuple[Network, dict[str, str]]:
