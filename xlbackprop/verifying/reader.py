@@ -92,19 +92,26 @@ class _Streamed:
         self.sheets = {sheet.name: sheet for sheet in book.sheets}
         self.sheetnames = list(self.sheets)
         self.values = values
+        self._grids: dict[tuple[str, bool], list[list[Any]]] = {}  # read_both asks for each twice
 
     def rows(self, name: str, filled: bool = False) -> list[list[Any]]:
         """The sheet's rows of values (or formulas, see the class); ``filled``: of whatever each
-        cell holds, formula first, whether or not it stores a value."""
-        sheet = self.sheets[name]
-        cells = sheet.values if self.values and not filled else {**sheet.values, **sheet.formulas}
-        if not cells:
-            return []
-        height, width = max(cells)[0], max(cells, key=itemgetter(1))[1]
-        grid = [[None] * width for _ in range(height)]
-        for (r, c), v in cells.items():
-            grid[r - 1][c - 1] = v
-        return grid
+        cell holds, formula first, whether or not it stores a value. Don't change what it gives."""
+        merged = filled or not self.values
+        if (name, merged) not in self._grids:
+            sheet = self.sheets[name]
+            self._grids[name, merged] = _grid({**sheet.values, **sheet.formulas} if merged else sheet.values)
+        return self._grids[name, merged]
+
+
+def _grid(cells: dict[tuple[int, int], Any]) -> list[list[Any]]:
+    if not cells:
+        return []
+    height, width = max(cells)[0], max(cells, key=itemgetter(1))[1]
+    grid = [[None] * width for _ in range(height)]
+    for (r, c), v in cells.items():
+        grid[r - 1][c - 1] = v
+    return grid
 
 
 def read_all(path: str | Path, values: bool = True, book: Book | None = None) -> Contents:
