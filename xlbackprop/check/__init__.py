@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..core.errors import XlbackpropError
 from ..xlsx import grid
-from . import tables
+from . import tables, updates
 from .judge import TableResult, judge
 
 STATUSES = ("right", "wrong", "incomplete", "no-table", "unreadable")
@@ -63,8 +63,10 @@ def check_file(path: str | Path, recalculate: bool = False, timeout: float = 120
     found = tables.find_all(book)
     if not found:
         names = ", ".join(repr(s.name) for s in book.sheets)
-        return FileResult(name, "no-table", f"no training table: no sheet ({names}) has a header row with "
-                                            f"the weights w1, w2 ... and one row per iteration below it")
+        message = (f"no training table: no sheet ({names}) has a header row with "
+                   f"the weights w1, w2 ... and one row per iteration below it")
+        said = [t.describe() for t in updates.find(book)[:3]]  # what the formulas show, labels aside
+        return FileResult(name, "no-table", message + ("; found by their formulas: " + "; ".join(said) if said else ""))
     results = [judge(book, t) for t in found]
     verdicts = {r.verdict for r in results}
     status = "wrong" if "wrong" in verdicts else "incomplete" if "incomplete" in verdicts else "right"
