@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import openpyxl
 import pytest
-from studentbooks import COLUMNS, GRAD, SEED, SLOPE, Layout, book, grad_labels, spec_mapping, swap
+from studentbooks import COLUMNS, SEED, SLOPE, Layout, book, grad_labels, spec_mapping, swap
 
 from xlbackprop.check import check_file
 from xlbackprop.check.labels import quantity

@@ -126,6 +126,7 @@ def test_check_reads_a_workbook_of_the_old_contract_as_right(built, tmp_path):
     (["--set", "eta=0"], "error: --set: eta must be above 0, got 0"),
     (["--set", "h1=2"], "error: --set: 'h1' is not a given value whatif can change: eta, w1..w8"),
     (["--set", "eta=1", "--sheet", "eta 7"], "has no sheet 'eta 7'; its training sheets: Training"),
+    (["--set", "eta=1", "--sheet", "Derivation"], "has no training sheet 'Derivation'; its training sheets: Training"),
 ])
 def test_a_bad_change_is_one_line_and_exit_2(built, args, message):
     result = cli("whatif", built("class-2024"), *args, "--engine", "ironcalc")

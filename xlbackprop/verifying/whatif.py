@@ -105,9 +105,10 @@ def whatif(path: str | Path, changes: Mapping[str, float], sheet: str = SHEET, e
     sheets = _sheet_names(path)
     if SHEET not in sheets:
         raise WorkbookError(f"{path}: no sheet named {SHEET!r}; {reader.NOT_OURS}")
-    if sheet not in sheets:
-        training = [s for s in sheets if s == SHEET or s.startswith(reader.RATE_SHEET_PREFIX)]
-        raise WhatIfError("sheet", f"{path} has no sheet {sheet!r}; its training sheets: {', '.join(training) or 'none'}")
+    training = [s for s in sheets if s == SHEET or s.startswith(reader.RATE_SHEET_PREFIX)]
+    if sheet not in training:
+        kind = "no training sheet" if sheet in sheets else "no sheet"
+        raise WhatIfError("sheet", f"{path} has {kind} {sheet!r}; its training sheets: {', '.join(training)}")
     before = reader.read(path, sheet=sheet)
     cells = {name: _cell(before.layout, name, value) for name, value in changes.items()}
     if not cells:

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.packaging.custom import StringProperty
-from openpyxl.utils.cell import absolute_coordinate, get_column_letter, quote_sheetname
+from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
