@@ -7,7 +7,8 @@
 
 The pipeline, one module an arrow: :mod:`~.grid` reads the file (untrusted, recalculated by
 LibreOffice when it must be) → :mod:`~.tables` finds the training tables by their labels
-(:mod:`~.labels`) → :mod:`~.problem` recovers what each trains → :mod:`~.judge` holds each
+(:mod:`~.labels`), :mod:`~.structure` those of one row an iteration by their formulas
+(:mod:`~.updates`) → :mod:`~.problem` recovers what each trains → :mod:`~.judge` holds each
 column against its own row (:mod:`~.local`, :mod:`~.rules`) and reads the formulas of the
 columns that disagree (:mod:`~.meaning`, :mod:`~.repair`) → :mod:`~.report` (text, JSON) and
 :mod:`~.html` say it.
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from ..core.errors import XlbackpropError
 from ..xlsx import grid
-from . import tables, updates
+from . import structure, updates
 from .judge import TableResult, judge
 
 STATUSES = ("right", "wrong", "incomplete", "no-table", "unreadable")
@@ -60,7 +61,7 @@ def check_file(path: str | Path, recalculate: bool = False, timeout: float = 120
         book = grid.read(path, recalculate=recalculate, timeout=timeout)
     except XlbackpropError as exc:
         return FileResult(name, "unreadable", str(exc).replace(f"{path}: ", "", 1))
-    found = tables.find_all(book)
+    found = structure.find_all(book)  # by their labels, else (one row an iteration) by their formulas
     if not found:
         names = ", ".join(repr(s.name) for s in book.sheets)
         message = (f"no training table: no sheet ({names}) has a header row with "

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 
 from ..core.errors import SpecError
-from ..core.network import Network, loss_name, weight_grad_name, weight_name
+from ..core.network import Network, loss_name, weight_grad_name, weight_name, z_name
 from ..core.spec import Spec, from_mapping
-from ..xlsx.formula import FormulaError, leaves, refs
+from ..xlsx.formula import FormulaError, Node, leaves, refs
 from ..xlsx.grid import Sheet
 from .labels import is_eta_label, quantity
 from .rules import ETA, input_name, target_name
@@ -102,6 +102,7 @@ def recover(table: Table) -> Problem:
     net, bias_names = _with_biases(table, labels)
     notes: list[str] = []
     labels = {**labels, **_targets_the_loss_reads(table, net, labels, notes)}
+    labels = {**labels, **_inputs_the_sums_read(table, net, labels, notes)}
     given: dict[str, float] = {}
     cells: dict[str, Cell] = {}
 
@@ -184,8 +185,48 @@ def _targets_the_loss_reads(table: Table, net: Network, labels: dict[str, Cell],
             if cell is not None:
                 found[name] = cell
                 taken.add(cell)
-                notes.append(_read_as(table.sheet, cell, name))
+                notes.append(_read_as(table.sheet, cell, name, "the target the loss uses"))
     return found
+
+
+def _inputs_the_sums_read(table: Table, net: Network, labels: dict[str, Cell],
+                          notes: list[str]) -> dict[str, Cell]:
+    """Inputs no column or label names, at the cell their weight multiplies in the first row's
+    weighted sum of the first hidden neuron (``h1 = w1*$B$2 + w2*$C$2``: B2 is i1, C2 is i2), when
+    that is one cell outside the table holding a number that no label gives to another value."""
+    sheet, first = table.sheet, table.first_row
+    found: dict[str, Cell] = {}
+    taken = set(labels.values())
+    for s in range(1, net.n_samples + 1):
+        missing = [k for k in range(1, net.layers[0] + 1)
+                   if not table.has(input_name(net, s, k)) and input_name(net, s, k) not in labels]
+        z = z_name(net, s, 1, 1)
+        text = sheet.formula(first, table.columns[z]) if missing and table.has(z) else None
+        try:
+            terms = _terms(sheet.parse(text)) if text else []
+        except FormulaError:
+            continue
+        for k in missing:
+            weight = weight_name(net.weight_numbers[(1, 1, k)])
+            if not table.has(weight):
+                continue
+            at = (first, table.columns[weight])
+            for term in terms:
+                cells = {(ref.row, ref.col) for ref in refs(term) if ref.sheet in (None, sheet.name)}
+                outside = [c for c in cells - {at} if not _inside(table, c) and c not in taken
+                           and sheet.number(*c) is not None]
+                if at in cells and len(outside) == 1:
+                    name = input_name(net, s, k)
+                    found[name] = outside[0]
+                    taken.add(outside[0])
+                    notes.append(_read_as(sheet, outside[0], name, "the input its weight multiplies"))
+                    break
+    return found
+
+
+def _terms(node: Node) -> list[Node]:
+    """The terms of a sum: ``a*b + c*d`` is ``[a*b, c*d]``."""
+    return [t for child in node.args for t in _terms(child)] if node.op == "+" else [node]
 
 
 def _outside_cell(table: Table, col: int, taken: set[Cell]) -> Cell | None:
@@ -204,14 +245,16 @@ def _outside_cell(table: Table, col: int, taken: set[Cell]) -> Cell | None:
     return outside[0] if len(outside) == 1 else None
 
 
-def _read_as(sheet: Sheet, cell: Cell, name: str) -> str:
-    """The note on a target read where the loss reads it: ``cell E2 is labelled i2 but holds ...``."""
+def _read_as(sheet: Sheet, cell: Cell, name: str, role: str) -> str:
+    """The note on a given value read by the formulas that use it: ``cell E2 is labelled i2 but
+    holds the target the loss uses: read as t2``; ``cell B2 (labelled 'entrada 1') holds ...``."""
     row, col = cell
-    label = next((q for at in ((row, col - 1), (row, col - 2), (row - 1, col))
-                  if isinstance(v := sheet.value(*at), str) and (q := quantity(v)) and _labelled(sheet, at) == cell),
-                 None)
-    where = f"cell {get_column_letter(col)}{row}" + (f" is labelled {label} but" if label else ", unlabelled,")
-    return f"{where} holds the target the loss uses: read as {name}"
+    texts = [v for at in ((row, col - 1), (row, col - 2), (row - 1, col))
+             if isinstance(v := sheet.value(*at), str) and v.strip() and _labelled(sheet, at) == cell]
+    known = next((q for v in texts if (q := quantity(v)) and q != name), None)
+    where = f"cell {get_column_letter(col)}{row}"
+    where += (f" is labelled {known} but" if known else f" (labelled {texts[0].strip()!r})" if texts else ", unlabelled,")
+    return f"{where} holds {role}: read as {name}"
 
 
 def _with_biases(table: Table, labels: dict[str, Cell]) -> tuple[Network, dict[str, str]]:
