@@ -47,10 +47,15 @@ Key = tuple[str, object]  # ("col", col): a column of the row; ("cell", (row, co
 
 
 def find_all(book: Book) -> list[Table]:
-    """The tables :func:`~.tables.find_all` finds, and for the sheets with none, those :func:`find` reads."""
+    """The tables :func:`~.tables.find_all` finds, and for the sheets with none, those :func:`find`
+    reads (only those sheets are searched: a labelled table costs nothing more; an xlbackprop
+    workbook, whose tables its parameter block says, none)."""
     found = find_all_by_labels(book)
+    if any(t.own for t in found):
+        return found
     labelled = {t.sheet.name for t in found}
-    return found + [t for t in find(book) if t.sheet.name not in labelled]
+    rest = [s for s in book.sheets if s.name not in labelled]
+    return found + (find(dataclasses.replace(book, sheets=rest)) if rest else [])
 
 
 def find(book: Book) -> list[Table]:
