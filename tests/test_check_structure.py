@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.utils.cell import column_index_from_string as C
 
 from xlbackprop.check import check_file, structure, tables
+from xlbackprop.check.report import as_dict, text
 from xlbackprop.check.judge import judge
 from xlbackprop.check.problem import recover
 from xlbackprop.xlsx.engines import convert_all
@@ -63,8 +64,8 @@ def _course(ws, input_labels=("entrada 1", "entrada 2"), slip: bool = False) -> 
                  "∂E/∂w3": f"={back_h2}*{slope_h1 if slip else slope_h2}*$B$2",
                  "∂E/∂w4": f"={back_h2}*{slope_h2}*$C$2",
                  "∂E/∂w5": f"=U{r}*K{r}", "∂E/∂w6": f"=U{r}*M{r}", "∂E/∂w7": f"=V{r}*K{r}", "∂E/∂w8": f"=V{r}*M{r}"}
-        for name, text in cells.items():
-            ws[f"{LETTERS[name]}{r}"] = text
+        for name, formula in cells.items():
+            ws[f"{LETTERS[name]}{r}"] = formula
 
 
 def _loan(ws) -> None:
@@ -135,11 +136,15 @@ def test_the_course_slip_is_found(books):
         result.errors
 
 
-def test_check_file_reads_it(books, monkeypatch):
-    """What check_file says once it calls structure.find_all."""
-    monkeypatch.setattr(tables, "find_all", structure.find_all)
+def test_check_file_reads_it_and_says_why_in_the_files_own_names(books):
+    """check_file reads it (it calls structure.find_all), names the slip by the file's own label
+    beside the contract's, and says the table was read by its formulas, which label is which."""
     result = check_file(books["slip"])
     assert result.status == "wrong" and [e.quantity for e in result.tables[0].errors] == ["∂E/∂w3"]
+    assert result.tables[0].errors[0].cause.startswith("∂E/∂w3 = 'grad 3' (column AA, from row 5): uses a_h1's slope")
+    said = text([as_dict(result)])
+    assert "read by its formulas, as its labels are not xlbackprop's names" in said
+    assert "B 'peso 1' is w1" in said and "T 'erro total' is E_total" in said
 
 
 def test_not_gradient_descent_gives_no_table(books):

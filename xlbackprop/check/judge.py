@@ -211,7 +211,12 @@ class _Column:
         exp = self.expected[r - self.table.first_row] if kind else np.nan
         return Finding(self.name, kind, self.letter, int(r), self.sheet.number(r, self.col),
                        None if np.isnan(exp) else float(exp), self.sheet.formula(r, self.col),
-                       f"{self.name} (column {self.letter}, from row {start or r}): {cause}")
+                       f"{self.name}{self._own_label()} (column {self.letter}, from row {start or r}): {cause}")
+
+    def _own_label(self) -> str:
+        """`` = 'grad 3'``: the file's own label, for a table read by its formulas (labels in Portuguese)."""
+        label = self.sheet.value(self.table.header_row, self.col) if self.table.by_formulas else None
+        return f" = {label.strip()!r}" if isinstance(label, str) and label.strip() else ""
 
     def typed_values(self) -> list[Finding]:
         """A number typed where a formula belongs: one finding for the column."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 
 from ..core.errors import SpecError
-from ..core.network import Network, loss_name, weight_grad_name, weight_name, z_name
+from ..core.network import E_TOTAL, Network, loss_name, weight_grad_name, weight_name, z_name
 from ..core.spec import Spec, from_mapping
 from ..xlsx.formula import FormulaError, Node, leaves, refs
 from ..xlsx.grid import Sheet
@@ -100,7 +100,7 @@ def recover(table: Table) -> Problem:
     labels = _own_cells(table) if table.own else {}
     labels = labels or {n: c for n, c in labelled_cells(sheet).items() if not _inside(table, c)}
     net, bias_names = _with_biases(table, labels)
-    notes: list[str] = []
+    notes: list[str] = [_by_formulas(table)] if table.by_formulas else []
     labels = {**labels, **_targets_the_loss_reads(table, net, labels, notes)}
     labels = {**labels, **_inputs_the_sums_read(table, net, labels, notes)}
     given: dict[str, float] = {}
@@ -187,6 +187,16 @@ def _targets_the_loss_reads(table: Table, net: Network, labels: dict[str, Cell],
                 taken.add(cell)
                 notes.append(_read_as(table.sheet, cell, name, "the target the loss uses"))
     return found
+
+
+def _by_formulas(table: Table) -> str:
+    """The note on a table read by its formulas: which of its own labels stand for which quantity."""
+    sheet, header = table.sheet, table.header_row
+    said = [f"{table.letter(name)} {label.strip()!r} is {name}" for name in ("w1", "h1", "a_h1", E_TOTAL, "∂E/∂w1")
+            if table.has(name) and isinstance(label := sheet.value(header, table.columns[name]), str) and label.strip()
+            and quantity(label) != name]
+    return ("read by its formulas, as its labels are not xlbackprop's names" + (f" ({', '.join(said)}, ...)" if said else "")
+            + ": each column is what its cells compute")
 
 
 def _inputs_the_sums_read(table: Table, net: Network, labels: dict[str, Cell],

@@ -271,7 +271,7 @@ class _Row:
         for col in self.trees:
             if col not in used and not _COUNTER.fullmatch(self.sheet.formula(self.first, col)):
                 return None
-        table = Table(self.sheet, self.first - 1, self.first, self.last, columns, net)
+        table = Table(self.sheet, self.first - 1, self.first, self.last, columns, net, by_formulas=True)
         return Reading(table, cells)
 
     def activation(self, a: int, z: int) -> str | None:

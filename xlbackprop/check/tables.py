@@ -48,6 +48,7 @@ class Table:
     columns: dict[str, int]
     network: Network
     own: bool = False  # an xlbackprop workbook's sheet: its parameter block says the network
+    by_formulas: bool = False  # read by what its cells reference, not by its labels (:mod:`~.structure`)
 
     @property
     def rows(self) -> range:
