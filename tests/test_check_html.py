@@ -408,3 +408,13 @@ def test_chromium_renders_the_page(tmp_path):
     red = sum(1 for r, g, b in pixels if r > 150 and g < 90 and b < 90)
     green = sum(1 for r, g, b in pixels if g > 100 and r < 80 and b < 90)
     assert red > 100 and green > 100  # the wrong table's line and badges, the right one's
+
+
+def test_a_tables_notes_are_on_the_page_as_in_the_text():
+    """How the table was read (a target where the loss reads it, labels that are not the
+    contract's) is on the page too, escaped, and a table without notes has no list of them."""
+    noted = table(notes=["cell E2 is labelled i2 but holds the target the loss uses: read as t2", EVIL[0]])
+    root = parse(render([result(tables=[noted]), result(tables=[table()])]))
+    lists = find(root, "ul", **{"class": "notes"})
+    assert len(lists) == 1
+    assert [text(li) for li in lists[0].findall("li")] == list(noted["notes"])

@@ -64,7 +64,7 @@ section.file{border-top:2px solid #d0d7de;padding:18px 0 8px}
 vertical-align:middle;white-space:nowrap;background:#e5e7eb;color:#374151}
 .badge.ok{background:#dcfce7;color:#166534}.badge.bad{background:#fee2e2;color:#991b1b}
 .badge.warn{background:#fef3c7;color:#92400e}
-ul.causes,ul.warnings{padding-left:20px;margin:6px 0}ul.causes li{margin-bottom:8px}
+ul.causes,ul.warnings,ul.notes{padding-left:20px;margin:6px 0}ul.notes{color:#57606a;font-size:.9em}ul.causes li{margin-bottom:8px}
 .kind{font-size:.85em;color:#57606a;border:1px solid #d0d7de;border-radius:4px;padding:0 4px}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em;
 background:#f6f8fa;padding:1px 4px;border-radius:4px;overflow-wrap:anywhere}
@@ -420,8 +420,10 @@ def _table(t: dict) -> str:
     causes = (f'<ul class="causes">{"".join(map(_error, errors))}</ul>' if errors
               else '<p class="muted">No root causes.</p>')
     warned = f'<ul class="warnings">{"".join(map(_warning, warnings))}</ul>' if warnings else ""
+    notes = [n for n in t.get("notes") or [] if isinstance(n, str)]  # how the table was read, as the text says
+    noted = f'<ul class="notes">{"".join(f"<li>{esc(n)}</li>" for n in notes)}</ul>' if notes else ""
     return (f'<div class="tbl"><div class="info"><h3>{esc(_table_title(t))} {_badge(t.get("verdict"))}</h3>'
-            f"{causes}{warned}</div>{_chart(t)}</div>")
+            f"{causes}{warned}{noted}</div>{_chart(t)}</div>")
 
 
 def _section(i: int, result: dict) -> str:
