@@ -130,10 +130,9 @@ def in_memory(path: Path, max_cells: int = MAX_CELLS_VERIFY,
     file saved without values does not seem to store zeros. Both books share one formulas dict."""
     guard(path)
     loaded = model.recalculate(path, max_cells, changes)
-    book_names = defined_names(n for n in loaded.defined if n[1] is None)
     stored, computed, on_file = [], [], None
     for sheet in loaded.sheets:
-        names = {**book_names, **defined_names(n for n in loaded.defined if n[1] == sheet.name)}
+        names = _names(loaded.defined, sheet.name)
         formulas = {key: f for key, f in zip(sheet.cells, sheet.formulas) if f is not None}  # both books share it
         values = sheet.stored
         unsure = [k for k, (f, was, now) in enumerate(zip(sheet.formulas, values, sheet.computed))
@@ -180,16 +179,19 @@ def read_xlsx(path: Path, formulas: bool = True, max_cells: int = MAX_CELLS_CHEC
         raise WorkbookError(f"{path}: {exc}") from None
     except DAMAGED as exc:
         raise damaged(path, exc) from None
-    book_names = defined_names(n for n in defined if n[1] is None)
-    sheets = [Sheet(raw.name, raw.formulas, raw.values,
-                    {**book_names, **defined_names(n for n in defined if n[1] == raw.name)}) for raw in raws]
+    sheets = [Sheet(raw.name, raw.formulas, raw.values, _names(defined, raw.name)) for raw in raws]
     return Book(path, sheets, max((raw.digits for raw in raws), default=0) or 17)
 
 
 _DESTINATION = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Za-z]{1,3})\$?(\d+)$")
 
 
-def defined_names(names) -> dict[str, tuple[str, int, int]]:
+def _names(defined: list[tuple[str, str | None, str]], sheet: str) -> dict[str, tuple[str, int, int]]:
+    """The defined names a formula of ``sheet`` sees: the workbook's, and its own sheet's over them."""
+    return {**_defined_names(n for n in defined if n[1] is None), **_defined_names(n for n in defined if n[1] == sheet)}
+
+
+def _defined_names(names) -> dict[str, tuple[str, int, int]]:
     """Defined names that stand for one cell: ``{"eta": ("Training", 3, 2)}``."""
     out = {}
     for name, _, text in names:
