@@ -240,3 +240,10 @@ def test_a_file_saved_without_any_values_verifies_under_ironcalc(built, tmp_path
     wb.save(bare)
     report = verify(bare, engine="ironcalc")
     assert report.ok and not report.stale, report.text
+
+
+def test_the_command_line_offers_every_engine_verify_has():
+    from xlbackprop import cli
+    from xlbackprop.verifying.verification import ENGINES as VERIFY_ENGINES
+
+    assert set(cli.ENGINES) == set(VERIFY_ENGINES)

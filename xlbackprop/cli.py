@@ -29,6 +29,7 @@ from .sheets.sweep import DEFAULT_RATES, parse_rates
 DEFAULT_OUTPUT = Path("output") / "backprop.xlsx"
 PROGRESS_MIN_ROWS = 5_000  # about two seconds of writing
 DEFAULT_SWEEP = ",".join(f"{r:g}" for r in DEFAULT_RATES)
+ENGINES = ("libreoffice", "gnumeric", "ironcalc")  # verify.ENGINES, named here so that build loads none of it
 INTERRUPTED = 130  # the shell's code for a run stopped by Ctrl-C (128 + SIGINT)
 # the library's name of a value -> the flag that gives it here: the one place the two differ
 FLAGS = {"eta": "--lr", "iterations": "--iterations", "sweep": "--sweep", "preset": "--preset",
@@ -146,7 +147,7 @@ def build(preset: str | None, config: Path | None, lr: float | None, iterations:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=900, show_default=True,
               metavar="SECONDS", help="Stop the spreadsheet engine after this long.")
-@click.option("--engine", type=click.Choice(["libreoffice", "gnumeric", "ironcalc"]), default=None,
+@click.option("--engine", type=click.Choice(ENGINES), default=None,
               help="The spreadsheet engine that recalculates the file (default: LibreOffice where it is "
                    "installed, else IronCalc, which pip installs).")
 @click.option("--all", "show_all", is_flag=True, help="List every wrong cell, not only the root causes.")
@@ -178,7 +179,7 @@ def verify(file: Path, timeout: float, engine: str | None, show_all: bool) -> No
               help="A given value to change: eta, or an initial weight w1.. or bias b1.. (repeatable).")
 @click.option("--sheet", default="Training", show_default=True, help="The training sheet to change (a rate "
               "sheet of the sweep: 'eta 0.1').")
-@click.option("--engine", type=click.Choice(["libreoffice", "gnumeric", "ironcalc"]), default=None,
+@click.option("--engine", type=click.Choice(ENGINES), default=None,
               help="The spreadsheet engine that recalculates (default: LibreOffice where it is installed, else IronCalc).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=900, show_default=True,
               metavar="SECONDS", help="Stop the spreadsheet engine after this long.")

@@ -108,7 +108,7 @@ def _given(sheet: Sheet, row: int, col: int) -> bool:
     text = sheet.formula(row, col)
     if text is None:
         return sheet.number(row, col) is not None
-    return updates._LINK.fullmatch(text) is not None and sheet.number(row, col) is not None
+    return updates.LINK.fullmatch(text) is not None and sheet.number(row, col) is not None
 
 
 class _Row:

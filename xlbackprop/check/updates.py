@@ -43,7 +43,7 @@ MAX_LISTED = 3  # η cells or numbers a description lists one by one
 _REF = r"(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?\$?[A-Za-z]{1,3}\$?\d+"
 _START = re.compile(rf"=[\s(]*{_REF}[\s)]*[-+]")  # P first
 _END = re.compile(rf"[-+][\s(]*{_REF}[\s)]*\Z")  # P last
-_LINK = re.compile(rf"=\s*{_REF}\s*")
+LINK = re.compile(rf"=\s*{_REF}\s*")  # a plain link, ='Iter 1'!C20 (structure reads it too)
 # the references of a formula as tokenize reads them (checked against it once a form): sheet, $, column, $, row
 _REFS = re.compile(r"(?<![\w.$])(?:('(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?(\$?)([A-Za-z]{1,3})(\$?)(\d+)(?![\w(])")
 
@@ -318,7 +318,7 @@ def _follow(cell: Cell, by_name: dict[str, Sheet], weight: bool = False) -> Cell
     for _ in range(MAX_LINKS):
         sheet = by_name.get(cell[0].lower())
         text = sheet.formulas.get(cell[1:]) if sheet is not None else None
-        if text is None or (weight and "!" not in text) or not _LINK.fullmatch(text):
+        if text is None or (weight and "!" not in text) or not LINK.fullmatch(text):
             return cell
         try:
             (ref,) = shape(text, cell[1], cell[2])[1]

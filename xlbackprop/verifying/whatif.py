@@ -3,7 +3,8 @@
     result = whatif("output/backprop.xlsx", {"eta": 0.5})
     print(result.text)
     # whatif output/backprop.xlsx, sheet Training: eta = 0.5 (was 1)  (engine: IronCalc 0.9.1)
-    # E_total: 0.298371 at iteration 1, 0.0012 at iteration 100; below 1 % of its start from iteration 86
+    # E_total: 0.0141814 at iteration 1, 0.000634492 at iteration 100; it never falls below 1 % of its start
+    # the numpy reference trains the same numbers: E_total agrees within relative 0.0e+00
 
 The file itself is never changed: IronCalc changes its model in memory, LibreOffice and Gnumeric
 recalculate an edited copy in a temporary folder. What can be set are the given values of a
