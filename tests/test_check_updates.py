@@ -287,16 +287,34 @@ def test_portuguese_one_iteration_sheet(tmp_path):
 
 
 @pytest.mark.libreoffice
-def test_check_file_says_what_the_formulas_show(tmp_path):
+def test_check_file_reads_the_one_iteration_sheet_by_its_formula_graph(tmp_path):
     wb = Workbook()
     _portuguese_241(wb.active)
     path = tmp_path / "rede.xlsx"
     wb.save(path)
     result = check_file(path)
+    assert (result.status, len(result.tables)) == ("right", 1)
+    assert (result.tables[0].table.network, result.tables[0].table.layout) == ("2-4-1 sigmoid", "row blocks")
+
+
+@pytest.mark.libreoffice
+def test_check_file_says_what_the_formulas_show_and_what_they_lack(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Plan1"
+    ws["A1"] = 0.9  # two balances paid down as B6 = B5 − $A$1·D5: updates, but no loss reads them
+    for r in range(3, 23):
+        for bal, interest, rate in (("B", "D", 0.01), ("C", "E", 0.02)):
+            ws[f"{bal}{r}"] = 1000.0 if r == 3 else f"={bal}{r - 1}-$A$1*{interest}{r - 1}"
+            ws[f"{interest}{r}"] = f"={bal}{r}*{rate}"
+    wb.save(tmp_path / "loan.xlsx")
+    result = check_file(tmp_path / "loan.xlsx")
     assert result.status == "no-table" and result.tables == []
-    assert result.message.startswith("no training table: no sheet ('Plan1') has a header row with the weights w1, "
-                                     "w2 ... and one row per iteration below it; found by their formulas: ")
-    assert result.message.endswith("12 weights updated once (w − η·g, η typed as 0.5), in 'Plan1'!B3:M22")
+    assert result.message == (
+        "no training table: no sheet ('Plan1') has a header row with the weights w1, w2 ... and one row per "
+        "iteration below it; found by their formulas: 2 weights updated over 20 iterations along rows "
+        "(w − η·g, η in A1), in 'Plan1'!B3:C22, but no loss cell depends on them (a cell that reads every "
+        "weight through the forward pass and that no gradient reads)")
 
 
 def test_check_file_says_nothing_more_where_no_formula_trains(tmp_path):

@@ -11,7 +11,9 @@ LibreOffice when it must be) → :mod:`~.tables` finds the training tables by th
 (:mod:`~.updates`) → :mod:`~.problem` recovers what each trains → :mod:`~.judge` holds each
 column against its own row (:mod:`~.local`, :mod:`~.rules`) and reads the formulas of the
 columns that disagree (:mod:`~.meaning`, :mod:`~.repair`) → :mod:`~.report` (text, JSON) and
-:mod:`~.html` say it.
+:mod:`~.html` say it. Gradient descent in any other layout or network (a sheet an iteration, a
+block of rows, a group of columns; biases, tanh, a batch) is judged by its formula graph
+(:mod:`~.graph`), from the weight updates :mod:`~.updates` finds.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from ..core.errors import XlbackpropError
 from ..xlsx import grid
-from . import structure, updates
+from . import graph, structure
 from .judge import TableResult, judge
 
 STATUSES = ("right", "wrong", "incomplete", "no-table", "unreadable")
@@ -62,13 +64,16 @@ def check_file(path: str | Path, recalculate: bool = False, timeout: float = 120
     except XlbackpropError as exc:
         return FileResult(name, "unreadable", str(exc).replace(f"{path}: ", "", 1))
     found = structure.find_all(book)  # by their labels, else (one row an iteration) by their formulas
-    if not found:
+    results, unread = [judge(book, t) for t in found], []
+    if not any(t.own for t in found):  # any other layout or network: by the formula graph
+        by_graph, unread = graph.judge_all(book, {t.sheet.name for t in found})
+        results += by_graph
+    if not results:
         names = ", ".join(repr(s.name) for s in book.sheets)
         message = (f"no training table: no sheet ({names}) has a header row with "
                    f"the weights w1, w2 ... and one row per iteration below it")
-        said = [t.describe() for t in updates.find(book)[:3]]  # what the formulas show, labels aside
+        said = unread[:3]  # what the formulas show, labels aside, and what they lack
         return FileResult(name, "no-table", message + ("; found by their formulas: " + "; ".join(said) if said else ""))
-    results = [judge(book, t) for t in found]
     verdicts = {r.verdict for r in results}
     status = "wrong" if "wrong" in verdicts else "incomplete" if "incomplete" in verdicts else "right"
     causes = sum(len(r.errors) for r in results)

@@ -70,6 +70,7 @@ class TableResult:
     message: str = ""
     dragged: list[str] = field(default_factory=list)
     curve: dict[str, list] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # how a table read by its formula graph was read (no Problem)
 
     def __repr__(self) -> str:
         """One short line, not every cell of the sheet:

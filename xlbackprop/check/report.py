@@ -77,8 +77,10 @@ def table_dict(result: TableResult, curve: bool = False) -> dict:
            "verdict": result.verdict,
            "errors": [_finding(f, False) for f in result.errors],
            "warnings": [_finding(f, True) for f in result.warnings],
-           "message": result.message, "notes": result.problem.notes if result.problem else [],
+           "message": result.message, "notes": result.problem.notes if result.problem else result.notes,
            "dragged": result.dragged}
+    if getattr(t, "layout", None):  # read by its formula graph (:mod:`~.graph`): what it trains, how it is laid out
+        out.update(eta=t.eta, eta_cell=t.eta_cell, network=t.network, layout=t.layout, where=t.where)
     if curve:
         out["curve"] = result.curve
     return out
@@ -138,7 +140,9 @@ def text(results: list[dict]) -> str:
 
 
 def _table_lines(t: dict, with_message: bool = True) -> list[str]:
-    where = f"{t['sheet']}, header row {t['header_row']}, rows {t['first_row']}-{t['last_row']}"
+    where = t.get("where") or f"{t['sheet']}, header row {t['header_row']}, rows {t['first_row']}-{t['last_row']}"
+    if t.get("network"):
+        where += f"; {t['network']}"
     if t["eta"] is not None:
         where += f", η = {t['eta']:g}" + (f" ({t['eta_cell']})" if t["eta_cell"] else "")
     lines = [f"  {where}: {t['verdict']}"]

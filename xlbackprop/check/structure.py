@@ -299,7 +299,7 @@ class _Row:
         if text is None:
             return None
         try:
-            split = updates._split(self.sheet.parse(text))
+            split = updates.split(self.sheet.parse(text))
         except FormulaError:
             return None
         if split is None:

@@ -226,11 +226,11 @@ def _plan(sheet: Sheet, text: str, by_name: dict[str, Sheet]) -> _Plan | None:
         tree = sheet.parse(text)
     except ValueError:  # FormulaError, or a reference no spreadsheet has
         return None
-    split = _split(tree)
+    update = split(tree)
     at = {r.span: k for k, r in enumerate(found)}
-    if split is None or split[1].span not in at:
+    if update is None or update[1].span not in at:
         return None
-    sign, p, factors = split
+    sign, p, factors = update
     etas = []
     for k, factor in enumerate(factors):
         if factor.op not in ("num", "ref") or not any(refs(f) for f in factors[:k] + factors[k + 1:]):
@@ -251,7 +251,7 @@ def _plan(sheet: Sheet, text: str, by_name: dict[str, Sheet]) -> _Plan | None:
     return _Plan(sign, at[p.span], tuple(e for _, e in etas), len(found), fast)
 
 
-def _split(tree: Node) -> tuple[str, Ref, list[Node]] | None:
+def split(tree: Node) -> tuple[str, Ref, list[Node]] | None:
     """``P − c·G`` as ``("-", P, [c, G...])``; ``P + c·G`` and ``c·G + P`` as ``"+"``."""
     if tree.op not in ("-", "+"):
         return None

@@ -232,13 +232,13 @@ def _sumproduct(*ranges):
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "EXP": IEEE.exp, "LN": np.log, "LOG10": np.log10, "SQRT": np.sqrt, "ABS": np.abs, "TANH": IEEE.tanh,
     "LOG": lambda x, base=10.0: np.log(x) / np.log(base),
-    "POWER": lambda x, y: np.power(x, y), "SUM": _sum, "PRODUCT": _prod, "SUMPRODUCT": _sumproduct,
+    "POWER": lambda x, y: np.power(x, y), "SUM": _sum, "AVERAGE": lambda *xs: _sum(*xs) / len(xs), "PRODUCT": _prod, "SUMPRODUCT": _sumproduct,
     "MAX": lambda *xs: np.maximum.reduce(np.broadcast_arrays(*xs)) if len(xs) > 1 else xs[0],
     "MIN": lambda *xs: np.minimum.reduce(np.broadcast_arrays(*xs)) if len(xs) > 1 else xs[0],
     "IF": lambda c, a, b=0.0: np.where(np.asarray(c) != 0, a, b),
     "SIGN": np.sign,
 }
-_RANGE_FUNCTIONS = {"SUM", "PRODUCT", "MAX", "MIN"}
+_RANGE_FUNCTIONS = {"SUM", "PRODUCT", "MAX", "MIN", "AVERAGE"}
 _BINARY = {
     "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power,
     "=": lambda a, b: np.equal(a, b) * 1.0, "<>": lambda a, b: np.not_equal(a, b) * 1.0,
@@ -248,25 +248,28 @@ _BINARY = {
 
 
 def evaluate(node: Node, value: Callable[[Ref], Any], cells: Callable[[Ref, Ref], list] | None = None,
-             number: Callable[[Node], Any] | None = None) -> Any:
+             number: Callable[[Node], Any] | None = None, functions: dict[str, Callable[..., Any]] | None = None) -> Any:
     """Compute the tree: ``value(ref)`` gives a reference's value, ``cells(start, end)`` a range's,
-    ``number(node)`` a typed number's (default: the number itself).
+    ``number(node)`` a typed number's (default: the number itself); ``functions`` replaces
+    :data:`FUNCTIONS` (:data:`COMPLEX_STEP` carries a derivative through in the imaginary part).
 
     Defined names and text are :class:`FormulaError`; the caller decides what they mean."""
     op, args = node.op, node.args
+    table = FUNCTIONS if functions is None else functions
     if op == "num":
         return args[0] if number is None else number(node)
     if op == "ref":
         return value(args[0])
     if op == "neg":
-        return -evaluate(args[0], value, cells, number)
+        return -evaluate(args[0], value, cells, number, functions)
     if op == "pct":
-        return evaluate(args[0], value, cells, number) / 100.0
+        return evaluate(args[0], value, cells, number, functions) / 100.0
     if op in _BINARY:
-        return _BINARY[op](evaluate(args[0], value, cells, number), evaluate(args[1], value, cells, number))
+        return _BINARY[op](evaluate(args[0], value, cells, number, functions),
+                           evaluate(args[1], value, cells, number, functions))
     if op == "call":
         name, children = args
-        if name not in FUNCTIONS:
+        if name not in table:
             raise FormulaError(f"the function {name} is not one backprop needs")
         values = []
         for child in children:
@@ -276,9 +279,29 @@ def evaluate(node: Node, value: Callable[[Ref], Any], cells: Callable[[Ref, Ref]
                 got = cells(*child.args)
                 values.extend(got) if name in _RANGE_FUNCTIONS else values.append(got)
             else:
-                values.append(evaluate(child, value, cells, number))
-        return FUNCTIONS[name](*values)
+                values.append(evaluate(child, value, cells, number, functions))
+        return table[name](*values)
     raise FormulaError(f"cannot compute {op} {args!r}")
+
+
+def _real_choice(pick: Callable) -> Callable:
+    """MAX or MIN of complex-step values: the argument whose real part wins, derivative and all."""
+    def choose(*xs):
+        if len(xs) == 1:
+            return xs[0]
+        arrays = np.broadcast_arrays(*xs)
+        at = pick(np.stack([np.real(a) for a in arrays]), axis=0)
+        return np.choose(at, arrays)
+    return choose
+
+
+# FUNCTIONS for values x + i·h·x' (the complex step): each passes the derivative x' on exactly
+COMPLEX_STEP: dict[str, Callable[..., Any]] = {
+    **FUNCTIONS, "EXP": np.exp, "TANH": np.tanh,
+    "ABS": lambda x: x * np.sign(np.real(x)), "SIGN": lambda x: np.sign(np.real(x)),
+    "MAX": _real_choice(np.argmax), "MIN": _real_choice(np.argmin),
+    "IF": lambda c, a, b=0.0: np.where(np.real(c) != 0, a, b),
+}
 
 
 def shape(text: str, row: int, col: int) -> tuple[str, list[Ref]]:

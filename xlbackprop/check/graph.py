@@ -1,0 +1,1030 @@
+"""Judge a gradient descent by its formula graph alone: any layout, any small dense network.
+
+:mod:`~.updates` finds the weights by their updates ``U = P − c·g`` (or ``P + c·g``); each
+update is one *step* of training. Nothing else needs a label or a place:
+
+    forward    the cells that depend on the step's weights P (not through the next step's U)
+    loss L     a forward cell that depends on every weight and that no gradient reads (the
+               one whose gradient the updates take; E_total over E1 and E2)
+    truth      ∂L/∂P of the sheet's own forward formulas, exact by the complex step (each
+               forward cell recomputed from the stored weights and inputs with x + i·h)
+    gradient   g of each update: should be α·∂L/∂P, with one α for the whole sheet (1; 2 or ½
+               when the loss is (t − a)² and the gradient of ½(t − a)², or the other way; 1/m a
+               batch mean); ``P + c·g`` takes g = −α·∂L/∂P (the ``w + η·δ·x`` convention)
+    backward   the cells a gradient reads that are not forward: each should be a derivative
+               of the sheet (∂L/∂X, a slope ∂Y/∂X, an edge's ∂L/∂Y·∂Y/∂X, a weight change η·g)
+
+A root cause is a cell whose own formula is wrong: a wrong gradient whose backward inputs are
+all such derivatives, or the lowest backward cell under it that is none; a weighted sum that
+reads a pre-activation where its activation belongs (the forward is mended before the truth is
+taken); an update that reads another weight's gradient. Why, in the file's own labels: one
+reference changed (``reads J3 (Δw) where I3 (δ_o) belongs``) that makes every gradient under
+it right, else the value it should hold. Each step is judged from its own stored inputs, so a
+slip is found where it happens; findings at the same place of each step are one finding.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from openpyxl.utils.cell import get_column_letter
+
+from ..xlsx.formula import COMPLEX_STEP, FormulaError, Node, Ref, evaluate, leaves
+from ..xlsx.grid import Book, Sheet
+from . import updates
+from .judge import Finding, TableResult
+
+Cell = tuple[str, int, int]
+H = 1e-20  # the complex step: derivatives exact to rounding, no cancellation
+MAX_RANGE = 10_000  # cells a range in a formula may span and still be read
+MAX_STEPS = 2_000  # steps judged; a longer training is judged on its first ones
+MAX_FINDINGS = 3  # findings per place of a step (its first slips, then "and in N more steps")
+MAX_LABEL_UP = 60  # rows above a cell searched for its column's header
+RTOL = 1e-6  # a gradient against α·∂L/∂P, a backward cell against a derivative
+ATOL = 1e-12
+# α: how the gradients relate to the loss's gradient, one for the sheet
+SCALES = sorted({1.0, 2.0, 0.5} | {f / m for m in range(2, 17) for f in (1.0, 2.0)} | {float(m) for m in range(3, 17)})
+_SUM_OPS = ("+", "-")
+
+
+class GraphError(ValueError):
+    """What a training found by its formulas lacks: the one line the report gives."""
+
+
+@dataclass
+class FormulaTable:
+    """Where a training read by its formula graph lies, as the report says it (the fields of
+    :class:`~.tables.Table` the report reads, and ``network``, ``layout``, ``where``)."""
+
+    sheet: Sheet
+    header_row: int
+    first_row: int
+    last_row: int
+    columns: dict[str, str]  # the file's label (or the cell) of each quantity of the first step -> its cell
+    network: str
+    layout: str
+    where: str
+    eta: float | None
+    eta_cell: str | None
+    own: bool = False
+    by_formulas: bool = True
+
+    @property
+    def rows(self) -> range:
+        return range(self.first_row, self.last_row + 1)
+
+    def letter(self, name: str) -> str:
+        return self.columns[name]
+
+    def has(self, name: str) -> bool:
+        return name in self.columns
+
+
+class _Cells:
+    """The book's cells as the graph reads them: trees parsed once, references resolved."""
+
+    def __init__(self, book: Book):
+        self.book = book
+        self.sheets = {s.name: s for s in book.sheets}
+        self._lower = {s.name.lower(): s.name for s in book.sheets}
+        self._trees: dict[Cell, Node | None] = {}
+        self._deps: dict[Cell, tuple[Cell, ...]] = {}
+        self.overrides: dict[Cell, Node] = {}  # formulas mended to take the truth (a pre-activation fed forward)
+        self._rdeps: dict[Cell, list[Cell]] | None = None
+
+    def resolve(self, ref: Ref, here: str) -> Cell:
+        if ref.sheet is None:
+            return here, ref.row, ref.col
+        return self._lower.get(ref.sheet.lower(), ref.sheet), ref.row, ref.col
+
+    def formula(self, cell: Cell) -> str | None:
+        sheet = self.sheets.get(cell[0])
+        return None if sheet is None else sheet.formulas.get(cell[1:])
+
+    def tree(self, cell: Cell, own: bool = False) -> Node | None:
+        """The cell's formula as a tree (mended, unless ``own``); None for a typed value or a formula
+        this reader cannot compute."""
+        if not own and cell in self.overrides:
+            return self.overrides[cell]
+        if cell not in self._trees:
+            text, tree = self.formula(cell), None
+            if text is not None:
+                try:
+                    tree = self.sheets[cell[0]].parse(text)
+                    _computable(tree)
+                except (FormulaError, ValueError):
+                    tree = None
+            self._trees[cell] = tree
+        return self._trees[cell]
+
+    def refs(self, node: Node, here: str) -> list[Cell]:
+        out = []
+        for leaf in leaves(node, ("ref", "range")):
+            if leaf.op == "ref":
+                out.append(self.resolve(leaf.args[0], here))
+            else:
+                out.extend(self.rectangle(*leaf.args, here))
+        return out
+
+    def rectangle(self, start: Ref, end: Ref, here: str) -> list[Cell]:
+        sheet = self.resolve(start, here)[0]
+        r0, r1 = sorted((start.row, end.row))
+        c0, c1 = sorted((start.col, end.col))
+        if (r1 - r0 + 1) * (c1 - c0 + 1) > MAX_RANGE:
+            return []
+        return [(sheet, r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
+
+    def deps(self, cell: Cell) -> tuple[Cell, ...]:
+        if cell in self.overrides:
+            return tuple(dict.fromkeys(self.refs(self.overrides[cell], cell[0])))
+        if cell not in self._deps:
+            tree = self.tree(cell)
+            self._deps[cell] = () if tree is None else tuple(dict.fromkeys(self.refs(tree, cell[0])))
+        return self._deps[cell]
+
+    def dependents(self, cell: Cell) -> list[Cell]:
+        if self._rdeps is None:
+            self._rdeps = defaultdict(list)
+            for sheet in self.book.sheets:
+                for (row, col) in sheet.formulas:
+                    for dep in self.deps((sheet.name, row, col)):
+                        self._rdeps[dep].append((sheet.name, row, col))
+        return self._rdeps.get(cell, [])
+
+    def number(self, cell: Cell) -> float:
+        """The stored value: a number, 0 for an empty cell (as spreadsheets read one), NaN for text."""
+        sheet = self.sheets.get(cell[0])
+        v = None if sheet is None else sheet.values.get(cell[1:])
+        if v is None:
+            return 0.0
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else math.nan
+
+    def typed(self, cell: Cell) -> bool:
+        sheet = self.sheets.get(cell[0])
+        return sheet is not None and cell[1:] not in sheet.formulas and sheet.number(*cell[1:]) is not None
+
+    def evaluate(self, node: Node, here: str, values: dict[Cell, Any], functions=None) -> Any:
+        def value(ref: Ref) -> Any:
+            c = self.resolve(ref, here)
+            return values[c] if c in values else self.number(c)
+
+        def cells(start: Ref, end: Ref) -> list:
+            return [values[c] if c in values else self.number(c) for c in self.rectangle(start, end, here)]
+
+        return evaluate(node, value, cells, functions=functions)
+
+    def label(self, cell: Cell) -> str | None:
+        """The file's label of a cell: the text just left of it (a list of labelled cells), else the
+        first text above it in its column (a table's header)."""
+        sheet = self.sheets.get(cell[0])
+        if sheet is None:
+            return None
+        _, row, col = cell
+        for c in (col - 1,):
+            if c >= 1 and (text := sheet.text(row, c)) and text.strip():
+                return _short_label(text)
+        for r in range(row - 1, max(row - MAX_LABEL_UP, 0), -1):
+            if (text := sheet.text(r, col)) and text.strip():
+                return _short_label(text)
+        return None
+
+
+def _short_label(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 24 else text[:22].rstrip() + "…"
+
+
+def _computable(tree: Node) -> None:
+    """Raise FormulaError for what :func:`~xlbackprop.xlsx.formula.evaluate` cannot compute
+    (a function outside backprop's, a name that names no cell), before a step needs it."""
+    if tree.op in ("name", "str"):
+        raise FormulaError(f"cannot compute {tree.op}")
+    if tree.op in ("num", "ref", "range"):
+        return
+    if tree.op == "call" and tree.args[0] not in COMPLEX_STEP:
+        raise FormulaError(f"the function {tree.args[0]}")
+    for child in (tree.args[1] if tree.op == "call" else tree.args):
+        _computable(child)
+
+
+@dataclass
+class _Update:
+    cell: Cell
+    descent: float  # +1: U = P − c·g; −1: U = P + c·g (g = −∂L/∂P)
+    eta: float
+    eta_cell: Cell | None
+    factors: list[Node]  # g's factors
+
+    def gradient(self, cells: _Cells, values: dict[Cell, Any] | None = None) -> float:
+        out = self.descent
+        for f in self.factors:
+            out = out * cells.evaluate(f, self.cell[0], values or {})
+        return float(np.real(out))
+
+    def reads(self, cells: _Cells) -> list[Cell]:
+        return [c for f in self.factors for c in cells.refs(f, self.cell[0])]
+
+
+def _update(cells: _Cells, cell: Cell, weights: set[Cell]) -> _Update | None:
+    """An update's parts: its η (a typed number, or a cell holding one: absolute or on another sheet
+    first) and its gradient's factors."""
+    tree = cells.tree(cell, own=True)
+    parts = updates.split(tree) if tree is not None else None
+    if parts is None:
+        return None
+    sign, _, factors = parts
+    ranked = []
+    for k, f in enumerate(factors):
+        if f.op == "num":
+            ranked.append((1, k, float(f.args[0]), None))
+        elif f.op == "ref":
+            ref, at = f.args[0], cells.resolve(f.args[0], cell[0])
+            if at not in weights and cells.typed(at):
+                fixed = (ref.row_abs and ref.col_abs) or ref.sheet is not None
+                ranked.append((0 if fixed else 2, k, cells.number(at), at))
+    if not ranked or len(factors) < 2:
+        return None
+    _, k, eta, eta_cell = min(ranked, key=lambda r: r[:2])
+    return _Update(cell, 1.0 if sign == "-" else -1.0, eta, eta_cell, factors[:k] + factors[k + 1:])
+
+
+def _order(cells: _Cells, wanted: set[Cell]) -> list[Cell]:
+    """``wanted`` in an order each cell follows the cells it reads."""
+    out, state = [], {}
+    for start in sorted(wanted):
+        if start in state:
+            continue
+        stack = [(start, iter(cells.deps(start)))]
+        state[start] = 1
+        while stack:
+            node, it = stack[-1]
+            for d in it:
+                if d in wanted and d not in state:
+                    state[d] = 1
+                    stack.append((d, iter(cells.deps(d))))
+                    break
+            else:
+                stack.pop()
+                state[node] = 2
+                out.append(node)
+    return out
+
+
+def _ancestors(cells: _Cells, starts, within: set[Cell]) -> set[Cell]:
+    seen, todo = set(), [c for c in starts if c in within]
+    while todo:
+        c = todo.pop()
+        if c in seen:
+            continue
+        seen.add(c)
+        todo.extend(d for d in cells.deps(c) if d in within and d not in seen)
+    return seen
+
+
+@dataclass
+class _Step:
+    """One step of training: its weights P, their updates U, and what the graph says of it."""
+
+    index: int
+    weights: list[Cell]
+    updates: list[_Update]
+    forward: set[Cell] = field(default_factory=set)  # cells on a path from the weights to the loss
+    backward: set[Cell] = field(default_factory=set)
+    candidates: list[Cell] = field(default_factory=list)
+    truths: dict[Cell, np.ndarray] = field(default_factory=dict)  # loss candidate -> ∂L/∂P
+    got: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    jacobian: dict[Cell, np.ndarray] = field(default_factory=dict)  # cell -> ∂cell/∂(lane)
+    lanes: dict[Cell, int] = field(default_factory=dict)
+    loss: Cell | None = None
+    down: set[Cell] = field(default_factory=set)  # every cell that depends on the weights, this step
+    aliases: set[Cell] = field(default_factory=set)  # links that show a weight (='Iter 1'!B39)
+
+
+@dataclass
+class _Cause:
+    cell: Cell
+    kind: str
+    quantity: str
+    got: float | None
+    expected: float | None
+    why: str
+    last_row: int = 0  # the last row of a range of cells with this one formula filled down
+
+
+def judge_all(book: Book, skip: set[str]) -> tuple[list[TableResult], list[str]]:
+    """A verdict for every training :func:`~.updates.find` finds whose sheets are not in ``skip``
+    (the sheets whose tables their labels or one row's formulas gave), and one line for each it
+    cannot read: what was found and what is missing."""
+    out, unread = [], []
+    cells = _Cells(book)
+    for training in updates.find(book):
+        if set(training.sheets) & skip:
+            continue
+        try:
+            out.append(_Judge(cells, training).judge())
+        except GraphError as exc:
+            unread.append(f"{training.describe()}, {exc}")
+    return out, unread
+
+
+def _table(cells: _Cells, training: updates.Training, steps: list[_Step], loss: Cell | None, network: str,
+           eta: tuple[float, Cell | None] | None) -> FormulaTable:
+    first = [chain[0] for chain in training.weights]
+    rows = [c[1] for chain in training.weights for c in chain if c[0] == first[0][0]]
+    columns: dict[str, str] = {}
+    if steps:
+        step = steps[0]
+        for c in sorted(step.weights + sorted(step.forward) + sorted(step.backward) + [u.cell for u in step.updates],
+                        key=lambda c: (c[0] != first[0][0], c[1], c[2])):
+            name = cells.label(c) or _coordinate(c, first[0][0])
+            columns.setdefault(name, _coordinate(c, first[0][0]))
+    eta_value, eta_cell = eta if eta else (None, None)
+    return FormulaTable(cells.sheets[first[0][0]], min(rows) - 1 if min(rows) > 1 else 1, min(rows), max(rows),
+                        columns, network, training.layout, training.describe(), eta_value,
+                        None if eta_cell is None else _coordinate(eta_cell, "", quoted=True))
+
+
+def _coordinate(cell: Cell, here: str, quoted: bool = False) -> str:
+    at = f"{get_column_letter(cell[2])}{cell[1]}"
+    if cell[0] == here and not quoted:
+        return at
+    name = cell[0] if cell[0].replace("_", "").isalnum() and not cell[0][0].isdigit() else "'" + cell[0].replace("'", "''") + "'"
+    return f"{name}!{at}"
+
+
+class _Judge:
+    def __init__(self, cells: _Cells, training: updates.Training):
+        self.cells, self.training = cells, training
+        self.chain_cells = {c for chain in training.weights for c in chain}
+        self.chain_of = {c: k for k, chain in enumerate(training.weights) for c in chain}
+        self.home = training.weights[0][0][0]
+        self.unit = cells.book.unit
+
+    # ---- the steps -------------------------------------------------------------------------
+    def steps(self) -> list[_Step]:
+        n = min(max(len(chain) for chain in self.training.weights) - 1, MAX_STEPS)
+        out = []
+        for s in range(n):
+            pairs = [(chain[s], chain[s + 1]) for chain in self.training.weights if len(chain) > s + 1]
+            ups = [_update(self.cells, u, self.chain_cells) for _, u in pairs]
+            kept = [(w, u) for (w, _), u in zip(pairs, ups) if u is not None]
+            for group in self._apart(kept):  # independent runs side by side: each its own loss
+                out.append(_Step(s, [w for w, _ in group], [u for _, u in group]))
+        if not out:
+            raise GraphError("but no update reads a learning rate and a gradient this reader can compute")
+        return out
+
+    def _down(self, starts) -> set[Cell]:
+        """Every cell that depends on ``starts``, not through a later weight."""
+        down, todo = set(), list(starts)
+        while todo:
+            c = todo.pop()
+            for d in self.cells.dependents(c):
+                if d not in down and d not in self.chain_cells:
+                    down.add(d)
+                    todo.append(d)
+        return down
+
+    def _apart(self, kept: list[tuple[Cell, _Update]]) -> list[list[tuple[Cell, _Update]]]:
+        """The weights of one step in groups that share what depends on them (one group: one network)."""
+        if len(kept) < 2:
+            return [kept] if kept else []
+        parent = list(range(len(kept)))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        owner: dict[Cell, int] = {}
+        for i, (w, _) in enumerate(kept):
+            for c in self._down([w]):
+                if c in owner:
+                    parent[root(i)] = root(owner[c])
+                else:
+                    owner[c] = i
+        groups: dict[int, list[tuple[Cell, _Update]]] = defaultdict(list)
+        for i, pair in enumerate(kept):
+            groups[root(i)].append(pair)
+        return list(groups.values())
+
+    def read(self, step: _Step) -> None:
+        """The step's forward and backward cells, its loss candidates and their gradients."""
+        cells = self.cells
+        down = self._down(step.weights)
+        step.down = down
+        step.aliases = {c for c in down if len(cells.deps(c)) == 1 and cells.deps(c)[0] in step.weights
+                        and (t := cells.tree(c)) is not None and t.op == "ref"}
+        self._fed_forward(step, down)
+        grads = [c for u in step.updates for c in u.reads(cells)]
+        read_by_grads = _ancestors(cells, grads, down)
+        order = _order(cells, down)
+        index = {w: 1 << k for k, w in enumerate(step.weights)}
+        mask: dict[Cell, int] = dict(index)
+        for c in order:
+            m = 0
+            for d in cells.deps(c):
+                m |= mask.get(d, 0)
+            mask[c] = m
+        full = (1 << len(step.weights)) - 1
+        step.candidates = [c for c in order if c not in read_by_grads and mask.get(c) == full
+                           and cells.tree(c) is not None]
+        if not step.candidates:
+            return
+        ancestry = {c: _ancestors(cells, [c], down) for c in step.candidates}
+        forward = set().union(*ancestry.values())
+        self._jacobian(step, [c for c in order if c in forward])
+        for c in step.candidates:
+            step.truths[c] = np.array([step.jacobian[c][step.lanes[w]] for w in step.weights])
+        step.got = np.array([u.gradient(cells) for u in step.updates])
+        step.forward = forward
+        step.backward = read_by_grads - forward
+        self.ancestry = ancestry
+
+    def _fed_forward(self, step: _Step, down: set[Cell]) -> list[Cell]:
+        """Weighted sums that read a pre-activation where its activation belongs: mended for the truth."""
+        cells, out = self.cells, []
+        sums = {c for c in down if self._is_sum(c, step)}
+        activations: dict[Cell, Cell] = {}
+        for c in down:
+            deps = cells.deps(c)
+            if len(deps) == 1 and deps[0] in sums and c not in sums and c not in self.chain_cells:
+                activations.setdefault(deps[0], c)
+        for s in sums:
+            tree = cells.tree(s)
+            for term in _terms(tree):
+                refs = [cells.resolve(r.args[0], s[0]) for r in leaves(term, ("ref",))]
+                if not any(self._weight(r, step) for r in refs):
+                    continue
+                for r in refs:
+                    if r in sums and r in activations:
+                        cells.overrides[s] = _substituted(cells.overrides.get(s, tree), s[0], cells, r, activations[r])
+                        self.fed.append((step.index, s, r, activations[r]))
+                        out.append(s)
+        return out
+
+    def _is_sum(self, cell: Cell, step: _Step) -> bool:
+        tree = self.cells.tree(cell, own=True)
+        if tree is None:
+            return False
+        for term in _terms(tree):
+            refs = [self.cells.resolve(r.args[0], cell[0]) for r in leaves(term, ("ref",))]
+            if any(self._weight(r, step) for r in refs) and len(refs) >= 2:
+                return True
+        return False
+
+    @staticmethod
+    def _weight(cell: Cell, step: _Step) -> bool:
+        return cell in step.weights or cell in step.aliases
+
+    def _jacobian(self, step: _Step, order: list[Cell]) -> None:
+        perturbed = list(step.weights) + order
+        lanes = {c: k for k, c in enumerate(perturbed)}
+        n = len(perturbed)
+        values: dict[Cell, Any] = {}
+        for w in step.weights:
+            v = np.full(n, self.cells.number(w), dtype=complex)
+            v[lanes[w]] += 1j * H
+            values[w] = v
+        for c in order:
+            try:
+                got = self.cells.evaluate(self.cells.tree(c), c[0], values, COMPLEX_STEP)
+            except (FormulaError, ValueError, TypeError, ZeroDivisionError):
+                got = math.nan
+            v = np.array(np.broadcast_to(np.asarray(got, dtype=complex), (n,)))
+            if math.isfinite(stored := self.cells.number(c)):  # each cell's slope at its own stored inputs
+                v = stored + 1j * np.imag(v)
+            v[lanes[c]] += 1j * H
+            values[c] = v
+        step.lanes = lanes
+        step.jacobian = {c: np.imag(v) / H for c, v in values.items()}
+
+    # ---- the verdict -----------------------------------------------------------------------
+    def judge(self) -> TableResult:
+        self.fed: list[tuple[int, Cell, Cell, Cell]] = []
+        self.via: dict[Cell, Cell] = {}  # a sample's gradient cell -> the mean over samples it is found under
+        steps = self.steps()
+        for step in steps:
+            self.read(step)
+        readable = [s for s in steps if s.candidates]
+        if not readable:
+            raise GraphError("but no loss cell depends on them (a cell that reads every weight through "
+                             "the forward pass and that no gradient reads)")
+        alpha = self._alpha(readable)
+        causes: list[tuple[_Step, _Cause]] = []
+        for step in readable:
+            step.loss = self._loss(step, alpha)
+            causes.extend((step, c) for c in self._causes(step, alpha))
+        first = readable[0]
+        self._first_run = {c for chain in self.training.weights if chain[first.index] in first.weights for c in chain}
+        network = self._network(first) + self._in_turn([s for s in readable if s.weights[0] in self._first_run])
+        if (runs := sum(s.index == first.index for s in readable)) > 1:
+            network += f", {runs} runs side by side"
+        etas = {(u.eta, u.eta_cell) for s in readable for u in s.updates}
+        eta = etas.pop() if len(etas) == 1 else None
+        table = _table(self.cells, self.training, readable, first.loss, network, eta)
+        result = TableResult(table, "right")  # type: ignore[arg-type]
+        result.notes = self._notes(first, alpha, readable)
+        result.errors = self._findings(causes, readable)
+        if result.errors:
+            result.verdict = "wrong"
+        result.curve = {"got": [self.cells.number(s.loss) for s in readable],
+                        "expected": []}
+        return result
+
+    def _tolerance(self, truth: np.ndarray, alpha: float) -> np.ndarray:
+        scale = np.max(np.abs(alpha * truth)) if truth.size else 0.0
+        return RTOL * np.abs(alpha * truth) + max(1e-9, 1e4 * self.unit) * scale + ATOL
+
+    def _matches(self, step: _Step, loss: Cell, alpha: float) -> np.ndarray:
+        truth = step.truths[loss]
+        return np.abs(step.got - alpha * truth) <= self._tolerance(truth, alpha)
+
+    def _alpha(self, steps: list[_Step]) -> float:
+        score = {a: sum(max(int(self._matches(s, c, a).sum()) for c in s.candidates) for s in steps) for a in SCALES}
+        return max(SCALES, key=lambda a: (score[a], a == 1.0, -abs(math.log(a))))
+
+    def _loss(self, step: _Step, alpha: float) -> Cell:
+        def rank(c: Cell) -> tuple:
+            return (-int(self._matches(step, c, alpha).sum()), len(self.cells.dependents(c)),
+                    -len(self.ancestry.get(c, ())), c)
+        return min(step.candidates, key=rank)
+
+    def _derivatives(self, step: _Step, alpha: float) -> np.ndarray:
+        """Every value a backward cell of the step may rightly hold, each scaled as it may be."""
+        j, lanes, loss = step.jacobian, step.lanes, step.loss
+        base = [j[loss]]
+        for y in step.forward:
+            for x in self.cells.deps(y):
+                if x in lanes:
+                    base.append(np.array([j[y][lanes[x]], j[loss][lanes[y]] * j[y][lanes[x]]]))
+        base.append(np.array([u.eta * t for u, t in zip(step.updates, step.truths[loss])]))
+        values = np.concatenate(base)
+        values = values[np.isfinite(values)]
+        factors = np.array(sorted({f * g for f in SCALES for g in (1.0, alpha, -1.0, -alpha)}))
+        return np.unique(np.outer(values, factors).ravel())
+
+    def _explained(self, value: float, derivatives: np.ndarray) -> bool:
+        if not math.isfinite(value):
+            return False
+        rtol = max(RTOL, 1e4 * self.unit)
+        k = np.searchsorted(derivatives, value)
+        near = derivatives[max(k - 1, 0):k + 1]
+        return bool(np.any(np.abs(near - value) <= rtol * np.abs(near) + ATOL * 1e-3))
+
+    def _causes(self, step: _Step, alpha: float) -> list[_Cause]:
+        cells, loss = self.cells, step.loss
+        truth = alpha * step.truths[loss]
+        tol = self._tolerance(step.truths[loss], alpha)
+        wrong = np.abs(step.got - truth) > tol
+        out: list[_Cause] = []
+        for index, s, pre, act in self.fed:
+            if index == step.index:
+                out.append(_Cause(s, "formula", "weighted sum", None, None,
+                                  f"reads {self._said(pre)}, a weighted sum, where its activation {self._said(act)} belongs"))
+        if not wrong.any():
+            return out
+        derivatives = self._derivatives(step, alpha)
+        grad_cell = {}
+        for k, u in enumerate(step.updates):
+            if len(u.factors) == 1 and u.factors[0].op == "ref":
+                grad_cell[k] = cells.resolve(u.factors[0].args[0], u.cell[0])
+        level = {c: k for k, c in grad_cell.items()}
+        memo: dict[Cell, bool] = {}
+
+        def bad(c: Cell) -> bool:
+            if c in level:
+                return bool(wrong[level[c]])
+            if c not in memo:
+                memo[c] = not self._explained(cells.number(c), derivatives)
+            return memo[c]
+
+        found: dict[Cell, list[int]] = defaultdict(list)
+        for k in np.flatnonzero(wrong):
+            u = step.updates[k]
+            others = [j for j in range(len(step.updates)) if j != k and abs(step.got[k] - truth[j]) <= tol[j]]
+            shared = [j for j in others if grad_cell.get(j) == grad_cell.get(k)]
+            if k in grad_cell and (shared or others and self._holding(step, truth[k], tol[k], grad_cell[k])):
+                j = (shared or others)[0]
+                out.append(_Cause(u.cell, "update", f"update of {self._name(step.weights[k])}", step.got[k], truth[k],
+                                  f"reads {self._said(grad_cell[k])}, the gradient of {self._said(step.weights[j])}, "
+                                  f"where the gradient of {self._said(step.weights[k])} belongs"))
+                continue
+            start = grad_cell.get(k, u.cell)
+            for root in self._roots(start, step, bad, k in grad_cell):
+                found[root].append(int(k))
+        for root, ks in found.items():
+            if (cause := self._explain(step, root, ks, alpha, wrong, grad_cell)) is not None:
+                out.append(cause)
+        return out
+
+    def _pooled(self, cell: Cell, step: _Step) -> list[Cell]:
+        """The cells a mean or sum over a range pools (AVERAGE(Q5:Q8)), when they are all backward cells."""
+        tree = self.cells.tree(cell, own=True)
+        if tree is None or tree.op != "call" or tree.args[0] not in ("AVERAGE", "SUM") \
+                or not all(a.op == "range" for a in tree.args[1]):
+            return []
+        deps = list(self.cells.deps(cell))
+        return deps if len(deps) > 1 and all(d in step.backward for d in deps) else []
+
+    def _holding(self, step: _Step, value: float, tol: float, besides: Cell) -> Cell | None:
+        """A cell of the step, other than ``besides``, that holds ``value``: where a gradient is."""
+        return next((c for c in sorted(step.down) if c != besides and abs(self.cells.number(c) - value) <= tol), None)
+
+    def _roots(self, start: Cell, step: _Step, bad, start_is_cell: bool) -> list[Cell]:
+        seen, out, todo = set(), [], [start]
+        while todo:
+            c = todo.pop()
+            if c in seen:
+                continue
+            seen.add(c)
+            inputs = [d for d in self.cells.deps(c) if d in step.backward and d != c and bad(d)]
+            if c == start and not start_is_cell:
+                u = next(u for u in step.updates if u.cell == c)
+                inputs = [d for d in dict.fromkeys(u.reads(self.cells)) if d in step.backward and bad(d)]
+            elif c == start and (pooled := self._pooled(c, step)):  # a mean over samples: the samples are wrong
+                inputs = pooled
+                for d in pooled:
+                    self.via[d] = start
+            if inputs:
+                todo.extend(inputs)
+            else:
+                out.append(c)
+        return out
+
+    def _explain(self, step: _Step, root: Cell, ks: list[int], alpha: float, wrong: np.ndarray,
+                 grad_cell: dict[int, Cell]) -> _Cause | None:
+        cells = self.cells
+        truth = alpha * step.truths[step.loss]
+        tol = self._tolerance(step.truths[step.loss], alpha)
+        is_update = any(u.cell == root for u in step.updates)
+        level = [k for k, c in grad_cell.items() if c == root]
+        if root in self.via:  # one sample's gradient, under a mean that is off by a simple factor
+            pool = self.via[root]
+            k = next(k for k, c in grad_cell.items() if c == pool)
+            ratio = step.got[k] / truth[k] if truth[k] else math.nan
+            got = cells.number(root)
+            if _nice(ratio) and not got:
+                return None  # this sample's gradient is 0 (an input of 0): right, slip or not
+            if _nice(ratio):
+                times = _said_ratio(ratio)
+                return _Cause(root, "formula", f"gradient of {self._name(step.weights[k])}", got, got / ratio,
+                              f"is {times} this sample's gradient: its mean over the samples, {self._said(pool)}, "
+                              f"is {times} the gradient of the loss {self._said(step.loss)} with respect to "
+                              f"{self._said(step.weights[k])}, as the other gradients take it")
+        if is_update or level:
+            k = level[0] if level else next(k for k, u in enumerate(step.updates) if u.cell == root)
+            weight = self._said(step.weights[k])
+            quantity = f"gradient of {self._name(step.weights[k])}"
+            got, expected = step.got[k], truth[k]
+        else:
+            weight, quantity = None, "backward cell"
+            got, expected = cells.number(root), None
+        affected = [k for k in range(len(step.updates))
+                    if root in _ancestors(cells, step.updates[k].reads(cells), step.backward | {root})
+                    or step.updates[k].cell == root]
+        fix = self._substitution(step, root, affected, truth, tol)
+        loss = self._said(step.loss)
+        if fix is not None:
+            x, y, fixed = fix
+            why = f"reads {self._said(x)} where {self._said(y)} belongs"
+            if weight is None:
+                quantity, expected = self._meaning(step, fixed, alpha, RTOL)[0], fixed
+        elif weight is not None and expected and (ratio := got / expected) and _nice(ratio / alpha) and ratio != -alpha:
+            times = _said_ratio(ratio)
+            why = (f"is {times} the gradient of the loss {loss} with respect to {weight}: the gradient of a loss "
+                   f"{times} as large, where the other gradients take {loss} itself" if alpha == 1.0 else
+                   f"is {times} the gradient of the loss {loss} with respect to {weight}, where the other "
+                   f"gradients are {alpha:g} times it")
+        elif weight is not None and expected and abs(got + expected) <= tol[k]:
+            why = f"has the wrong sign: it is minus the gradient of the loss {loss} with respect to {weight}"
+        elif weight is not None:
+            why = f"is not the gradient of the loss {loss} with respect to {weight}"
+            if (factor := self._factor(step, root, expected / got if got else math.nan)) is not None:
+                why += f": it multiplies by {factor[0]} where {factor[1]} belongs"
+        else:
+            needed = self._needed(step, root, ks[0], truth[ks[0]])
+            expected = needed
+            names = ", ".join(self._said_gradient(step, k) for k in ks)
+            why = f"is not a derivative of the loss {loss}: {names} read{'s' if len(ks) == 1 else ''} it"
+            if needed is not None:
+                quantity, what = self._meaning(step, needed, alpha, 1e-4)  # from a secant: close, not exact
+                why += f", and {needed:.6g} makes {'it' if len(ks) == 1 else 'them'} right" + (f" ({what})" if what else "")
+        if level and step.updates[level[0]].descent < 0:  # w + η·g: the cell holds −g
+            got, expected = -got, None if expected is None else -expected
+        return _Cause(root, "formula", quantity, got, expected, why)
+
+    def _factor(self, step: _Step, root: Cell, ratio: float) -> tuple[str, str] | None:
+        """A run of the root formula's factors that, ``ratio`` times as large, is a slope of the sheet:
+        ``("K5*(1-K5)", "the slope of h (K5) at z (J5), 0.9312")``."""
+        tree, text = self.cells.tree(root, own=True), self.cells.formula(root)
+        if tree is None or not math.isfinite(ratio) or text is None:
+            return None
+        factors = _product(tree)
+        for n in (2, 1, 3):
+            for i in range(len(factors) - n + 1):
+                run = factors[i:i + n]
+                product = 1.0
+                try:
+                    for f in run:
+                        product *= float(np.real(self.cells.evaluate(f, root[0], {})))
+                except (FormulaError, ValueError, TypeError, ZeroDivisionError):
+                    continue
+                _, what = self._meaning(step, product * ratio, 1.0, RTOL)
+                if what and what.startswith("the slope"):
+                    return _span(run, text), f"{what}, {product * ratio:.6g}"
+        return None
+
+    def _substitution(self, step: _Step, root: Cell, affected: list[int], truth: np.ndarray,
+                      tol: np.ndarray) -> tuple[Cell, Cell, float] | None:
+        """One reference of the root's formula changed (every occurrence) that makes every gradient
+        under it right: (the cell it reads, the cell that belongs, the value it then holds)."""
+        cells = self.cells
+        tree = cells.tree(root, own=True)
+        if tree is None:
+            return None
+        near = sorted((step.forward | step.backward | set(step.weights)
+                       | {d for c in step.forward | step.backward for d in cells.deps(c)}) - {root} - {step.loss})
+        below = [c for c in _order(cells, step.backward) if c != root and root in _ancestors(cells, [c], step.backward | {root})]
+        read = list(dict.fromkeys(cells.refs(tree, root[0])))
+        fixes = []
+        for x in read:
+            if x not in near:
+                continue
+            for y in near:
+                if y == x or y in self.chain_cells and y not in step.weights:
+                    continue
+                fixed = self._fixes(step, root, _substituted(tree, root[0], cells, x, y), below, affected, truth, tol)
+                if fixed is not None:
+                    fixes.append((abs(x[1] - y[1]) + abs(x[2] - y[2]) + 1000 * (x[0] != y[0]), x, y, fixed))
+        return min(fixes)[1:] if fixes else None
+
+    def _fixes(self, step: _Step, root: Cell, tree: Node, below: list[Cell], affected: list[int],
+               truth: np.ndarray, tol: np.ndarray) -> float | None:
+        """The root's value with ``tree`` for its formula, if that makes every affected gradient right."""
+        cells = self.cells
+        try:
+            values: dict[Cell, Any] = {}
+            update = next((u for u in step.updates if u.cell == root), None)
+            if update is None:
+                values[root] = float(np.real(cells.evaluate(tree, root[0], {})))
+                for c in below:
+                    values[c] = float(np.real(cells.evaluate(cells.tree(c, own=True), c[0], values)))
+            got = []
+            for k in affected:
+                u = step.updates[k]
+                if u.cell == root:
+                    parts = updates.split(tree)
+                    if parts is None:
+                        return None
+                    u = _Update(u.cell, 1.0 if parts[0] == "-" else -1.0, u.eta, u.eta_cell,
+                                [f for f in parts[2] if not (f.op == "num" and float(f.args[0]) == u.eta)
+                                 and not (f.op == "ref" and cells.resolve(f.args[0], u.cell[0]) == u.eta_cell)])
+                got.append(u.gradient(cells, values))
+        except (FormulaError, ValueError, TypeError, ZeroDivisionError, StopIteration):
+            return None
+        if not np.all(np.abs(np.array(got) - truth[affected]) <= tol[affected]):
+            return None
+        return values.get(root, got[0] if got else math.nan)
+
+    def _needed(self, step: _Step, root: Cell, k: int, target: float) -> float | None:
+        """The value of ``root`` that makes gradient k right (the gradient is linear in it, near)."""
+        cells = self.cells
+        below = [c for c in _order(cells, step.backward) if c != root and root in _ancestors(cells, [c], step.backward | {root})]
+        v0 = cells.number(root)
+
+        def gradient(v: float) -> float:
+            values = {root: v}
+            for c in below:
+                values[c] = float(np.real(cells.evaluate(cells.tree(c, own=True), c[0], values)))
+            return step.updates[k].gradient(cells, values)
+
+        try:
+            dv = 1e-3 * max(abs(v0), 1e-6)
+            g0, g1 = gradient(v0), gradient(v0 + dv)
+        except (FormulaError, ValueError, TypeError, ZeroDivisionError):
+            return None
+        slope = (g1 - g0) / dv
+        return None if slope == 0 or not math.isfinite(slope) else v0 + (target - g0) / slope
+
+    def _meaning(self, step: _Step, value: float, alpha: float, rtol: float) -> tuple[str, str | None]:
+        """What a backward cell holding ``value`` is: its role (``hidden delta``) and, in words, the
+        derivative it equals; ``("backward cell", None)`` when it is none."""
+        cells, j, lanes, loss = self.cells, step.jacobian, step.lanes, step.loss
+
+        def near(d: float, factors=(1.0, -1.0, alpha, -alpha, 2.0, -2.0, 0.5, -0.5)) -> bool:
+            return bool(d) and any(abs(value - f * d) <= rtol * abs(f * d) for f in factors)
+
+        sums = {c for c in step.forward if self._is_sum(c, step)}
+        for x in sorted(sums):
+            if near(j[loss][lanes[x]]):
+                above = any(x in _ancestors(cells, [s], step.forward) for s in sums if s != x)
+                return ("hidden delta" if above else "output delta"), f"the gradient of the loss with respect to {self._said(x)}"
+        for y in sorted(step.forward):
+            deps = cells.deps(y)
+            if len(deps) == 1 and deps[0] in lanes and near(j[y][lanes[deps[0]]], (1.0,)):
+                return "slope", f"the slope of {self._said(y)} at {self._said(deps[0])}"
+        for x in sorted(step.forward - sums):
+            if near(j[loss][lanes[x]]):
+                return "error", f"the gradient of the loss with respect to {self._said(x)}"
+        return "backward cell", None
+
+    # ---- saying it ---------------------------------------------------------------------------
+    def _name(self, cell: Cell) -> str:
+        if cell in self.chain_of:  # a weight is named as where its chain starts: w1, not "new w1"
+            cell = self.training.weights[self.chain_of[cell]][0]
+        return self.cells.label(cell) or _coordinate(cell, self.home)
+
+    def _said(self, cell: Cell) -> str:
+        """A cell as the report names it: its label and where it is, ``delta_h1 (B29)``; a weight by
+        the label where its chain starts, ``w1 ('Iter 1'!B39)``."""
+        label = self._name(cell) if cell in self.chain_of else self.cells.label(cell)
+        at = _coordinate(cell, self.home)
+        return f"{label} ({at})" if label else at
+
+    def _said_gradient(self, step: _Step, k: int) -> str:
+        u = step.updates[k]
+        if len(u.factors) == 1 and u.factors[0].op == "ref":
+            return self._said(self.cells.resolve(u.factors[0].args[0], u.cell[0]))
+        return f"the gradient of {self._name(step.weights[k])} in {self._said(u.cell)}"
+
+    def _in_turn(self, steps: list[_Step]) -> str:
+        """``, online, 2 samples in turn`` when the steps' inputs (the typed cells their first sums
+        read beside a weight) change from step to step."""
+        seen = []
+        for step in steps:
+            sums = [c for c in step.forward if self._is_sum(c, step)]
+            typed = sorted({r for c in sums for t in _terms(self.cells.tree(c)) if self._is_product(t, c, step)
+                            for r in self.cells.refs(t, c[0]) if self.cells.typed(r) and not self._weight(r, step)})
+            seen.append(tuple(self.cells.number(r) for r in typed))
+        kinds = len(set(seen))
+        return f", online, {kinds} samples in turn" if 1 < kinds < len(seen) else ""
+
+    def _network(self, step: _Step) -> str:
+        """``2-2-2 sigmoid`` from the weighted sums: a neuron the sums that share its weights, a layer
+        the neurons as far from the inputs; a batch, the sums of one neuron."""
+        cells = self.cells
+        sums = [c for c in step.forward if self._is_sum(c, step)]
+        if not sums:
+            return ""
+        weights_of = {s: frozenset(r for r in cells.deps(s) if r in step.weights) for s in sums}
+        order = _order(cells, set(sums) | (step.forward - set(sums)))
+        depth: dict[Cell, int] = {}
+        for c in order:
+            below = [depth[d] for d in cells.deps(c) if d in depth]
+            depth[c] = (max(below) if below else 0) + (1 if c in weights_of else 0)
+        neurons: dict[frozenset, list[Cell]] = defaultdict(list)
+        for s in sums:
+            neurons[weights_of[s]].append(s)
+        layers: dict[int, list[frozenset]] = defaultdict(list)
+        for ws, members in neurons.items():
+            layers[min(depth[m] for m in members)].append(ws)
+        first = min(layers)
+        weighted = {s: [t for t in _terms(cells.tree(s)) if self._is_product(t, s, step)] for s in sums}
+        n_in = max(len(weighted[neurons[ws][0]]) for ws in layers[first])
+        biased = any(len(weighted[s]) < len(_terms(cells.tree(s))) for s in sums)
+        shape = "-".join([str(n_in)] + [str(len(layers[d])) for d in sorted(layers)])
+        kinds = []
+        for d in sorted(layers):
+            s = neurons[layers[d][0]][0]
+            act = next((c for c in step.forward if cells.deps(c) == (s,)), s)  # or the sum inside its activation
+            text = (cells.formula(act) or "").upper()
+            kinds.append("tanh" if "TANH" in text else "sigmoid" if "EXP" in text else "relu" if "MAX" in text
+                         else "linear")
+        kind = kinds[0] if len(set(kinds)) == 1 else "/".join(kinds)
+        samples = max(len(m) for m in neurons.values())
+        return (f"{shape} {kind}" + (", with biases" if biased else "")
+                + (f", {samples} samples a step" if samples > 1 else ""))
+
+    def _is_product(self, term: Node, here: Cell, step: _Step) -> bool:
+        refs = [self.cells.resolve(r.args[0], here[0]) for r in leaves(term, ("ref",))]
+        return len(refs) >= 2 and any(self._weight(r, step) for r in refs)
+
+    def _notes(self, step: _Step, alpha: float, steps: list[_Step]) -> list[str]:
+        notes = [f"read by its formulas: {self.training.describe()}; the loss is {self._said(step.loss)}"]
+        if alpha != 1.0:
+            notes.append(f"every gradient is {alpha:g} times the gradient of the loss {self._said(step.loss)}: "
+                         f"read as the sheet's convention (a loss {1 / alpha:g} times as large, or η scaled), not as a slip")
+        if any(u.descent < 0 for u in step.updates):
+            notes.append("the updates add η·g (w + η·δ·x): g is read as minus the gradient")
+        return notes
+
+    def _findings(self, causes: list[tuple[_Step, _Cause]], steps: list[_Step]) -> list[Finding]:
+        causes = self._merged(causes)
+        grouped: dict[tuple, list[tuple[_Step, _Cause]]] = defaultdict(list)
+        for step, cause in causes:
+            grouped[(self._place(cause.cell, step), cause.kind)].append((step, cause))
+        out = []
+        for (_, kind), items in sorted(grouped.items(), key=lambda kv: (kv[1][0][0].index, kv[1][0][1].cell)):
+            step, cause = items[0]
+            n, total = len({s.index for s, _ in items}), len({s.index for s in steps})
+            when = ("in every step" if n == total and n > 1 else f"in {n} of {total} steps, from step "
+                    f"{step.index + 1}" if n > 1 else f"in step {step.index + 1}" if total > 1 else "")
+            cell = cause.cell
+            at = _coordinate(cell, self.home)
+            if cause.last_row > cell[1]:
+                at += f":{get_column_letter(cell[2])}{cause.last_row}"
+            head = f"{self._name(cell)} ({at}, {cause.quantity}{', ' + when if when else ''})"
+            formula = self.cells.formula(cell)
+            out.append(Finding(cause.quantity, kind, get_column_letter(cell[2]), cell[1],
+                               cause.got, cause.expected, formula, f"{head}: {cause.why}"))
+        return out
+
+    def _merged(self, causes: list[tuple[_Step, _Cause]]) -> list[tuple[_Step, _Cause]]:
+        """Causes of one step in one column, one below the other, with one formula filled down
+        (a slip in every sample's row): one cause, its cells a range."""
+        out: list[tuple[_Step, _Cause]] = []
+        for step, cause in sorted(causes, key=lambda sc: (sc[0].index, sc[1].cell)):
+            if out:
+                last_step, last = out[-1]
+                c, d = last.cell, cause.cell
+                if (last_step is step and last.kind == cause.kind and (c[0], c[2]) == (d[0], d[2])
+                        and d[1] == last.last_row + 1 and _shape(last.why) == _shape(cause.why)):
+                    last.last_row = d[1]
+                    continue
+            cause.last_row = cause.cell[1]
+            out.append((step, cause))
+        return out
+
+    def _place(self, cell: Cell, step: _Step) -> tuple:
+        """Where a cell stands within its step: the same place of each step is one finding."""
+        w = step.weights[0]
+        layout = self.training.layout
+        if layout == "sheets":
+            return cell[1:]
+        if layout in ("rows", "row blocks"):
+            return cell[0], cell[1] - w[1], cell[2]
+        if layout == "column groups":  # one run a row: the same place of every run too
+            return cell[0], cell[1] - w[1], cell[2] - w[2]
+        return cell
+
+
+def _terms(tree: Node) -> list[Node]:
+    if tree.op in _SUM_OPS:
+        return [t for child in tree.args for t in _terms(child)]
+    if tree.op == "call" and tree.args[0] == "SUM":
+        return [t for child in tree.args[1] for t in _terms(child)]
+    if tree.op == "call" and tree.args[0] == "SUMPRODUCT":
+        return [tree]
+    return [tree]
+
+
+def _substituted(tree: Node, here: str, cells: _Cells, x: Cell, y: Cell) -> Node:
+    """The tree with every reference to ``x`` reading ``y``."""
+    if tree.op == "ref":
+        if cells.resolve(tree.args[0], here) == x:
+            r = tree.args[0]
+            return Node("ref", (Ref(None if y[0] == here else y[0], y[2], y[1], r.col_abs, r.row_abs, r.span),))
+        return tree
+    if tree.op in ("num", "str", "name", "range"):
+        return tree
+    if tree.op == "call":
+        return Node("call", (tree.args[0], tuple(_substituted(c, here, cells, x, y) for c in tree.args[1])), tree.pos)
+    return Node(tree.op, tuple(_substituted(c, here, cells, x, y) for c in tree.args), tree.pos)
+
+
+def _shape(why: str) -> str:
+    """A cause less its numbers: the same slip in the next sample's row says the same."""
+    return re.sub(r"[\d.e+-]+", "#", why)
+
+
+def _product(tree: Node) -> list[Node]:
+    if tree.op == "*":
+        return _product(tree.args[0]) + _product(tree.args[1])
+    return [tree]
+
+
+def _span(nodes: list[Node], text: str) -> str:
+    """The text of a run of factors as the formula writes it: ``K5*(1-K5)``."""
+    spans = []
+    for node in nodes:
+        for leaf in leaves(node, ("ref", "num")):
+            if leaf.op == "ref":
+                spans.append(leaf.args[0].span)
+            elif leaf.pos >= 0:
+                spans.append((leaf.pos, leaf.pos + len(f"{leaf.args[0]:g}")))
+    if not spans:
+        return ""
+    start, end = min(a for a, _ in spans), max(b for _, b in spans)
+    while start > 1 and text[start - 1] == "(" and text[start:end].count(")") >= text[start:end].count("("):
+        if text[start:end].count(")") == text[start:end].count("("):
+            break
+        start -= 1
+    while end < len(text) and text[start:end].count("(") > text[start:end].count(")"):
+        end += 1
+    return text[start:end]
+
+
+def _nice(ratio: float) -> bool:
+    return any(abs(ratio - f) <= 1e-6 * abs(f) for f in (2.0, 0.5, -1.0, 4.0, 0.25, -2.0, -0.5))
+
+
+def _said_ratio(ratio: float) -> str:
+    return {2.0: "twice", 0.5: "half", 4.0: "4 times", 0.25: "a quarter of", -2.0: "minus twice",
+            -0.5: "minus half"}.get(round(ratio, 6), f"{ratio:g} times")
