@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import handbooks as hb
-from xlbackprop.check import check_file
+from xlbackprop.check import check_file, html
 from xlbackprop.check.report import as_dict, text
 from xlbackprop.xlsx.engines import convert_all
 
@@ -168,3 +168,26 @@ def test_every_planted_slip_is_found_exactly_where_it_was_planted(mutants):
         if (result.status, found) != ("wrong", [cell]):
             missed[name] = (formula, result.status, found)
     assert missed == {}
+
+
+@pytest.mark.parametrize("name", ["mazur", "online", "runs", "batch"])
+def test_the_correct_run_follows_a_right_sheet(books, name):
+    """The run check trains from the first step's weights (its own forward, ∂L/∂w by the complex
+    step) against the losses LibreOffice computed in the file."""
+    curve = as_dict(check_file(books[name]), curve=True)["tables"][0]["curve"]
+    got, expected = curve["got"], curve["expected"]
+    assert len(got) == len(expected) >= 3
+    assert max(abs(g - e) / abs(e) for g, e in zip(got, expected)) < 1e-9
+
+
+def test_the_correct_run_leaves_a_wrong_sheet_after_its_first_step(books):
+    curve = as_dict(check_file(books["online_change"]), curve=True)["tables"][0]["curve"]
+    got, expected = curve["got"], curve["expected"]
+    assert abs(got[0] - expected[0]) <= 1e-12 * abs(expected[0]) and abs(got[1] - expected[1]) > 1e-6
+
+
+def test_the_html_page_says_where_a_graph_table_is(books):
+    page = html.render([as_dict(check_file(books["batch_fed"]), curve=True)])
+    assert "9 weights updated over 8 iterations in blocks of 8 rows" in page
+    assert "2-2-1 sigmoid, with biases, 4 samples a step" in page
+    assert "(1 = row" not in page  # a step is a block of rows: no one row names an iteration

@@ -303,6 +303,7 @@ class _Step:
     loss: Cell | None = None
     down: set[Cell] = field(default_factory=set)  # every cell that depends on the weights, this step
     aliases: set[Cell] = field(default_factory=set)  # links that show a weight (='Iter 1'!B39)
+    ancestry: dict[Cell, set[Cell]] = field(default_factory=dict)  # loss candidate -> the cells it depends on
 
 
 @dataclass
@@ -438,6 +439,7 @@ class _Judge:
         if not step.candidates:
             return
         ancestry = {c: _ancestors(cells, [c], down) for c in step.candidates}
+        step.ancestry = ancestry
         forward = set().union(*ancestry.values())
         self._jacobian(step, [c for c in order if c in forward])
         for c in step.candidates:
@@ -445,7 +447,6 @@ class _Judge:
         step.got = np.array([u.gradient(cells) for u in step.updates])
         step.forward = forward
         step.backward = read_by_grads - forward
-        self.ancestry = ancestry
 
     def _fed_forward(self, step: _Step, down: set[Cell]) -> list[Cell]:
         """Weighted sums that read a pre-activation where its activation belongs: mended for the truth."""
@@ -534,9 +535,41 @@ class _Judge:
         result.errors = self._findings(causes, readable)
         if result.errors:
             result.verdict = "wrong"
-        result.curve = {"got": [self.cells.number(s.loss) for s in readable],
-                        "expected": []}
+        run = [s for s in readable if s.weights[0] in self._first_run]
+        result.curve = {"got": [self.cells.number(s.loss) for s in run], "expected": self._correct_run(run, alpha)}
         return result
+
+    def _correct_run(self, steps: list[_Step], alpha: float) -> list[float | None]:
+        """The loss of each step of a correct run: from the first step's stored weights, each step's
+        forward formulas at the run's weights, then ``w − η·α·∂L/∂w`` (the sheet's α, its η's)."""
+        if not steps:
+            return []
+        weights = {self.chain_of[w]: self.cells.number(w) for w in steps[0].weights}
+        out: list[float | None] = []
+        for step in steps:
+            if any(self.chain_of[w] not in weights for w in step.weights):
+                break
+            order = [c for c in _order(self.cells, step.forward) if c in step.ancestry.get(step.loss, ())]
+            lanes = {w: k for k, w in enumerate(step.weights)}
+            values: dict[Cell, Any] = {}
+            for w, k in lanes.items():
+                v = np.full(len(lanes), weights[self.chain_of[w]], dtype=complex)
+                v[k] += 1j * H
+                values[w] = v
+            try:
+                for c in order:
+                    values[c] = np.broadcast_to(np.asarray(
+                        self.cells.evaluate(self.cells.tree(c), c[0], values, COMPLEX_STEP), dtype=complex), (len(lanes),))
+            except (FormulaError, ValueError, TypeError, ZeroDivisionError):
+                break
+            loss = values.get(step.loss)
+            if loss is None or not np.all(np.isfinite(loss)):
+                break
+            out.append(float(np.real(loss[0])))
+            gradient = np.imag(loss) / H
+            for (w, k), u in zip(lanes.items(), step.updates):
+                weights[self.chain_of[w]] = weights[self.chain_of[w]] - u.eta * alpha * gradient[k]
+        return out + [None] * (len(steps) - len(out))
 
     def _tolerance(self, truth: np.ndarray, alpha: float) -> np.ndarray:
         scale = np.max(np.abs(alpha * truth)) if truth.size else 0.0
@@ -553,7 +586,7 @@ class _Judge:
     def _loss(self, step: _Step, alpha: float) -> Cell:
         def rank(c: Cell) -> tuple:
             return (-int(self._matches(step, c, alpha).sum()), len(self.cells.dependents(c)),
-                    -len(self.ancestry.get(c, ())), c)
+                    -len(step.ancestry.get(c, ())), c)
         return min(step.candidates, key=rank)
 
     def _derivatives(self, step: _Step, alpha: float) -> np.ndarray:
@@ -907,7 +940,7 @@ class _Judge:
         return len(refs) >= 2 and any(self._weight(r, step) for r in refs)
 
     def _notes(self, step: _Step, alpha: float, steps: list[_Step]) -> list[str]:
-        notes = [f"read by its formulas: {self.training.describe()}; the loss is {self._said(step.loss)}"]
+        notes = [f"read by its formula graph: the loss is {self._said(step.loss)}, its weights' updates the steps"]
         if alpha != 1.0:
             notes.append(f"every gradient is {alpha:g} times the gradient of the loss {self._said(step.loss)}: "
                          f"read as the sheet's convention (a loss {1 / alpha:g} times as large, or η scaled), not as a slip")

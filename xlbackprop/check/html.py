@@ -131,6 +131,8 @@ def _file_rows(results: list[dict]) -> str:
 
 
 def _table_title(t: dict) -> str:
+    if t.get("where"):  # read by its formula graph: where its weights are, what it trains
+        return f"{t['where']}; {t.get('network') or 'a network'}"
     eta = _fmt(t.get("eta")) if t.get("eta") is not None else "?"
     cell = f" ({t['eta_cell']})" if t.get("eta_cell") else ""
     return (f"{t.get('sheet', '?')}, header row {t.get('header_row', '?')}, "
@@ -318,6 +320,8 @@ def _chart(t: dict) -> str:
     scale = math.log10 if log else float
     n = max(len(got), len(exp))
     first_row = t.get("first_row") if type(t.get("first_row")) is int else None
+    if t.get("layout", "rows") != "rows":  # a step is a block, a sheet or columns: no one row says it
+        first_row = None
     plot_w, right = W - LEFT - RIGHT, W - RIGHT
 
     def x(i: float) -> float:  # index i is iteration i + 1 (row first_row + i)
