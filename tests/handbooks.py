@@ -185,3 +185,56 @@ def batch(path, slips: dict[str, str] | None = None) -> None:
         for col in ["K"] + grads:
             ws[f"{col}{mean}"] = f"=AVERAGE({col}{top + 3}:{col}{top + 6})"
     wb.save(path)
+
+
+INDEXED_TOP, INDEXED_BLOCKS = 20, 20  # the blocks' first row; the parameters' table is rows 4..
+
+
+def batch_indexed(path, slips: dict[str, str] | None = None) -> None:
+    """:func:`batch` laid out as INDEX picks: a table of the parameters, one row a step (labels in
+    row 3, values from row 4, η in B1), and from row 20 a block of 8 rows a step (its label, the
+    samples' header, 4 samples, their means, a blank) whose formulas pick their step's parameters
+    with ``INDEX($B$4:$J$11, INT((ROW()-20)/8)+1, k)``; each update picks its block's means with
+    ``INDEX($O$20:$O$200, 8*(ROW()-5)+7)``."""
+    slips = slips or {}
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "XOR"
+    ws["A1"], ws["B1"] = "eta", 1.0
+    params = [chr(ord("B") + k) for k in range(len(BATCH_PARAMS))]
+    grads = [chr(ord("O") + k) for k in range(len(BATCH_PARAMS))]
+    last = 4 + BATCH_STEPS - 1
+    ws["A3"] = "passo"
+    for k, (p, name) in enumerate(zip(params, BATCH_PARAMS)):
+        ws[f"{p}3"] = name
+        for step in range(BATCH_STEPS):
+            r = 4 + step
+            ws[f"{p}{r}"] = BATCH_START[k] if step == 0 else \
+                f"={p}{r - 1}-$B$1*INDEX(${grads[k]}${INDEXED_TOP}:${grads[k]}$200,8*(ROW()-5)+7)"
+    for step in range(BATCH_STEPS):
+        ws[f"A{4 + step}"] = step + 1
+        top = INDEXED_TOP + 8 * step
+        ws[f"A{top}"] = f"passo {step + 1}"
+        for col, label in enumerate(BATCH_LABELS, 1):
+            ws.cell(top + 1, col, label)
+        w = {name: f"INDEX($B$4:$J${last},INT((ROW()-{INDEXED_TOP})/8)+1,{k + 1})"
+             for k, name in enumerate(BATCH_PARAMS)}
+        for s, (x1, x2, t) in enumerate(XOR):
+            r = top + 2 + s
+            formulas = {
+                "A": s + 1, "B": x1, "C": x2, "D": t,
+                "E": f"={w['w1']}*B{r}+{w['w2']}*C{r}+{w['b1']}", "F": f"=1/(1+EXP(-E{r}))",
+                "G": f"={w['w3']}*B{r}+{w['w4']}*C{r}+{w['b2']}", "H": f"=1/(1+EXP(-G{r}))",
+                "I": f"={w['w5']}*F{r}+{w['w6']}*H{r}+{w['b3']}", "J": f"=1/(1+EXP(-I{r}))",
+                "K": f"=(D{r}-J{r})^2", "L": f"=(J{r}-D{r})*J{r}*(1-J{r})",
+                "M": f"=L{r}*{w['w5']}*F{r}*(1-F{r})", "N": f"=L{r}*{w['w6']}*H{r}*(1-H{r})",
+                "O": f"=M{r}*B{r}", "P": f"=M{r}*C{r}", "Q": f"=N{r}*B{r}", "R": f"=N{r}*C{r}",
+                "S": f"=L{r}*F{r}", "T": f"=L{r}*H{r}", "U": f"=M{r}", "V": f"=N{r}", "W": f"=L{r}"}
+            formulas.update(_slipped({k: v for k, v in formulas.items() if isinstance(v, str)}, slips, r))
+            for col, value in formulas.items():
+                ws[f"{col}{r}"] = value
+        mean = top + 6
+        ws[f"A{mean}"] = "média"
+        for col in ["K"] + grads:
+            ws[f"{col}{mean}"] = f"=AVERAGE({col}{top + 2}:{col}{top + 5})"
+    wb.save(path)

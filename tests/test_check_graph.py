@@ -3,7 +3,8 @@
 The workbooks (:mod:`handbooks`) are a sheet an iteration (Mazur's example, with biases), one row
 a step trained online (tanh, trained biases, per-layer η typed in, ``w + η·δ·x``, loss (t − y)²),
 a group of columns an iteration with independent runs from ``=RAND()``, and a block of rows a
-step over a batch of 4 samples (means by AVERAGE). Each is written with openpyxl, right and with
+step over a batch of 4 samples (means by AVERAGE), also with its parameters in a table of their
+own that each block picks its row of by INDEX/ROW. Each is written with openpyxl, right and with
 each slip class planted, then recalculated by LibreOffice in one run, so that it stores values as
 a student's spreadsheet does; each is held to its verdict and its root cause, the cell and why.
 The expected cells are where the slip was planted, not what the code under test says.
@@ -39,6 +40,9 @@ BOOKS = {
     "batch": (hb.batch, {}),
     "batch_twice": (hb.batch, {"Q": "=2*N{row}*B{row}"}),
     "batch_fed": (hb.batch, {"I": "=F{at}*E{row}+G{at}*H{row}+J{at}"}),
+    "indexed": (hb.batch_indexed, {}),
+    "indexed_twice": (hb.batch_indexed, {"Q": "=2*N{row}*B{row}"}),
+    "indexed_slope": (hb.batch_indexed, {"N": "=L{row}*INDEX($B$4:$J$11,INT((ROW()-20)/8)+1,6)*F{row}*(1-F{row})"}),
 }
 
 
@@ -64,6 +68,7 @@ def _only_table(books, name):
     ("online", "rows", "2-1-1 tanh/sigmoid, with biases, online, 2 samples in turn"),
     ("runs", "column groups", "1-1-1 sigmoid, 3 runs side by side"),
     ("batch", "row blocks", "2-2-1 sigmoid, with biases, 4 samples a step"),
+    ("indexed", "rows", "2-2-1 sigmoid, with biases, 4 samples a step"),
 ])
 def test_a_right_sheet_of_each_layout_is_right(books, name, layout, network):
     result, table = _only_table(books, name)
@@ -93,6 +98,8 @@ SLIPS = {
     "runs_slope_of_a": ("I2", "formula", "reads a1 (D2) where z1 (C2) belongs"),
     "batch_twice": ("Q9", "formula", "is twice this sample's gradient"),
     "batch_fed": ("I7", "formula", "reads z1 (E7), a weighted sum, where its activation a1 (F7) belongs"),
+    "indexed_twice": ("Q24", "formula", "is twice this sample's gradient"),
+    "indexed_slope": ("N22", "formula", "d2 (N22:N25, hidden delta, in every step): reads a1 (F22) where a2 (H22) belongs"),
 }
 
 

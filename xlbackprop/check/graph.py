@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from openpyxl.utils.cell import get_column_letter
 
-from ..xlsx.formula import COMPLEX_STEP, FormulaError, Node, Ref, evaluate, leaves
+from ..xlsx.formula import COMPLEX_STEP, FormulaError, Node, Ref, evaluate, leaves, relative_form
 from ..xlsx.grid import Book, Sheet
 from . import updates
 from .judge import Finding, TableResult
@@ -115,7 +115,7 @@ class _Cells:
             text, tree = self.formula(cell), None
             if text is not None:
                 try:
-                    tree = self.sheets[cell[0]].parse(text)
+                    tree = _fixed(self.sheets[cell[0]].parse(text), cell[1], cell[2])
                     _computable(tree)
                 except (FormulaError, ValueError):
                     tree = None
@@ -197,6 +197,57 @@ class _Cells:
 def _short_label(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= 24 else text[:22].rstrip() + "…"
+
+
+def _fixed(tree: Node, row: int, col: int) -> Node:
+    """The tree with what picks a cell by position read as that cell, for the cell at (row, col):
+    ``ROW()`` and ``COLUMN()`` as numbers, ``INDEX(range, i, j)`` and ``OFFSET(ref, r, c)`` with
+    constant positions as the references they pick (``INDEX($B$4:$J$40, ROW()-9, 2)`` in row 12
+    reads C6), so that a block that picks its parameters so reads them as a reference would."""
+    if tree.op in ("num", "str", "name", "ref", "range"):
+        return tree
+    if tree.op != "call":
+        return Node(tree.op, tuple(_fixed(c, row, col) for c in tree.args), tree.pos)
+    name, args = tree.args[0], tuple(_fixed(c, row, col) for c in tree.args[1])
+    if name in ("ROW", "COLUMN") and len(args) <= 1:
+        if not args:
+            return Node("num", (float(row if name == "ROW" else col),))
+        if args[0].op in ("ref", "range"):
+            ref = args[0].args[0]
+            return Node("num", (float(ref.row if name == "ROW" else ref.col),))
+    if name == "INDEX" and 2 <= len(args) <= 3 and args[0].op in ("ref", "range"):
+        start = args[0].args[0]
+        end = args[0].args[1] if args[0].op == "range" else start
+        at = [_constant(a) for a in args[1:]]
+        if all(a is not None and a >= 0 and a == int(a) for a in at):
+            one_row = start.row == end.row and len(at) == 1
+            r, c = (1, at[0]) if one_row else (at[0], at[1] if len(at) > 1 else 1)
+            if r >= 1 and c >= 1 and start.row + r - 1 <= end.row and start.col + c - 1 <= end.col:
+                return Node("ref", (Ref(start.sheet, start.col + int(c) - 1, start.row + int(r) - 1,
+                                        start.col_abs, start.row_abs, start.span),))
+    if name == "OFFSET" and len(args) == 3 and args[0].op == "ref":
+        r, c = _constant(args[1]), _constant(args[2])
+        ref = args[0].args[0]
+        if r is not None and c is not None and r == int(r) and c == int(c) and ref.row + r >= 1 and ref.col + c >= 1:
+            return Node("ref", (Ref(ref.sheet, ref.col + int(c), ref.row + int(r), ref.col_abs, ref.row_abs, ref.span),))
+    return Node("call", (name, args), tree.pos)
+
+
+# what a position inside INDEX or OFFSET is computed with, beside arithmetic
+_POSITIONS = {**COMPLEX_STEP, "INT": np.floor, "TRUNC": np.trunc, "QUOTIENT": lambda a, b: np.trunc(a / b),
+              "MOD": lambda a, b: a - b * np.floor(a / b), "ROUND": lambda x, d=0: np.round(x, int(d)),
+              "ROUNDDOWN": lambda x, d=0: np.trunc(x * 10.0 ** d) / 10.0 ** d,
+              "ROUNDUP": lambda x, d=0: np.sign(x) * np.ceil(np.abs(x) * 10.0 ** d) / 10.0 ** d}
+
+
+def _constant(node: Node) -> float | None:
+    """A subtree's value when it reads no cell (``INT((12-4)/8)+1``), else None."""
+    if leaves(node, ("ref", "range", "name", "str")):
+        return None
+    try:
+        return float(evaluate(node, lambda ref: math.nan, functions=_POSITIONS))
+    except (FormulaError, ValueError, TypeError, ZeroDivisionError):
+        return None
 
 
 def _computable(tree: Node) -> None:
@@ -652,10 +703,23 @@ class _Judge:
             start = grad_cell.get(k, u.cell)
             for root in self._roots(start, step, bad, k in grad_cell):
                 found[root].append(int(k))
-        for root, ks in found.items():
-            if (cause := self._explain(step, root, ks, alpha, wrong, grad_cell)) is not None:
+        for group, ks in self._siblings(found):
+            if (cause := self._explain(step, group, ks, alpha, wrong, grad_cell)) is not None:
                 out.append(cause)
         return out
+
+    def _siblings(self, found: dict[Cell, list[int]]) -> list[tuple[list[Cell], list[int]]]:
+        """Root causes in one column with one formula filled down (each sample's row of a batch) as
+        one group, mended together; the others alone."""
+        groups: dict[tuple, list[Cell]] = defaultdict(list)
+        for cell in sorted(found, key=lambda c: (c[0], c[2], c[1])):
+            text = self.cells.formula(cell)
+            try:
+                form = relative_form(text, cell[1], cell[2]) if text else None
+            except (FormulaError, ValueError):
+                form = text
+            groups[(cell[0], cell[2], form) if form else cell].append(cell)
+        return [(cells, sorted({k for c in cells for k in found[c]})) for cells in groups.values()]
 
     def _pooled(self, cell: Cell, step: _Step) -> list[Cell]:
         """The cells a mean or sum over a range pools (AVERAGE(Q5:Q8)), when they are all backward cells."""
@@ -691,9 +755,12 @@ class _Judge:
                 out.append(c)
         return out
 
-    def _explain(self, step: _Step, root: Cell, ks: list[int], alpha: float, wrong: np.ndarray,
+    def _explain(self, step: _Step, group: list[Cell], ks: list[int], alpha: float, wrong: np.ndarray,
                  grad_cell: dict[int, Cell]) -> _Cause | None:
         cells = self.cells
+        root = group[0]
+        if root in self.via:  # a sample whose input is 0 says nothing: name one that does
+            root = next((c for c in group if cells.number(c)), root)
         truth = alpha * step.truths[step.loss]
         tol = self._tolerance(step.truths[step.loss], alpha)
         is_update = any(u.cell == root for u in step.updates)
@@ -710,7 +777,7 @@ class _Judge:
                 return _Cause(root, "formula", f"gradient of {self._name(step.weights[k])}", got, got / ratio,
                               f"is {times} this sample's gradient: its mean over the samples, {self._said(pool)}, "
                               f"is {times} the gradient of the loss {self._said(step.loss)} with respect to "
-                              f"{self._said(step.weights[k])}, as the other gradients take it")
+                              f"{self._said(step.weights[k])}, as the other gradients take it", max(c[1] for c in group))
         if is_update or level:
             k = level[0] if level else next(k for k, u in enumerate(step.updates) if u.cell == root)
             weight = self._said(step.weights[k])
@@ -719,10 +786,11 @@ class _Judge:
         else:
             weight, quantity = None, "backward cell"
             got, expected = cells.number(root), None
+        members = set(group)
         affected = [k for k in range(len(step.updates))
-                    if root in _ancestors(cells, step.updates[k].reads(cells), step.backward | {root})
-                    or step.updates[k].cell == root]
-        fix = self._substitution(step, root, affected, truth, tol)
+                    if members & _ancestors(cells, step.updates[k].reads(cells), step.backward | members)
+                    or step.updates[k].cell in members]
+        fix = self._substitution(step, group, affected, truth, tol)
         loss = self._said(step.loss)
         if fix is not None:
             x, y, fixed = fix
@@ -742,7 +810,7 @@ class _Judge:
             if (factor := self._factor(step, root, expected / got if got else math.nan)) is not None:
                 why += f": it multiplies by {factor[0]} where {factor[1]} belongs"
         else:
-            needed = self._needed(step, root, ks[0], truth[ks[0]])
+            needed = self._needed(step, root, ks[0], truth[ks[0]]) if len(group) == 1 else None
             expected = needed
             names = ", ".join(self._said_gradient(step, k) for k in ks)
             why = f"is not a derivative of the loss {loss}: {names} read{'s' if len(ks) == 1 else ''} it"
@@ -751,7 +819,9 @@ class _Judge:
                 why += f", and {needed:.6g} makes {'it' if len(ks) == 1 else 'them'} right" + (f" ({what})" if what else "")
         if level and step.updates[level[0]].descent < 0:  # w + η·g: the cell holds −g
             got, expected = -got, None if expected is None else -expected
-        return _Cause(root, "formula", quantity, got, expected, why)
+        rows = sorted(c[1] for c in group)
+        last = rows[-1] if rows == list(range(rows[0], rows[0] + len(rows))) else root[1]
+        return _Cause(root, "formula", quantity, got, expected, why, last)
 
     def _factor(self, step: _Step, root: Cell, ratio: float) -> tuple[str, str] | None:
         """A run of the root formula's factors that, ``ratio`` times as large, is a slope of the sheet:
@@ -774,46 +844,59 @@ class _Judge:
                     return _span(run, text), f"{what}, {product * ratio:.6g}"
         return None
 
-    def _substitution(self, step: _Step, root: Cell, affected: list[int], truth: np.ndarray,
+    def _substitution(self, step: _Step, group: list[Cell], affected: list[int], truth: np.ndarray,
                       tol: np.ndarray) -> tuple[Cell, Cell, float] | None:
-        """One reference of the root's formula changed (every occurrence) that makes every gradient
-        under it right: (the cell it reads, the cell that belongs, the value it then holds)."""
-        cells = self.cells
-        tree = cells.tree(root, own=True)
-        if tree is None:
+        """One reference of the root's formula changed (every occurrence; in each cell of its group,
+        the reference at the same place, moved as far) that makes every gradient under it right:
+        (the cell it reads, the cell that belongs, the value the root then holds)."""
+        cells, root = self.cells, group[0]
+        trees = [cells.tree(c, own=True) for c in group]
+        if any(t is None for t in trees):
             return None
+        read = [cells.refs(t, c[0]) for t, c in zip(trees, group)]
+        if any(len(r) != len(read[0]) for r in read):
+            group, trees, read = group[:1], trees[:1], read[:1]
+        members = set(group)
         near = sorted((step.forward | step.backward | set(step.weights)
-                       | {d for c in step.forward | step.backward for d in cells.deps(c)}) - {root} - {step.loss})
-        below = [c for c in _order(cells, step.backward) if c != root and root in _ancestors(cells, [c], step.backward | {root})]
-        read = list(dict.fromkeys(cells.refs(tree, root[0])))
+                       | {d for c in step.forward | step.backward for d in cells.deps(c)}) - members - {step.loss})
+        below = [c for c in _order(cells, step.backward)
+                 if c not in members and members & _ancestors(cells, [c], step.backward | members)]
         fixes = []
-        for x in read:
-            if x not in near:
+        for at, x in enumerate(read[0]):
+            if x not in near or x in read[0][:at]:
                 continue
             for y in near:
                 if y == x or y in self.chain_cells and y not in step.weights:
                     continue
-                fixed = self._fixes(step, root, _substituted(tree, root[0], cells, x, y), below, affected, truth, tol)
+                if len(group) > 1 and y[0] != x[0]:
+                    continue
+                changes = {}
+                for cell, tree, refs in zip(group, trees, read):
+                    xm = refs[at]
+                    ym = (xm[0], xm[1] + y[1] - x[1], xm[2] + y[2] - x[2]) if cell != root else y
+                    changes[cell] = _substituted(tree, cell[0], cells, xm, ym)
+                fixed = self._fixes(step, changes, below, affected, truth, tol)
                 if fixed is not None:
                     fixes.append((abs(x[1] - y[1]) + abs(x[2] - y[2]) + 1000 * (x[0] != y[0]), x, y, fixed))
         return min(fixes)[1:] if fixes else None
 
-    def _fixes(self, step: _Step, root: Cell, tree: Node, below: list[Cell], affected: list[int],
+    def _fixes(self, step: _Step, changes: dict[Cell, Node], below: list[Cell], affected: list[int],
                truth: np.ndarray, tol: np.ndarray) -> float | None:
-        """The root's value with ``tree`` for its formula, if that makes every affected gradient right."""
+        """The first changed cell's value with its new formula, if the changes make every affected
+        gradient right."""
         cells = self.cells
         try:
             values: dict[Cell, Any] = {}
-            update = next((u for u in step.updates if u.cell == root), None)
-            if update is None:
-                values[root] = float(np.real(cells.evaluate(tree, root[0], {})))
-                for c in below:
-                    values[c] = float(np.real(cells.evaluate(cells.tree(c, own=True), c[0], values)))
+            for cell, tree in changes.items():
+                if not any(u.cell == cell for u in step.updates):
+                    values[cell] = float(np.real(cells.evaluate(tree, cell[0], {})))
+            for c in below:
+                values[c] = float(np.real(cells.evaluate(cells.tree(c, own=True), c[0], values)))
             got = []
             for k in affected:
                 u = step.updates[k]
-                if u.cell == root:
-                    parts = updates.split(tree)
+                if u.cell in changes:
+                    parts = updates.split(changes[u.cell])
                     if parts is None:
                         return None
                     u = _Update(u.cell, 1.0 if parts[0] == "-" else -1.0, u.eta, u.eta_cell,
@@ -824,7 +907,8 @@ class _Judge:
             return None
         if not np.all(np.abs(np.array(got) - truth[affected]) <= tol[affected]):
             return None
-        return values.get(root, got[0] if got else math.nan)
+        first = next(iter(changes))
+        return values.get(first, got[0] if got else math.nan)
 
     def _needed(self, step: _Step, root: Cell, k: int, target: float) -> float | None:
         """The value of ``root`` that makes gradient k right (the gradient is linear in it, near)."""
@@ -979,23 +1063,21 @@ class _Judge:
                 c, d = last.cell, cause.cell
                 if (last_step is step and last.kind == cause.kind and (c[0], c[2]) == (d[0], d[2])
                         and d[1] == last.last_row + 1 and _shape(last.why) == _shape(cause.why)):
-                    last.last_row = d[1]
+                    last.last_row = max(cause.last_row, d[1])
                     continue
-            cause.last_row = cause.cell[1]
+            cause.last_row = max(cause.last_row, cause.cell[1])
             out.append((step, cause))
         return out
 
     def _place(self, cell: Cell, step: _Step) -> tuple:
-        """Where a cell stands within its step: the same place of each step is one finding."""
-        w = step.weights[0]
-        layout = self.training.layout
-        if layout == "sheets":
+        """Where a cell stands within its step: its offset from the top left of what the step computes
+        on that sheet (a row, a block of rows picked by INDEX, a group of columns, a run), so that
+        the same place of each step (of each run, each sheet) is one finding."""
+        if self.training.layout == "sheets":  # each sheet laid out alike
             return cell[1:]
-        if layout in ("rows", "row blocks"):
-            return cell[0], cell[1] - w[1], cell[2]
-        if layout == "column groups":  # one run a row: the same place of every run too
-            return cell[0], cell[1] - w[1], cell[2] - w[2]
-        return cell
+        corners = [c for c in step.down if c[0] == cell[0]] or [c for c in step.weights if c[0] == cell[0]] or [cell]
+        r0, c0 = min(c[1] for c in corners), min(c[2] for c in corners)
+        return cell[0], cell[1] - r0, cell[2] - c0
 
 
 def _terms(tree: Node) -> list[Node]:
