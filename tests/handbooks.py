@@ -3,7 +3,7 @@
 Each builder writes one sheet (or a few) in a layout of its own and takes ``slips``, a mapping
 of a cell (``"B30"``, or ``"P"`` for every row of a column) to the formula a slip puts there;
 ``{row}``, ``{prev}`` and ``{at}`` in a slip stand for the cell's row, the row above and its
-block's parameters' row. The tests recalculate them with LibreOffice, as a student's spreadsheet does:
+block's parameters' row; a number is a value pasted over the formula. The tests recalculate them with LibreOffice, as a student's spreadsheet does:
 
     mazur       one sheet an iteration, a vertical list of labelled cells, 2-2-2 sigmoid with frozen
                 biases, each sheet's weights linked to the previous sheet's updated weights
@@ -24,13 +24,13 @@ from openpyxl import Workbook
 MAZUR_WEIGHTS = (0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55)
 
 
-def _slipped(formulas: dict[str, str], slips: dict[str, str], row: int, **fields) -> dict[str, str]:
+def _slipped(formulas: dict[str, str], slips: dict, row: int, **fields) -> dict:
     out = dict(formulas)
     for where, text in slips.items():
         column = where.rstrip("0123456789")
-        key = where if where in out else column if column in out and not where[len(column):] else None
-        if key is not None and (where == column or int(where[len(column):]) == row):
-            out[key] = text.format(row=row, **fields)
+        key = where if where in out else column if column in out else None
+        if key is not None and (where == column or where == key or int(where[len(column):]) == row):
+            out[key] = text.format(row=row, **fields) if isinstance(text, str) else text  # a number pasted
     return out
 
 

@@ -418,15 +418,33 @@ class _Judge:
         self.unit = cells.book.unit
 
     # ---- the steps -------------------------------------------------------------------------
+    def _index(self, cell: Cell, position: int) -> int:
+        """The step a chain's cell starts: by where it is along the layout's axis (so a chain that
+        a typed number broke off goes on at its own step), else by its place in its chain."""
+        step = self.training.step
+        if step == updates.SHEETS or self.training.layout == "cells":
+            return position
+        dr, dc = step
+        along, size = (1, dr) if dr else (2, dc)
+        offset = cell[along] - self.base[along - 1]
+        return offset // size if offset % size == 0 else position
+
     def steps(self) -> list[_Step]:
-        n = min(max(len(chain) for chain in self.training.weights) - 1, MAX_STEPS)
+        chains = self.training.weights
+        self.base = (min(c[1] for ch in chains for c in ch), min(c[2] for ch in chains for c in ch))
+        by_index: dict[int, list[tuple[Cell, Cell]]] = defaultdict(list)
+        for chain in chains:
+            for position, (w, u) in enumerate(zip(chain, chain[1:])):
+                by_index[self._index(w, position)].append((w, u))
         out = []
-        for s in range(n):
-            pairs = [(chain[s], chain[s + 1]) for chain in self.training.weights if len(chain) > s + 1]
+        for s in sorted(by_index)[:MAX_STEPS]:
+            pairs = by_index[s]
             ups = [_update(self.cells, u, self.chain_cells) for _, u in pairs]
             kept = [(w, u) for (w, _), u in zip(pairs, ups) if u is not None]
             for group in self._apart(kept):  # independent runs side by side: each its own loss
                 out.append(_Step(s, [w for w, _ in group], [u for _, u in group]))
+        self.pasted = [chain[0] for chain in chains if self.cells.typed(chain[0]) and self._index(chain[0], 0) > 0
+                       and self.training.step != updates.SHEETS]
         if not out:
             raise GraphError("but no update reads a learning rate and a gradient this reader can compute")
         return out
@@ -573,6 +591,7 @@ class _Judge:
         for step in readable:
             step.loss = self._loss(step, alpha)
             causes.extend((step, c) for c in self._causes(step, alpha))
+            causes.extend((step, c) for c in self._typed_over(step))
         first = readable[0]
         self._first_run = {c for chain in self.training.weights if chain[first.index] in first.weights for c in chain}
         network = self._network(first) + self._in_turn([s for s in readable if s.weights[0] in self._first_run])
@@ -590,21 +609,32 @@ class _Judge:
         result.curve = {"got": [self.cells.number(s.loss) for s in run], "expected": self._correct_run(run, alpha)}
         return result
 
+    def _identity(self, cell: Cell) -> tuple:
+        """Which weight a chain's cell is, the same across a chain a typed number broke: its place
+        across the layout's axis (its column, for rows), or its chain."""
+        step = self.training.step
+        if step == updates.SHEETS or self.training.layout == "cells":
+            return (self.chain_of[cell],)
+        dr, dc = step
+        if dr:
+            return cell[0], cell[2], (cell[1] - self.base[0]) % dr
+        return cell[0], cell[1], (cell[2] - self.base[1]) % dc
+
     def _correct_run(self, steps: list[_Step], alpha: float) -> list[float | None]:
         """The loss of each step of a correct run: from the first step's stored weights, each step's
         forward formulas at the run's weights, then ``w − η·α·∂L/∂w`` (the sheet's α, its η's)."""
         if not steps:
             return []
-        weights = {self.chain_of[w]: self.cells.number(w) for w in steps[0].weights}
+        weights = {self._identity(w): self.cells.number(w) for w in steps[0].weights}
         out: list[float | None] = []
         for step in steps:
-            if any(self.chain_of[w] not in weights for w in step.weights):
+            if any(self._identity(w) not in weights for w in step.weights):
                 break
             order = [c for c in _order(self.cells, step.forward) if c in step.ancestry.get(step.loss, ())]
             lanes = {w: k for k, w in enumerate(step.weights)}
             values: dict[Cell, Any] = {}
             for w, k in lanes.items():
-                v = np.full(len(lanes), weights[self.chain_of[w]], dtype=complex)
+                v = np.full(len(lanes), weights[self._identity(w)], dtype=complex)
                 v[k] += 1j * H
                 values[w] = v
             try:
@@ -619,8 +649,18 @@ class _Judge:
             out.append(float(np.real(loss[0])))
             gradient = np.imag(loss) / H
             for (w, k), u in zip(lanes.items(), step.updates):
-                weights[self.chain_of[w]] = weights[self.chain_of[w]] - u.eta * alpha * gradient[k]
+                weights[self._identity(w)] -= u.eta * alpha * gradient[k]
         return out + [None] * (len(steps) - len(out))
+
+    def _typed_over(self, step: _Step) -> list[_Cause]:
+        """A weight that holds a typed number where the steps around it hold its update formula."""
+        out = []
+        for cell, u in zip(step.weights, step.updates):
+            if cell in self.pasted:
+                out.append(_Cause(cell, "values-only", f"update of {self._name(cell)}", self.cells.number(cell), None,
+                                  f"holds a typed number where the update of {self._name(cell)} belongs "
+                                  f"(the next step's: {self.cells.formula(u.cell)})"))
+        return out
 
     def _tolerance(self, truth: np.ndarray, alpha: float) -> np.ndarray:
         scale = np.max(np.abs(alpha * truth)) if truth.size else 0.0
@@ -975,13 +1015,15 @@ class _Judge:
         """``, online, 2 samples in turn`` when the steps' inputs (the typed cells their first sums
         read beside a weight) change from step to step."""
         seen = []
-        for step in steps:
+        most = max((len(s.weights) for s in steps), default=0)
+        for step in (s for s in steps if len(s.weights) == most):  # a step a typed weight broke says less
             sums = [c for c in step.forward if self._is_sum(c, step)]
             typed = sorted({r for c in sums for t in _terms(self.cells.tree(c)) if self._is_product(t, c, step)
                             for r in self.cells.refs(t, c[0]) if self.cells.typed(r) and not self._weight(r, step)})
             seen.append(tuple(self.cells.number(r) for r in typed))
         kinds = len(set(seen))
         return f", online, {kinds} samples in turn" if 1 < kinds < len(seen) else ""
+
 
     def _network(self, step: _Step) -> str:
         """``2-2-2 sigmoid`` from the weighted sums: a neuron the sums that share its weights, a layer

@@ -83,7 +83,9 @@ class Training:
     def describe(self) -> str:
         """One line: ``8 weights updated over 20 iterations along rows (w − η·g, η in B2), in
         'Sheet1'!B14:I33``; ``12 weights updated once (...)`` for one step."""
-        weights = f"{len(self.weights):,} weight{'s' if len(self.weights) != 1 else ''}"
+        ends = {_ahead(chain) for chain in self.weights if len(chain) > 1}  # a chain a typed number broke goes on
+        n = sum(chain[0] not in ends for chain in self.weights)
+        weights = f"{n:,} weight{'s' if n != 1 else ''}"
         how = "updated once" if self.iterations == 2 else f"updated over {self.iterations:,} iterations {self._along()}"
         rule = {"-": "w − η·g", "+": "w + η·g"}.get(self.sign, "w ± η·g")
         return f"{weights} {how} ({rule}, η {self._said_eta()}), in {self.span()}"
