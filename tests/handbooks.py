@@ -9,7 +9,8 @@ block's parameters' row; a number is a value pasted over the formula. The tests 
                 biases, each sheet's weights linked to the previous sheet's updated weights
     online      one row a step, two samples in turn, a 2-1-1 tanh/sigmoid net with trained biases,
                 per-layer η typed into the updates, ``w + η·δ·x`` with δ = (t − y)·g′ and the loss
-                (t − y)² (its gradients those of ½(t − y)²); labels in Portuguese
+                (t − y)² (its gradients those of ½(t − y)²); labels in Portuguese; optionally the
+                same net with a sigmoid hidden neuron beside it on the sheet
     runs        one group of 9 columns an iteration, one row an independent run started at
                 ``=RAND()``, a 1-1-1 sigmoid chain
     batch       a block of 8 rows a step: the parameters under their labels, the samples' header,
@@ -24,13 +25,20 @@ from openpyxl import Workbook
 MAZUR_WEIGHTS = (0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55)
 
 
+class _Keep(dict):
+    """format_map's fields: those it lacks stay as written (``{O}``, a column a table fills in)."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
 def _slipped(formulas: dict[str, str], slips: dict, row: int, **fields) -> dict:
     out = dict(formulas)
     for where, text in slips.items():
         column = where.rstrip("0123456789")
         key = where if where in out else column if column in out else None
         if key is not None and (where == column or where == key or int(where[len(column):]) == row):
-            out[key] = text.format(row=row, **fields) if isinstance(text, str) else text  # a number pasted
+            out[key] = text.format_map(_Keep(row=row, **fields)) if isinstance(text, str) else text  # a number pasted
     return out
 
 
@@ -74,33 +82,46 @@ ONLINE_LABELS = ("passo", "x1", "x2", "alvo", "w1", "w2", "b1", "v", "c", "z ocu
                  "perda", "delta saída", "delta oculta", "Δv")
 
 
-def online(path, slips: dict[str, str] | None = None) -> None:
-    """One row a step from row 5 (labels in row 4), the two samples in turn."""
-    slips = slips or {}
+def online(path, slips: dict[str, str] | None = None, beside: dict[str, str] | None = None) -> None:
+    """One row a step from row 5 (labels in row 4), the two samples in turn; with ``beside``
+    (its slips), the same net with a sigmoid hidden neuron in columns U..AK beside it, as one
+    homework sets both on one sheet."""
     wb = Workbook()
     ws = wb.active
     ws.title = "Online"
     ws["A1"], ws["A2"] = "taxa oculta 0.5, taxa saída 0.3", "rede 2-1-1: tanh, sigmoide"
+    _online_table(ws, 0, "tanh", slips or {})
+    if beside is not None:
+        _online_table(ws, 20, "sigmoid", beside)
+    wb.save(path)
+
+
+def _online_table(ws, offset: int, hidden: str, slips: dict[str, str]) -> None:
+    from openpyxl.utils.cell import get_column_letter
+
+    def at(letter: str) -> str:  # a column of the table, moved ``offset`` columns to the right
+        return get_column_letter(ord(letter) - ord("A") + 1 + offset)
+
     for col, label in enumerate(ONLINE_LABELS, 1):
-        ws.cell(4, col, label)
+        ws.cell(4, col + offset, label)
+    activation, slope = {"tanh": ("=TANH({J}{r})", "(1-{K}{r}^2)"),
+                         "sigmoid": ("=1/(1+EXP(-{J}{r}))", "{K}{r}*(1-{K}{r})")}[hidden]
     for r in range(ONLINE_FIRST, ONLINE_FIRST + ONLINE_STEPS):
         x1, x2, t = ONLINE_SAMPLES[(r - ONLINE_FIRST) % 2]
         p = r - 1
         first = r == ONLINE_FIRST
         formulas = {
             "A": r - ONLINE_FIRST + 1, "B": x1, "C": x2, "D": t,
-            "E": 0.3 if first else f"=E{p}+0.5*P{p}*B{p}", "F": -0.2 if first else f"=F{p}+0.5*P{p}*C{p}",
-            "G": 0.1 if first else f"=G{p}+0.5*P{p}", "H": 0.4 if first else f"=H{p}+0.3*O{p}*K{p}",
-            "I": -0.1 if first else f"=I{p}+0.3*O{p}",
-            "J": f"=E{r}*B{r}+F{r}*C{r}+G{r}", "K": f"=TANH(J{r})", "L": f"=H{r}*K{r}+I{r}",
-            "M": f"=1/(1+EXP(-L{r}))", "N": f"=(D{r}-M{r})^2", "O": f"=(D{r}-M{r})*M{r}*(1-M{r})",
-            "P": f"=O{r}*H{r}*(1-K{r}^2)", "Q": f"=0.3*O{r}*K{r}"}
-        for col, formula in _slipped({k: v for k, v in formulas.items() if isinstance(v, str)}, slips, r,
-                                     prev=p).items():
-            formulas[col] = formula
+            "E": 0.3 if first else "={E}{p}+0.5*{P}{p}*{B}{p}", "F": -0.2 if first else "={F}{p}+0.5*{P}{p}*{C}{p}",
+            "G": 0.1 if first else "={G}{p}+0.5*{P}{p}", "H": 0.4 if first else "={H}{p}+0.3*{O}{p}*{K}{p}",
+            "I": -0.1 if first else "={I}{p}+0.3*{O}{p}",
+            "J": "={E}{r}*{B}{r}+{F}{r}*{C}{r}+{G}{r}", "K": activation, "L": "={H}{r}*{K}{r}+{I}{r}",
+            "M": "=1/(1+EXP(-{L}{r}))", "N": "=({D}{r}-{M}{r})^2", "O": "=({D}{r}-{M}{r})*{M}{r}*(1-{M}{r})",
+            "P": "={O}{r}*{H}{r}*" + slope, "Q": "=0.3*{O}{r}*{K}{r}"}
+        formulas.update(_slipped({k: v for k, v in formulas.items() if isinstance(v, str)}, slips, r))
+        letters = {c: at(c) for c in "ABCDEFGHIJKLMNOPQ"}
         for col, value in formulas.items():
-            ws[f"{col}{r}"] = value
-    wb.save(path)
+            ws[f"{at(col)}{r}"] = value.format(r=r, p=p, row=r, **letters) if isinstance(value, str) else value
 
 
 RUNS, RUN_GROUPS, RUN_WIDTH = 3, 5, 9

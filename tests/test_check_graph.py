@@ -41,6 +41,8 @@ BOOKS = {
     "batch_twice": (hb.batch, {"Q": "=2*N{row}*B{row}"}),
     "batch_fed": (hb.batch, {"I": "=F{at}*E{row}+G{at}*H{row}+J{at}"}),
     "online_pasted": (hb.online, {"E9": 0.31}),  # a number typed over w1's update
+    "two_tables": (lambda path, slips: hb.online(path, beside=slips),  # tanh's slope in the sigmoid table
+                   {"P": "={O}{row}*{H}{row}*(1-{K}{row}^2)"}),
     "indexed": (hb.batch_indexed, {}),
     "indexed_twice": (hb.batch_indexed, {"Q": "=2*N{row}*B{row}"}),
     "indexed_slope": (hb.batch_indexed, {"N": "=L{row}*INDEX($B$4:$J$11,INT((ROW()-20)/8)+1,6)*F{row}*(1-F{row})"}),
@@ -114,6 +116,18 @@ def test_each_slip_is_its_one_root_cause_in_the_files_own_names(books, name):
     assert [(f.column + str(f.row), f.kind) for f in table.errors] == [(cell, kind)], text([as_dict(result)])
     assert words in table.errors[0].cause
     assert "in every step" in table.errors[0].cause or name == "online_pasted"
+
+
+def test_two_networks_side_by_side_are_two_tables(books):
+    """A tanh table and a sigmoid table over the same rows of one sheet: each its own verdict."""
+    result = check_file(books["two_tables"])
+    assert [(t.verdict, t.table.network) for t in result.tables] == [
+        ("right", "2-1-1 tanh/sigmoid, with biases, online, 2 samples in turn"),
+        ("wrong", "2-1-1 sigmoid, with biases, online, 2 samples in turn")]
+    assert [(f.column + str(f.row), f.kind) for f in result.tables[1].errors] == [("AJ5", "formula")]
+    assert "multiplies by (1-AE5^2) where the slope of h (AE5) at z oculta (AD5)" in result.tables[1].errors[0].cause
+    assert result.tables[1].table.where == ("5 weights updated over 12 iterations along rows (w + η·g, η typed as "
+                                            "0.5, 0.3), in 'Online'!Y5:AC16")
 
 
 def test_a_slip_in_every_sample_row_is_one_finding_over_the_rows(books):

@@ -25,6 +25,7 @@ slip is found where it happens; findings at the same place of each step are one 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import defaultdict
@@ -374,13 +375,19 @@ def judge_all(book: Book, skip: set[str]) -> tuple[list[TableResult], list[str]]
     cannot read: what was found and what is missing."""
     out, unread = [], []
     cells = _Cells(book)
-    for training in updates.find(book):
-        if set(training.sheets) & skip:
+    for found in updates.find(book):
+        if set(found.sheets) & skip:
             continue
         try:
-            out.append(_Judge(cells, training).judge())
+            trainings = _Judge(cells, found).tables()
         except GraphError as exc:
-            unread.append(f"{training.describe()}, {exc}")
+            unread.append(f"{found.describe()}, {exc}")
+            continue
+        for training in trainings:
+            try:
+                out.append(_Judge(cells, training).judge())
+            except GraphError as exc:
+                unread.append(f"{training.describe()}, {exc}")
     return out, unread
 
 
@@ -416,6 +423,36 @@ class _Judge:
         self.chain_of = {c: k for k, chain in enumerate(training.weights) for c in chain}
         self.home = training.weights[0][0][0]
         self.unit = cells.book.unit
+
+    def tables(self) -> list[updates.Training]:
+        """The training as the tables it is: networks side by side that differ (a sigmoid table beside
+        a tanh table, or another η) are two; runs of one network (one row a run) are one."""
+        steps = self.steps()
+        first = min(s.index for s in steps)
+        groups = [s for s in steps if s.index == first]
+        if len(groups) < 2:
+            return [self.training]
+        buckets: dict[tuple, set[tuple]] = defaultdict(set)
+        for g in groups:
+            calls = sorted({leaf for c in self._down(g.weights) if (t := self.cells.tree(c)) is not None
+                            for leaf in _calls(t)})
+            signature = (len(g.weights), tuple(calls), tuple(sorted({u.eta for u in g.updates})))
+            buckets[signature] |= {self._identity(w) for w in g.weights}
+        if len(buckets) < 2:
+            return [self.training]
+        out = []
+        for ids in buckets.values():
+            chains = [c for c in self.training.weights if self._identity(c[0]) in ids]
+            etas = []
+            for chain in chains:
+                for cell in chain[1:]:
+                    u = _update(self.cells, cell, self.chain_cells)
+                    if u is not None:
+                        etas.append(u.eta if u.eta_cell is None else
+                                    f"{_quoted(u.eta_cell[0])}!${get_column_letter(u.eta_cell[2])}${u.eta_cell[1]}")
+            out.append(dataclasses.replace(self.training, weights=chains, iterations=max(len(c) for c in chains),
+                                           eta=list(dict.fromkeys(etas))))
+        return sorted(out, key=lambda t: (t.weights[0][0][1], t.weights[0][0][2]))
 
     # ---- the steps -------------------------------------------------------------------------
     def _index(self, cell: Cell, position: int) -> int:
@@ -848,7 +885,7 @@ class _Judge:
         elif weight is not None:
             why = f"is not the gradient of the loss {loss} with respect to {weight}"
             if (factor := self._factor(step, root, expected / got if got else math.nan)) is not None:
-                why += f": it multiplies by {factor[0]} where {factor[1]} belongs"
+                why += f": it multiplies by {factor[0]} where {factor[1]}, belongs"
         else:
             needed = self._needed(step, root, ks[0], truth[ks[0]]) if len(group) == 1 else None
             expected = needed
@@ -1122,6 +1159,18 @@ class _Judge:
         return cell[0], cell[1] - r0, cell[2] - c0
 
 
+def _calls(tree: Node) -> list[str]:
+    if tree.op == "call":
+        return [tree.args[0]] + [n for c in tree.args[1] for n in _calls(c)]
+    if tree.op in ("num", "str", "name", "ref", "range"):
+        return []
+    return [n for c in tree.args for n in _calls(c)]
+
+
+def _quoted(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
 def _terms(tree: Node) -> list[Node]:
     if tree.op in _SUM_OPS:
         return [t for child in tree.args for t in _terms(child)]
@@ -1169,12 +1218,12 @@ def _span(nodes: list[Node], text: str) -> str:
     if not spans:
         return ""
     start, end = min(a for a, _ in spans), max(b for _, b in spans)
-    while start > 1 and text[start - 1] == "(" and text[start:end].count(")") >= text[start:end].count("("):
-        if text[start:end].count(")") == text[start:end].count("("):
-            break
+    while start > 1 and text[start:end].count(")") > text[start:end].count("("):
         start -= 1
     while end < len(text) and text[start:end].count("(") > text[start:end].count(")"):
         end += 1
+    if start > 1 and end < len(text) and text[start - 1] == "(" and text[end] == ")":
+        start, end = start - 1, end + 1  # the factor as written: (1-K5^2)
     return text[start:end]
 
 
