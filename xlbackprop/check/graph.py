@@ -510,12 +510,17 @@ class _Judge:
             return i
 
         owner: dict[Cell, int] = {}
-        for i, (w, _) in enumerate(kept):
-            for c in self._down([w]):
-                if c in owner:
-                    parent[root(i)] = root(owner[c])
-                else:
-                    owner[c] = i
+        for i, (w, _) in enumerate(kept):  # one walk in all: where it meets another weight's cells, they join
+            todo = [w]
+            while todo:
+                for d in self.cells.dependents(todo.pop()):
+                    if d in self.chain_cells:
+                        continue
+                    if d in owner:
+                        parent[root(i)] = root(owner[d])
+                    else:
+                        owner[d] = i
+                        todo.append(d)
         groups: dict[int, list[tuple[Cell, _Update]]] = defaultdict(list)
         for i, pair in enumerate(kept):
             groups[root(i)].append(pair)
@@ -616,6 +621,7 @@ class _Judge:
     def judge(self) -> TableResult:
         self.fed: list[tuple[int, Cell, Cell, Cell]] = []
         self.via: dict[Cell, Cell] = {}  # a sample's gradient cell -> the mean over samples it is found under
+        self.explained: dict[tuple, tuple[str, str]] = {}  # (place, formula's form) -> what was found there
         steps = self.steps()
         for step in steps:
             self.read(step)
@@ -708,8 +714,18 @@ class _Judge:
         return np.abs(step.got - alpha * truth) <= self._tolerance(truth, alpha)
 
     def _alpha(self, steps: list[_Step]) -> float:
-        score = {a: sum(max(int(self._matches(s, c, a).sum()) for c in s.candidates) for s in steps) for a in SCALES}
-        return max(SCALES, key=lambda a: (score[a], a == 1.0, -abs(math.log(a))))
+        """The α most gradients take, over the steps (each step's best loss candidate for it)."""
+        alphas = np.array(SCALES)[:, None]
+        score = np.zeros(len(SCALES))
+        for s in steps:
+            best = np.zeros(len(SCALES))
+            for c in s.candidates:
+                truth = alphas * s.truths[c]  # one row an α
+                scale = np.max(np.abs(truth), axis=1, keepdims=True) if truth.size else 0.0
+                tol = RTOL * np.abs(truth) + max(1e-9, 1e4 * self.unit) * scale + ATOL
+                best = np.maximum(best, (np.abs(s.got - truth) <= tol).sum(axis=1))
+            score += best
+        return max(SCALES, key=lambda a: (score[SCALES.index(a)], a == 1.0, -abs(math.log(a))))
 
     def _loss(self, step: _Step, alpha: float) -> Cell:
         def rank(c: Cell) -> tuple:
@@ -781,9 +797,24 @@ class _Judge:
             for root in self._roots(start, step, bad, k in grad_cell):
                 found[root].append(int(k))
         for group, ks in self._siblings(found):
+            root = self._root_of(group)
+            text = cells.formula(root)
+            seen = (self._place(root, step), relative_form(text, *root[1:]) if text else None)
+            if seen in self.explained:  # the same formula at the same place as an earlier step: said there
+                kind, quantity = self.explained[seen]
+                out.append(_Cause(root, kind, quantity, cells.number(root), None, "as in an earlier step"))
+                continue
             if (cause := self._explain(step, group, ks, alpha, wrong, grad_cell)) is not None:
+                self.explained[seen] = cause.kind, cause.quantity
                 out.append(cause)
         return out
+
+    def _root_of(self, group: list[Cell]) -> Cell:
+        """The cell a group of root causes is reported at: its first, or under a mean over samples its
+        first whose value is not 0 (a sample whose input is 0 says nothing)."""
+        if group[0] in self.via:
+            return next((c for c in group if self.cells.number(c)), group[0])
+        return group[0]
 
     def _siblings(self, found: dict[Cell, list[int]]) -> list[tuple[list[Cell], list[int]]]:
         """Root causes in one column with one formula filled down (each sample's row of a batch) as
@@ -835,9 +866,7 @@ class _Judge:
     def _explain(self, step: _Step, group: list[Cell], ks: list[int], alpha: float, wrong: np.ndarray,
                  grad_cell: dict[int, Cell]) -> _Cause | None:
         cells = self.cells
-        root = group[0]
-        if root in self.via:  # a sample whose input is 0 says nothing: name one that does
-            root = next((c for c in group if cells.number(c)), root)
+        root = self._root_of(group)
         truth = alpha * step.truths[step.loss]
         tol = self._tolerance(step.truths[step.loss], alpha)
         is_update = any(u.cell == root for u in step.updates)
