@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +74,7 @@ class FormulaTable:
     eta_cell: str | None
     own: bool = False
     by_formulas: bool = True
+    first_column: int = 0  # where its first weight is: tables side by side in the order they stand
 
     @property
     def rows(self) -> range:
@@ -271,6 +272,7 @@ class _Update:
     eta: float
     eta_cell: Cell | None
     factors: list[Node]  # g's factors
+    odd: bool = False  # its η is a cell that holds no typed number (a weight read for η: a slip)
 
     def gradient(self, cells: _Cells, values: dict[Cell, Any] | None = None) -> float:
         out = self.descent
@@ -299,10 +301,14 @@ def _update(cells: _Cells, cell: Cell, weights: set[Cell]) -> _Update | None:
             if at not in weights and cells.typed(at):
                 fixed = (ref.row_abs and ref.col_abs) or ref.sheet is not None
                 ranked.append((0 if fixed else 2, k, cells.number(at), at))
+            elif at in weights:  # a weight where η belongs (η's row not anchored, filled down): odd
+                ranked.append((3, k, cells.number(at), at))
+            elif cells.formula(at) is None:  # an empty cell or a label where η belongs: odd too
+                ranked.append((4, k, cells.number(at), at))
     if not ranked or len(factors) < 2:
         return None
-    _, k, eta, eta_cell = min(ranked, key=lambda r: r[:2])
-    return _Update(cell, 1.0 if sign == "-" else -1.0, eta, eta_cell, factors[:k] + factors[k + 1:])
+    rank, k, eta, eta_cell = min(ranked, key=lambda r: r[:2])
+    return _Update(cell, 1.0 if sign == "-" else -1.0, eta, eta_cell, factors[:k] + factors[k + 1:], rank >= 3)
 
 
 def _order(cells: _Cells, wanted: set[Cell]) -> list[Cell]:
@@ -375,19 +381,28 @@ def judge_all(book: Book, skip: set[str]) -> tuple[list[TableResult], list[str]]
     cannot read: what was found and what is missing."""
     out, unread = [], []
     cells = _Cells(book)
+    judges, covered = [], set()
     for found in updates.find(book):
-        if set(found.sheets) & skip:
+        if not set(found.sheets) & skip:
+            judges.append(_Judge(cells, found))
+    for judge in sorted(judges, key=lambda j: -len(j.chain_cells)):
+        if judge.chain_cells <= covered:  # a piece a slip broke off a chain that goes on through it
             continue
+        covered |= judge.chain_cells
         try:
-            trainings = _Judge(cells, found).tables()
+            with np.errstate(all="ignore"):
+                trainings = judge.tables()
         except GraphError as exc:
-            unread.append(f"{found.describe()}, {exc}")
+            unread.append(f"{judge.training.describe()}, {exc}")
             continue
         for training in trainings:
             try:
-                out.append(_Judge(cells, training).judge())
+                with np.errstate(all="ignore"):  # a student's 1/0 or EXP overflow is a NaN here, not a warning
+                    out.append(_Judge(cells, training).judge())
             except GraphError as exc:
                 unread.append(f"{training.describe()}, {exc}")
+    order = {s.name: k for k, s in enumerate(book.sheets)}
+    out.sort(key=lambda r: (order.get(r.table.sheet.name, 0), r.table.first_row, r.table.first_column))
     return out, unread
 
 
@@ -405,7 +420,8 @@ def _table(cells: _Cells, training: updates.Training, steps: list[_Step], loss: 
     eta_value, eta_cell = eta if eta else (None, None)
     return FormulaTable(cells.sheets[first[0][0]], min(rows) - 1 if min(rows) > 1 else 1, min(rows), max(rows),
                         columns, network, training.layout, training.describe(), eta_value,
-                        None if eta_cell is None else _coordinate(eta_cell, "", quoted=True))
+                        None if eta_cell is None else _coordinate(eta_cell, "", quoted=True),
+                        first_column=min(chain[0][2] for chain in training.weights))
 
 
 def _coordinate(cell: Cell, here: str, quoted: bool = False) -> str:
@@ -418,11 +434,34 @@ def _coordinate(cell: Cell, here: str, quoted: bool = False) -> str:
 
 class _Judge:
     def __init__(self, cells: _Cells, training: updates.Training):
-        self.cells, self.training = cells, training
+        self.cells = cells
+        self.training = training = self._extended(training)
         self.chain_cells = {c for chain in training.weights for c in chain}
         self.chain_of = {c: k for k, chain in enumerate(training.weights) for c in chain}
         self.home = training.weights[0][0][0]
         self.unit = cells.book.unit
+
+    def _extended(self, training: updates.Training) -> updates.Training:
+        """Chains go on where the next cell along the axis is ``P − c·g`` of the chain's last cell
+        though :mod:`~.updates` took it for none (its c a weight, not a typed η: a slip to find)."""
+        if training.step == updates.SHEETS or training.layout == "cells":
+            return training
+        dr, dc = training.step
+        chains = []
+        for chain in training.weights:
+            chain = list(chain)
+            while len(chain) < MAX_STEPS:
+                end = chain[-1]
+                nxt = (end[0], end[1] + dr, end[2] + dc)
+                tree = self.cells.tree(nxt, own=True)
+                parts = updates.split(tree) if tree is not None else None
+                if parts is None or self.cells.resolve(parts[1], nxt[0]) != end:
+                    break
+                chain.append(nxt)
+            chains.append(chain)
+        if all(len(a) == len(b) for a, b in zip(chains, training.weights)):
+            return training
+        return dataclasses.replace(training, weights=chains, iterations=max(len(c) for c in chains))
 
     def tables(self) -> list[updates.Training]:
         """The training as the tables it is: networks side by side that differ (a sigmoid table beside
@@ -569,6 +608,8 @@ class _Judge:
             if len(deps) == 1 and deps[0] in sums and c not in sums and c not in self.chain_cells:
                 activations.setdefault(deps[0], c)
         for s in sums:
+            if s not in activations:  # a neuron's sum feeds its activation; a sum that feeds none is no neuron
+                continue
             tree = cells.tree(s)
             for term in _terms(tree):
                 refs = [cells.resolve(r.args[0], s[0]) for r in leaves(term, ("ref",))]
@@ -623,6 +664,12 @@ class _Judge:
         self.via: dict[Cell, Cell] = {}  # a sample's gradient cell -> the mean over samples it is found under
         self.explained: dict[tuple, tuple[str, str]] = {}  # (place, formula's form) -> what was found there
         steps = self.steps()
+        etas = Counter((u.eta, u.eta_cell) for s in steps for u in s.updates if not u.odd)
+        self.eta = etas.most_common(1)[0][0] if etas else (math.nan, None)
+        for s in steps:
+            for u in s.updates:
+                if u.odd:  # its gradient judged as if it read η, the slip said apart
+                    u.eta = self.eta[0]
         for step in steps:
             self.read(step)
         readable = [s for s in steps if s.candidates]
@@ -640,7 +687,7 @@ class _Judge:
         network = self._network(first) + self._in_turn([s for s in readable if s.weights[0] in self._first_run])
         if (runs := sum(s.index == first.index for s in readable)) > 1:
             network += f", {runs} runs side by side"
-        etas = {(u.eta, u.eta_cell) for s in readable for u in s.updates}
+        etas = {(u.eta, u.eta_cell) for s in readable for u in s.updates if not u.odd}
         eta = etas.pop() if len(etas) == 1 else None
         table = _table(self.cells, self.training, readable, first.loss, network, eta)
         result = TableResult(table, "right")  # type: ignore[arg-type]
@@ -761,6 +808,14 @@ class _Judge:
         tol = self._tolerance(step.truths[loss], alpha)
         wrong = np.abs(step.got - truth) > tol
         out: list[_Cause] = []
+        for u, w in zip(step.updates, step.weights):
+            if u.odd:
+                held = self.cells.sheets[u.eta_cell[0]].value(*u.eta_cell[1:])
+                what = ("a weight" if u.eta_cell in self.chain_cells else "an empty cell" if held is None
+                        else f"the text {held!r}" if isinstance(held, str) else "a cell η is not in")
+                out.append(_Cause(u.cell, "anchoring", f"update of {self._name(w)}", None, None,
+                                  f"multiplies by {_coordinate(u.eta_cell, self.home)}, {what}, where the learning "
+                                  f"rate {self._said(self.eta[1]) if self.eta[1] else f'{self.eta[0]:g}'} belongs"))
         for index, s, pre, act in self.fed:
             if index == step.index:
                 out.append(_Cause(s, "formula", "weighted sum", None, None,
@@ -791,6 +846,11 @@ class _Judge:
                 j = (shared or others)[0]
                 out.append(_Cause(u.cell, "update", f"update of {self._name(step.weights[k])}", step.got[k], truth[k],
                                   f"reads {self._said(grad_cell[k])}, the gradient of {self._said(step.weights[j])}, "
+                                  f"where the gradient of {self._said(step.weights[k])} belongs"))
+                continue
+            if k in grad_cell and grad_cell[k] not in step.down:  # anchored to another step's gradient
+                out.append(_Cause(u.cell, "update", f"update of {self._name(step.weights[k])}", step.got[k], truth[k],
+                                  f"reads {self._said(grad_cell[k])}, which this step's weights do not change, "
                                   f"where the gradient of {self._said(step.weights[k])} belongs"))
                 continue
             start = grad_cell.get(k, u.cell)
@@ -1078,15 +1138,15 @@ class _Judge:
         return f"the gradient of {self._name(step.weights[k])} in {self._said(u.cell)}"
 
     def _in_turn(self, steps: list[_Step]) -> str:
-        """``, online, 2 samples in turn`` when the steps' inputs (the typed cells their first sums
-        read beside a weight) change from step to step."""
+        """``, online, 2 samples in turn`` when the steps' inputs (what their sums read beside a weight
+        that the weights do not change) change from step to step."""
         seen = []
         most = max((len(s.weights) for s in steps), default=0)
         for step in (s for s in steps if len(s.weights) == most):  # a step a typed weight broke says less
             sums = [c for c in step.forward if self._is_sum(c, step)]
             typed = sorted({r for c in sums for t in _terms(self.cells.tree(c)) if self._is_product(t, c, step)
-                            for r in self.cells.refs(t, c[0]) if self.cells.typed(r) and not self._weight(r, step)})
-            seen.append(tuple(self.cells.number(r) for r in typed))
+                            for r in self.cells.refs(t, c[0]) if r not in step.down and not self._weight(r, step)})
+            seen.append(tuple(float(f"{self.cells.number(r):.9g}") for r in typed))  # 0.05 and 0.0500000000000001 alike
         kinds = len(set(seen))
         return f", online, {kinds} samples in turn" if 1 < kinds < len(seen) else ""
 
@@ -1095,11 +1155,12 @@ class _Judge:
         """``2-2-2 sigmoid`` from the weighted sums: a neuron the sums that share its weights, a layer
         the neurons as far from the inputs; a batch, the sums of one neuron."""
         cells = self.cells
-        sums = [c for c in step.forward if self._is_sum(c, step)]
+        forward = step.ancestry.get(step.loss, step.forward)
+        sums = [c for c in forward if self._is_sum(c, step)]
         if not sums:
             return ""
         weights_of = {s: frozenset(r for r in cells.deps(s) if r in step.weights) for s in sums}
-        order = _order(cells, set(sums) | (step.forward - set(sums)))
+        order = _order(cells, set(forward))
         depth: dict[Cell, int] = {}
         for c in order:
             below = [depth[d] for d in cells.deps(c) if d in depth]
@@ -1118,7 +1179,7 @@ class _Judge:
         kinds = []
         for d in sorted(layers):
             s = neurons[layers[d][0]][0]
-            act = next((c for c in step.forward if cells.deps(c) == (s,)), s)  # or the sum inside its activation
+            act = next((c for c in forward if cells.deps(c) == (s,)), s)  # or the sum inside its activation
             text = (cells.formula(act) or "").upper()
             kinds.append("tanh" if "TANH" in text else "sigmoid" if "EXP" in text else "relu" if "MAX" in text
                          else "linear")
@@ -1178,13 +1239,16 @@ class _Judge:
         return out
 
     def _place(self, cell: Cell, step: _Step) -> tuple:
-        """Where a cell stands within its step: its offset from the top left of what the step computes
-        on that sheet (a row, a block of rows picked by INDEX, a group of columns, a run), so that
-        the same place of each step (of each run, each sheet) is one finding."""
+        """Where a cell stands within its step: its offset from the top left of the gradients its
+        updates read on that sheet (a row, the means of a block of rows, a group of columns, a run),
+        so that the same place of each step (of each run, each sheet) is one finding."""
         if self.training.layout == "sheets":  # each sheet laid out alike
             return cell[1:]
-        corners = [c for c in step.down if c[0] == cell[0]] or [c for c in step.weights if c[0] == cell[0]] or [cell]
-        r0, c0 = min(c[1] for c in corners), min(c[2] for c in corners)
+        read = [c for u in step.updates for c in u.reads(self.cells) if c[0] == cell[0]]  # the step's gradients
+        corners = read or [c for c in step.down if c[0] == cell[0]] or [c for c in step.weights if c[0] == cell[0]] or [cell]
+        rows = Counter(c[1] for c in corners)  # most of them: one anchored to the first row is a slip, not the step
+        r0 = min(r for r, n in rows.items() if n == max(rows.values()))
+        c0 = min(c[2] for c in corners if c[1] == r0)
         return cell[0], cell[1] - r0, cell[2] - c0
 
 
