@@ -13,6 +13,8 @@ block's parameters' row; a number is a value pasted over the formula. The tests 
                 same net with a sigmoid hidden neuron beside it on the sheet
     runs        one group of 9 columns an iteration, one row an independent run started at
                 ``=RAND()``, a 1-1-1 sigmoid chain
+    homework    a 3-1-2 sigmoid net whose biases are the weights of a constant-1 input, one row a
+                step, two samples in turn (saved as an old .xls by the tests)
     batch       a block of 8 rows a step: the parameters under their labels, the samples' header,
                 4 samples (XOR), their means (AVERAGE); a 2-2-1 sigmoid net with trained biases, the
                 loss (t − y)²
@@ -258,4 +260,40 @@ def batch_indexed(path, slips: dict[str, str] | None = None) -> None:
         ws[f"A{mean}"] = "média"
         for col in ["K"] + grads:
             ws[f"{col}{mean}"] = f"=AVERAGE({col}{top + 2}:{col}{top + 5})"
+    wb.save(path)
+
+
+HOMEWORK_FIRST, HOMEWORK_STEPS = 4, 10
+HOMEWORK_SAMPLES = ((0.3, 0.8, 0.9, 0.1), (0.6, 0.2, 0.2, 0.7))  # x1, x2, t1, t2
+HOMEWORK_LABELS = ("step", "x0", "x1", "x2", "t1", "t2", "w0", "w1", "w2", "u10", "u11", "u20", "u21",
+                   "z", "h", "o1", "y1", "o2", "y2", "E", "d1", "d2", "dh")
+
+
+def homework(path, slips: dict[str, str] | None = None) -> None:
+    """A 3-1-2 sigmoid net, one row a step from row 4, two samples in turn, its biases the weights
+    of a constant-1 input ``x0`` (column B); η typed in Y2. The tests save it as an old .xls."""
+    slips = slips or {}
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Homework"
+    ws["X2"], ws["Y2"] = "eta", 0.5
+    for col, label in enumerate(HOMEWORK_LABELS, 1):
+        ws.cell(3, col, label)
+    start = {"G": 0.1, "H": -0.3, "I": 0.4, "J": 0.2, "K": 0.5, "L": -0.1, "M": -0.6}
+    grads = {"G": "W{p}*B{p}", "H": "W{p}*C{p}", "I": "W{p}*D{p}", "J": "U{p}*B{p}", "K": "U{p}*O{p}",
+             "L": "V{p}*B{p}", "M": "V{p}*O{p}"}
+    for r in range(HOMEWORK_FIRST, HOMEWORK_FIRST + HOMEWORK_STEPS):
+        x1, x2, t1, t2 = HOMEWORK_SAMPLES[(r - HOMEWORK_FIRST) % 2]
+        formulas = {"A": r - HOMEWORK_FIRST + 1, "B": 1.0, "C": x1, "D": x2, "E": t1, "F": t2}
+        for col, w0 in start.items():
+            formulas[col] = w0 if r == HOMEWORK_FIRST else f"={col}{r - 1}-$Y$2*{grads[col].format(p=r - 1)}"
+        formulas.update({
+            "N": f"=G{r}*B{r}+H{r}*C{r}+I{r}*D{r}", "O": f"=1/(1+EXP(-N{r}))",
+            "P": f"=J{r}*B{r}+K{r}*O{r}", "Q": f"=1/(1+EXP(-P{r}))", "R": f"=L{r}*B{r}+M{r}*O{r}",
+            "S": f"=1/(1+EXP(-R{r}))", "T": f"=0.5*((E{r}-Q{r})^2+(F{r}-S{r})^2)",
+            "U": f"=(Q{r}-E{r})*Q{r}*(1-Q{r})", "V": f"=(S{r}-F{r})*S{r}*(1-S{r})",
+            "W": f"=(U{r}*K{r}+V{r}*M{r})*O{r}*(1-O{r})"})
+        formulas.update(_slipped({k: v for k, v in formulas.items() if isinstance(v, str)}, slips, r))
+        for col, value in formulas.items():
+            ws[f"{col}{r}"] = value
     wb.save(path)

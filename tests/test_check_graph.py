@@ -215,3 +215,24 @@ def test_the_html_page_says_where_a_graph_table_is(books):
     assert "9 weights updated over 8 iterations in blocks of 8 rows" in page
     assert "2-2-1 sigmoid, with biases, 4 samples a step" in page
     assert "(1 = row" not in page  # a step is a block of rows: no one row names an iteration
+
+
+@pytest.fixture(scope="module")
+def old_files(tmp_path_factory) -> dict[str, Path]:
+    """The homework as an old .xls (Excel 97), written by LibreOffice from the .xlsx."""
+    folder = tmp_path_factory.mktemp("xls")
+    hb.homework(folder / "homework.xlsx")
+    hb.homework(folder / "homework_weight.xlsx", slips={"W": "=(U{row}*K{row}+V{row}*K{row})*O{row}*(1-O{row})"})
+    sources = [folder / "homework.xlsx", folder / "homework_weight.xlsx"]
+    convert_all(sources, folder / "old", to="xls:MS Excel 97")
+    return {p.stem: p for p in (folder / "old").glob("*.xls")}
+
+
+def test_an_old_xls_with_a_constant_one_input_for_its_biases(old_files):
+    result = check_file(old_files["homework"])
+    assert result.status == "right", result
+    assert result.tables[0].table.network == "2-1-2 sigmoid, with biases, online, 2 samples in turn"
+    slipped = check_file(old_files["homework_weight"])
+    (table,) = slipped.tables
+    assert [(f.column + str(f.row), f.kind) for f in table.errors] == [("W4", "formula")]
+    assert "dh (W4, hidden delta, in every step): reads u11 (K4) where u21 (M4) belongs" in table.errors[0].cause

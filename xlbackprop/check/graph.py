@@ -617,7 +617,10 @@ class _Judge:
                     continue
                 for r in refs:
                     if r in sums and r in activations:
-                        cells.overrides[s] = _substituted(cells.overrides.get(s, tree), s[0], cells, r, activations[r])
+                        mended = cells.overrides.get(s, tree)
+                        places = {k for k, leaf in enumerate(leaves(mended, ("ref",)))
+                                  if cells.resolve(leaf.args[0], s[0]) == r}
+                        cells.overrides[s] = _substituted(mended, s[0], activations[r], places)
                         self.fed.append((step.index, s, r, activations[r]))
                         out.append(s)
         return out
@@ -1019,7 +1022,7 @@ class _Judge:
         trees = [cells.tree(c, own=True) for c in group]
         if any(t is None for t in trees):
             return None
-        read = [cells.refs(t, c[0]) for t, c in zip(trees, group)]
+        read = [[cells.resolve(leaf.args[0], c[0]) for leaf in leaves(t, ("ref",))] for t, c in zip(trees, group)]
         if any(len(r) != len(read[0]) for r in read):
             group, trees, read = group[:1], trees[:1], read[:1]
         members = set(group)
@@ -1028,9 +1031,14 @@ class _Judge:
         below = [c for c in _order(cells, step.backward)
                  if c not in members and members & _ancestors(cells, [c], step.backward | members)]
         fixes = []
+        variants = []  # (the reference's place, which of its occurrences change): every one, or one alone
         for at, x in enumerate(read[0]):
-            if x not in near or x in read[0][:at]:
-                continue
+            places = [k for k, c in enumerate(read[0]) if c == x]
+            if x in near and at == places[0]:
+                variants.append((at, set(places)))
+                variants.extend((k, {k}) for k in places if len(places) > 1)
+        for at, places in variants:
+            x = read[0][at]
             for y in near:
                 if y == x or y in self.chain_cells and y not in step.weights:
                     continue
@@ -1040,11 +1048,12 @@ class _Judge:
                 for cell, tree, refs in zip(group, trees, read):
                     xm = refs[at]
                     ym = (xm[0], xm[1] + y[1] - x[1], xm[2] + y[2] - x[2]) if cell != root else y
-                    changes[cell] = _substituted(tree, cell[0], cells, xm, ym)
+                    changes[cell] = _substituted(tree, cell[0], ym, places)
                 fixed = self._fixes(step, changes, below, affected, truth, tol)
                 if fixed is not None:
-                    fixes.append((abs(x[1] - y[1]) + abs(x[2] - y[2]) + 1000 * (x[0] != y[0]), x, y, fixed))
-        return min(fixes)[1:] if fixes else None
+                    fixes.append((len(places) == 1, abs(x[1] - y[1]) + abs(x[2] - y[2]) + 1000 * (x[0] != y[0]),
+                                  x, y, fixed))
+        return min(fixes)[2:] if fixes else None
 
     def _fixes(self, step: _Step, changes: dict[Cell, Node], below: list[Cell], affected: list[int],
                truth: np.ndarray, tol: np.ndarray) -> float | None:
@@ -1135,7 +1144,7 @@ class _Judge:
         u = step.updates[k]
         if len(u.factors) == 1 and u.factors[0].op == "ref":
             return self._said(self.cells.resolve(u.factors[0].args[0], u.cell[0]))
-        return f"the gradient of {self._name(step.weights[k])} in {self._said(u.cell)}"
+        return f"the gradient of {self._name(step.weights[k])} in its update {_coordinate(u.cell, self.home)}"
 
     def _in_turn(self, steps: list[_Step]) -> str:
         """``, online, 2 samples in turn`` when the steps' inputs (what their sums read beside a weight
@@ -1173,8 +1182,10 @@ class _Judge:
             layers[min(depth[m] for m in members)].append(ws)
         first = min(layers)
         weighted = {s: [t for t in _terms(cells.tree(s)) if self._is_product(t, s, step)] for s in sums}
-        n_in = max(len(weighted[neurons[ws][0]]) for ws in layers[first])
-        biased = any(len(weighted[s]) < len(_terms(cells.tree(s))) for s in sums)
+        ones = {s: [t for t in weighted[s] if self._times_one(t, s, step)] for s in sums}  # w·1: a bias,
+        ones = {s: o if len(o) < len(weighted[s]) else [] for s, o in ones.items()}  # unless it is the only input
+        n_in = max(len(weighted[neurons[ws][0]]) - len(ones[neurons[ws][0]]) for ws in layers[first])
+        biased = any(len(weighted[s]) < len(_terms(cells.tree(s))) or ones[s] for s in sums)
         shape = "-".join([str(n_in)] + [str(len(layers[d])) for d in sorted(layers)])
         kinds = []
         for d in sorted(layers):
@@ -1187,6 +1198,12 @@ class _Judge:
         samples = max(len(m) for m in neurons.values())
         return (f"{shape} {kind}" + (", with biases" if biased else "")
                 + (f", {samples} samples a step" if samples > 1 else ""))
+
+    def _times_one(self, term: Node, here: Cell, step: _Step) -> bool:
+        """A weight times a cell that holds 1 and that no weight changes: a bias as a constant-1 input."""
+        refs = [self.cells.resolve(r.args[0], here[0]) for r in leaves(term, ("ref",))]
+        rest = [r for r in refs if not self._weight(r, step)]
+        return len(refs) == 2 and len(rest) == 1 and rest[0] not in step.down and self.cells.number(rest[0]) == 1.0
 
     def _is_product(self, term: Node, here: Cell, step: _Step) -> bool:
         refs = [self.cells.resolve(r.args[0], here[0]) for r in leaves(term, ("ref",))]
@@ -1274,18 +1291,24 @@ def _terms(tree: Node) -> list[Node]:
     return [tree]
 
 
-def _substituted(tree: Node, here: str, cells: _Cells, x: Cell, y: Cell) -> Node:
-    """The tree with every reference to ``x`` reading ``y``."""
-    if tree.op == "ref":
-        if cells.resolve(tree.args[0], here) == x:
-            r = tree.args[0]
+def _substituted(tree: Node, here: str, y: Cell, places: set[int]) -> Node:
+    """The tree with its references at ``places`` (their order among the tree's references) reading ``y``."""
+    seen = [0]
+
+    def walk(node: Node) -> Node:
+        if node.op == "ref":
+            k, seen[0] = seen[0], seen[0] + 1
+            if k not in places:
+                return node
+            r = node.args[0]
             return Node("ref", (Ref(None if y[0] == here else y[0], y[2], y[1], r.col_abs, r.row_abs, r.span),))
-        return tree
-    if tree.op in ("num", "str", "name", "range"):
-        return tree
-    if tree.op == "call":
-        return Node("call", (tree.args[0], tuple(_substituted(c, here, cells, x, y) for c in tree.args[1])), tree.pos)
-    return Node(tree.op, tuple(_substituted(c, here, cells, x, y) for c in tree.args), tree.pos)
+        if node.op in ("num", "str", "name", "range"):
+            return node
+        if node.op == "call":
+            return Node("call", (node.args[0], tuple(walk(c) for c in node.args[1])), node.pos)
+        return Node(node.op, tuple(walk(c) for c in node.args), node.pos)
+
+    return walk(tree)
 
 
 def _shape(why: str) -> str:
