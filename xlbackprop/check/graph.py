@@ -96,7 +96,8 @@ class _Cells:
         self._lower = {s.name.lower(): s.name for s in book.sheets}
         self._trees: dict[Cell, Node | None] = {}
         self._deps: dict[Cell, tuple[Cell, ...]] = {}
-        self.overrides: dict[Cell, Node] = {}  # formulas mended to take the truth (a pre-activation fed forward)
+        self.overrides: dict[Cell, Node] = {}
+        self._forms: dict[tuple[str, str], tuple[Node, bool]] = {}  # a formula's form -> its tree, whether rows map  # formulas mended to take the truth (a pre-activation fed forward)
         self._rdeps: dict[Cell, list[Cell]] | None = None
 
     def resolve(self, ref: Ref, here: str) -> Cell:
@@ -117,12 +118,28 @@ class _Cells:
             text, tree = self.formula(cell), None
             if text is not None:
                 try:
-                    tree = _fixed(self.sheets[cell[0]].parse(text), cell[1], cell[2])
+                    tree = _fixed(self._parsed(cell[0], text), cell[1], cell[2])
                     _computable(tree)
                 except (FormulaError, ValueError):
                     tree = None
             self._trees[cell] = tree
         return self._trees[cell]
+
+    def _parsed(self, sheet: str, text: str) -> Node:
+        """``text`` parsed once per form: a formula filled down a column differs from the one above
+        only in its rows, so the tree of the first is taken with the rows of each (much faster than
+        parsing 100,000 formulas one by one)."""
+        rows = [int(m[3]) for m in _ROWS.finditer(text)]
+        form = (sheet, _ROWS.sub(lambda m: (m[1] or "") + m[2] + "#" * len(m[3]), text))
+        if form not in self._forms:
+            tree = self.sheets[sheet].parse(text)
+            refs = [r for leaf in leaves(tree, ("ref", "range")) for r in leaf.args]
+            self._forms[form] = (tree, [r.row for r in refs] == rows)
+        tree, shifts = self._forms[form]
+        if not shifts:
+            return self.sheets[sheet].parse(text)
+        at = iter(rows)
+        return _with_rows(tree, at)
 
     def refs(self, node: Node, here: str) -> list[Cell]:
         out = []
@@ -199,6 +216,25 @@ class _Cells:
 def _short_label(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= 24 else text[:22].rstrip() + "…"
+
+
+# a cell reference as the text writes it: its sheet, its column (with its $'s) and its row
+_ROWS = re.compile(r"(?<![\w.$])((?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?(\$?[A-Za-z]{1,3}\$?)(\d+)(?![\w(])")
+
+
+def _with_rows(tree: Node, rows) -> Node:
+    """The tree with its references' rows, in reading order, taken from ``rows``."""
+    if tree.op == "ref":
+        r = tree.args[0]
+        return Node("ref", (dataclasses.replace(r, row=next(rows)),), tree.pos)
+    if tree.op == "range":
+        a, b = tree.args
+        return Node("range", (dataclasses.replace(a, row=next(rows)), dataclasses.replace(b, row=next(rows))), tree.pos)
+    if tree.op in ("num", "str", "name"):
+        return tree
+    if tree.op == "call":
+        return Node("call", (tree.args[0], tuple(_with_rows(c, rows) for c in tree.args[1])), tree.pos)
+    return Node(tree.op, tuple(_with_rows(c, rows) for c in tree.args), tree.pos)
 
 
 def _fixed(tree: Node, row: int, col: int) -> Node:
@@ -361,7 +397,9 @@ class _Step:
     loss: Cell | None = None
     down: set[Cell] = field(default_factory=set)  # every cell that depends on the weights, this step
     aliases: set[Cell] = field(default_factory=set)  # links that show a weight (='Iter 1'!B39)
-    ancestry: dict[Cell, set[Cell]] = field(default_factory=dict)  # loss candidate -> the cells it depends on
+    ancestry: dict[Cell, set[Cell]] = field(default_factory=dict)  # the loss -> the cells it depends on
+    order: list[Cell] = field(default_factory=list)  # the cells that depend on the weights, each after what it reads
+    read_by_grads: set[Cell] = field(default_factory=set)
 
 
 @dataclass
@@ -572,7 +610,6 @@ class _Judge:
         step.down = down
         step.aliases = {c for c in down if len(cells.deps(c)) == 1 and cells.deps(c)[0] in step.weights
                         and (t := cells.tree(c)) is not None and t.op == "ref"}
-        self._fed_forward(step, down)
         grads = [c for u in step.updates for c in u.reads(cells)]
         read_by_grads = _ancestors(cells, grads, down)
         order = _order(cells, down)
@@ -588,24 +625,32 @@ class _Judge:
                            and cells.tree(c) is not None]
         if not step.candidates:
             return
-        ancestry = {c: _ancestors(cells, [c], down) for c in step.candidates}
-        step.ancestry = ancestry
-        forward = set().union(*ancestry.values())
-        self._jacobian(step, [c for c in order if c in forward])
+        self._jacobian(step, order, every=False)  # ∂cell/∂weight for every cell: each candidate's gradient
         for c in step.candidates:
             step.truths[c] = np.array([step.jacobian[c][step.lanes[w]] for w in step.weights])
         step.got = np.array([u.gradient(cells) for u in step.updates])
-        step.forward = forward
-        step.backward = read_by_grads - forward
+        step.order, step.read_by_grads = order, read_by_grads
 
-    def _fed_forward(self, step: _Step, down: set[Cell]) -> list[Cell]:
-        """Weighted sums that read a pre-activation where its activation belongs: mended for the truth."""
+    def settle(self, step: _Step) -> None:
+        """With the step's loss chosen: its forward cells (those the loss depends on), its backward
+        cells (the rest the gradients read), and every derivative among them."""
+        forward = _ancestors(self.cells, [step.loss], step.down)
+        if self._fed_forward(step, forward):  # mended: the loss now reads the activations the sums skipped
+            forward = _ancestors(self.cells, [step.loss], step.down)
+        step.ancestry = {step.loss: forward}
+        step.forward, step.backward = forward, step.read_by_grads - forward
+        self._jacobian(step, [c for c in step.order if c in forward])
+        step.truths[step.loss] = np.array([step.jacobian[step.loss][step.lanes[w]] for w in step.weights])
+
+    def _fed_forward(self, step: _Step, forward: set[Cell]) -> list[Cell]:
+        """Weighted sums on the way to the loss that read a pre-activation where its activation (a cell
+        beside it that reads it alone) belongs: mended for the truth, and a slip to report."""
         cells, out = self.cells, []
-        sums = {c for c in down if self._is_sum(c, step)}
+        sums = {c for c in forward if self._is_sum(c, step)}
         activations: dict[Cell, Cell] = {}
-        for c in down:
+        for c in sorted(step.down):
             deps = cells.deps(c)
-            if len(deps) == 1 and deps[0] in sums and c not in sums and c not in self.chain_cells:
+            if len(deps) == 1 and deps[0] in sums and c not in sums and c[0] == deps[0][0]:
                 activations.setdefault(deps[0], c)
         for s in sums:
             if s not in activations:  # a neuron's sum feeds its activation; a sum that feeds none is no neuron
@@ -639,8 +684,10 @@ class _Judge:
     def _weight(cell: Cell, step: _Step) -> bool:
         return cell in step.weights or cell in step.aliases
 
-    def _jacobian(self, step: _Step, order: list[Cell]) -> None:
-        perturbed = list(step.weights) + order
+    def _jacobian(self, step: _Step, order: list[Cell], every: bool = True) -> None:
+        """Each cell of ``order`` computed by the complex step at its stored inputs, perturbed by each
+        weight and (``every``) by each cell of ``order``: ``step.jacobian[y][step.lanes[x]]`` = ∂y/∂x."""
+        perturbed = list(step.weights) + (order if every else [])
         lanes = {c: k for k, c in enumerate(perturbed)}
         n = len(perturbed)
         values: dict[Cell, Any] = {}
@@ -656,7 +703,8 @@ class _Judge:
             v = np.array(np.broadcast_to(np.asarray(got, dtype=complex), (n,)))
             if math.isfinite(stored := self.cells.number(c)):  # each cell's slope at its own stored inputs
                 v = stored + 1j * np.imag(v)
-            v[lanes[c]] += 1j * H
+            if c in lanes:
+                v[lanes[c]] += 1j * H
             values[c] = v
         step.lanes = lanes
         step.jacobian = {c: np.imag(v) / H for c, v in values.items()}
@@ -683,6 +731,7 @@ class _Judge:
         causes: list[tuple[_Step, _Cause]] = []
         for step in readable:
             step.loss = self._loss(step, alpha)
+            self.settle(step)
             causes.extend((step, c) for c in self._causes(step, alpha))
             causes.extend((step, c) for c in self._typed_over(step))
         first = readable[0]
@@ -779,8 +828,8 @@ class _Judge:
 
     def _loss(self, step: _Step, alpha: float) -> Cell:
         def rank(c: Cell) -> tuple:
-            return (-int(self._matches(step, c, alpha).sum()), len(self.cells.dependents(c)),
-                    -len(step.ancestry.get(c, ())), c)
+            link = bool(updates.LINK.fullmatch(self.cells.formula(c) or ""))  # a copy of the loss shown elsewhere
+            return -int(self._matches(step, c, alpha).sum()), link, len(self.cells.dependents(c)), c
         return min(step.candidates, key=rank)
 
     def _derivatives(self, step: _Step, alpha: float) -> np.ndarray:
@@ -1182,9 +1231,14 @@ class _Judge:
             layers[min(depth[m] for m in members)].append(ws)
         first = min(layers)
         weighted = {s: [t for t in _terms(cells.tree(s)) if self._is_product(t, s, step)] for s in sums}
-        ones = {s: [t for t in weighted[s] if self._times_one(t, s, step)] for s in sums}  # w·1: a bias,
-        ones = {s: o if len(o) < len(weighted[s]) else [] for s, o in ones.items()}  # unless it is the only input
-        n_in = max(len(weighted[neurons[ws][0]]) - len(ones[neurons[ws][0]]) for ws in layers[first])
+        # a weight times 1 in every sample of its neuron, beside other inputs: a bias as a constant-1 input
+        ones = {}
+        for members in neurons.values():
+            flags = [[self._times_one(t, m, step) for t in weighted[m]] for m in members]
+            always = [all(f[k] for f in flags) for k in range(min(len(f) for f in flags))]
+            for m in members:
+                ones[m] = sum(always) if sum(always) < len(weighted[m]) else 0
+        n_in = max(len(weighted[neurons[ws][0]]) - ones[neurons[ws][0]] for ws in layers[first])
         biased = any(len(weighted[s]) < len(_terms(cells.tree(s))) or ones[s] for s in sums)
         shape = "-".join([str(n_in)] + [str(len(layers[d])) for d in sorted(layers)])
         kinds = []
