@@ -82,29 +82,32 @@ ONLINE_FIRST, ONLINE_STEPS = 5, 12
 ONLINE_SAMPLES = ((0.2, 0.9, 0.8), (0.7, 0.1, 0.2))  # x1, x2, t
 ONLINE_LABELS = ("passo", "x1", "x2", "alvo", "w1", "w2", "b1", "v", "c", "z oculta", "h", "z saída", "y",
                  "perda", "delta saída", "delta oculta", "Δv")
+COURSE_LIKE = ("step", "i1", "i2", "t1", "w1", "w2", "w3", "w4", "w5", "h1", "a_h1", "o1", "a_o1",
+               "E_total", "delta_o1", "delta_h1", "dw4")  # the course's labels over another network
 
 
-def online(path, slips: dict[str, str] | None = None, beside: dict[str, str] | None = None) -> None:
-    """One row a step from row 5 (labels in row 4), the two samples in turn; with ``beside``
+def online(path, slips: dict[str, str] | None = None, beside: dict[str, str] | None = None,
+           labels: tuple[str, ...] = ONLINE_LABELS) -> None:
+    """One row a step from row 5 (``labels`` in row 4), the two samples in turn; with ``beside``
     (its slips), the same net with a sigmoid hidden neuron in columns U..AK beside it, as one
     homework sets both on one sheet."""
     wb = Workbook()
     ws = wb.active
     ws.title = "Online"
     ws["A1"], ws["A2"] = "taxa oculta 0.5, taxa saída 0.3", "rede 2-1-1: tanh, sigmoide"
-    _online_table(ws, 0, "tanh", slips or {})
+    _online_table(ws, 0, "tanh", slips or {}, labels)
     if beside is not None:
-        _online_table(ws, 20, "sigmoid", beside)
+        _online_table(ws, 20, "sigmoid", beside, labels)
     wb.save(path)
 
 
-def _online_table(ws, offset: int, hidden: str, slips: dict[str, str]) -> None:
+def _online_table(ws, offset: int, hidden: str, slips: dict[str, str], labels: tuple[str, ...]) -> None:
     from openpyxl.utils.cell import get_column_letter
 
     def at(letter: str) -> str:  # a column of the table, moved ``offset`` columns to the right
         return get_column_letter(ord(letter) - ord("A") + 1 + offset)
 
-    for col, label in enumerate(ONLINE_LABELS, 1):
+    for col, label in enumerate(labels, 1):
         ws.cell(4, col + offset, label)
     activation, slope = {"tanh": ("=TANH({J}{r})", "(1-{K}{r}^2)"),
                          "sigmoid": ("=1/(1+EXP(-{J}{r}))", "{K}{r}*(1-{K}{r})")}[hidden]

@@ -41,6 +41,7 @@ BOOKS = {
     "batch_twice": (hb.batch, {"Q": "=2*N{row}*B{row}"}),
     "batch_fed": (hb.batch, {"I": "=F{at}*E{row}+G{at}*H{row}+J{at}"}),
     "online_pasted": (hb.online, {"E9": 0.31}),  # a number typed over w1's update
+    "course_labels": (lambda path, slips: hb.online(path, slips, labels=hb.COURSE_LIKE), {}),
     "two_tables": (lambda path, slips: hb.online(path, beside=slips),  # tanh's slope in the sigmoid table
                    {"P": "={O}{row}*{H}{row}*(1-{K}{row}^2)"}),
     "indexed": (hb.batch_indexed, {}),
@@ -116,6 +117,14 @@ def test_each_slip_is_its_one_root_cause_in_the_files_own_names(books, name):
     assert [(f.column + str(f.row), f.kind) for f in table.errors] == [(cell, kind)], text([as_dict(result)])
     assert words in table.errors[0].cause
     assert "in every step" in table.errors[0].cause or name == "online_pasted"
+
+
+def test_the_courses_labels_over_another_network_are_read_by_its_formulas(books):
+    """w1..w5, h1, a_h1, E_total over a 2-1-1 net: the labels say the course's table, which it
+    cannot be (no w6, no h2); its formulas say what it trains, and that reading stands."""
+    result = check_file(books["course_labels"])
+    assert (result.status, len(result.tables)) == ("right", 1), result
+    assert result.tables[0].table.network == "2-1-1 tanh/sigmoid, with biases, online, 2 samples in turn"
 
 
 def test_two_networks_side_by_side_are_two_tables(books):

@@ -56,6 +56,15 @@ def _short(message: str, width: int = 80) -> str:
     return message if len(message) <= width else message[:width - 3].rstrip() + "..."
 
 
+def _judged(book, table) -> TableResult:
+    """:func:`~.judge.judge`, or incomplete where the labels promise a quantity the network they
+    describe lacks (the course's labels over another network): its formulas are read next."""
+    try:
+        return judge(book, table)
+    except ValueError as exc:  # FormulaError: "w4 is not a quantity of this network"
+        return TableResult(table, "incomplete", message=f"cannot tell what it trains: {exc}")
+
+
 def check_file(path: str | Path, recalculate: bool = False, timeout: float = 120) -> FileResult:
     """Check every training table of one workbook; never raises for a bad file (status unreadable)."""
     name = str(path)
@@ -64,10 +73,15 @@ def check_file(path: str | Path, recalculate: bool = False, timeout: float = 120
     except XlbackpropError as exc:
         return FileResult(name, "unreadable", str(exc).replace(f"{path}: ", "", 1))
     found = structure.find_all(book)  # by their labels, else (one row an iteration) by their formulas
-    results, unread = [judge(book, t) for t in found], []
+    results, unread = [_judged(book, t) for t in found], []
     if not any(t.own for t in found):  # any other layout or network: by the formula graph
-        by_graph, unread = graph.judge_all(book, {t.sheet.name for t in found})
-        results += by_graph
+        # a sheet whose labels look like the course's but whose table cannot be read so (another
+        # network under w1, w2 ... labels) is read by its formulas too, and that reading stands
+        unsure = {r.table.sheet.name for r in results if r.verdict == "incomplete"}
+        unsure -= {r.table.sheet.name for r in results if r.verdict != "incomplete"}
+        by_graph, unread = graph.judge_all(book, {t.sheet.name for t in found} - unsure)
+        read = {r.table.sheet.name for r in by_graph}
+        results = [r for r in results if r.table.sheet.name not in read] + by_graph
     if not results:
         names = ", ".join(repr(s.name) for s in book.sheets)
         message = (f"no training table: no sheet ({names}) has a header row with "
