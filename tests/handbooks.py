@@ -192,25 +192,30 @@ def batch(path, slips: dict[str, str] | None = None) -> None:
         for col, label in enumerate(BATCH_LABELS, 1):
             ws.cell(top + 2, col, label)
         w = {name: f"{p}{at}" for p, name in zip(params, BATCH_PARAMS)}  # the block's parameters
-        for s, (x1, x2, t) in enumerate(XOR):
-            r = top + 3 + s
-            formulas = {
-                "A": s + 1, "B": x1, "C": x2, "D": t,
-                "E": f"={w['w1']}*B{r}+{w['w2']}*C{r}+{w['b1']}", "F": f"=1/(1+EXP(-E{r}))",
-                "G": f"={w['w3']}*B{r}+{w['w4']}*C{r}+{w['b2']}", "H": f"=1/(1+EXP(-G{r}))",
-                "I": f"={w['w5']}*F{r}+{w['w6']}*H{r}+{w['b3']}", "J": f"=1/(1+EXP(-I{r}))",
-                "K": f"=(D{r}-J{r})^2", "L": f"=(J{r}-D{r})*J{r}*(1-J{r})",
-                "M": f"=L{r}*{w['w5']}*F{r}*(1-F{r})", "N": f"=L{r}*{w['w6']}*H{r}*(1-H{r})",
-                "O": f"=M{r}*B{r}", "P": f"=M{r}*C{r}", "Q": f"=N{r}*B{r}", "R": f"=N{r}*C{r}",
-                "S": f"=L{r}*F{r}", "T": f"=L{r}*H{r}", "U": f"=M{r}", "V": f"=N{r}", "W": f"=L{r}"}
-            formulas.update(_slipped({k: v for k, v in formulas.items() if isinstance(v, str)}, slips, r,
-                                     at=at))
-            for col, value in formulas.items():
-                ws[f"{col}{r}"] = value
+        _samples(ws, top + 3, w, slips, at=at)
         ws[f"A{mean}"] = "média"
         for col in ["K"] + grads:
             ws[f"{col}{mean}"] = f"=AVERAGE({col}{top + 3}:{col}{top + 6})"
     wb.save(path)
+
+
+def _samples(ws, first: int, w: dict[str, str], slips: dict, **fields) -> None:
+    """The 4 XOR samples from row ``first``: forward, loss (t − y)², deltas and each parameter's
+    gradient; ``w`` says how a sample reads each parameter (``B5``, or an INDEX that picks it)."""
+    for s, (x1, x2, t) in enumerate(XOR):
+        r = first + s
+        formulas = {
+            "A": s + 1, "B": x1, "C": x2, "D": t,
+            "E": f"={w['w1']}*B{r}+{w['w2']}*C{r}+{w['b1']}", "F": f"=1/(1+EXP(-E{r}))",
+            "G": f"={w['w3']}*B{r}+{w['w4']}*C{r}+{w['b2']}", "H": f"=1/(1+EXP(-G{r}))",
+            "I": f"={w['w5']}*F{r}+{w['w6']}*H{r}+{w['b3']}", "J": f"=1/(1+EXP(-I{r}))",
+            "K": f"=(D{r}-J{r})^2", "L": f"=(J{r}-D{r})*J{r}*(1-J{r})",
+            "M": f"=L{r}*{w['w5']}*F{r}*(1-F{r})", "N": f"=L{r}*{w['w6']}*H{r}*(1-H{r})",
+            "O": f"=M{r}*B{r}", "P": f"=M{r}*C{r}", "Q": f"=N{r}*B{r}", "R": f"=N{r}*C{r}",
+            "S": f"=L{r}*F{r}", "T": f"=L{r}*H{r}", "U": f"=M{r}", "V": f"=N{r}", "W": f"=L{r}"}
+        formulas.update(_slipped({k: v for k, v in formulas.items() if isinstance(v, str)}, slips, r, **fields))
+        for col, value in formulas.items():
+            ws[f"{col}{r}"] = value
 
 
 INDEXED_TOP, INDEXED_BLOCKS = 20, 20  # the blocks' first row; the parameters' table is rows 4..
@@ -245,20 +250,7 @@ def batch_indexed(path, slips: dict[str, str] | None = None) -> None:
             ws.cell(top + 1, col, label)
         w = {name: f"INDEX($B$4:$J${last},INT((ROW()-{INDEXED_TOP})/8)+1,{k + 1})"
              for k, name in enumerate(BATCH_PARAMS)}
-        for s, (x1, x2, t) in enumerate(XOR):
-            r = top + 2 + s
-            formulas = {
-                "A": s + 1, "B": x1, "C": x2, "D": t,
-                "E": f"={w['w1']}*B{r}+{w['w2']}*C{r}+{w['b1']}", "F": f"=1/(1+EXP(-E{r}))",
-                "G": f"={w['w3']}*B{r}+{w['w4']}*C{r}+{w['b2']}", "H": f"=1/(1+EXP(-G{r}))",
-                "I": f"={w['w5']}*F{r}+{w['w6']}*H{r}+{w['b3']}", "J": f"=1/(1+EXP(-I{r}))",
-                "K": f"=(D{r}-J{r})^2", "L": f"=(J{r}-D{r})*J{r}*(1-J{r})",
-                "M": f"=L{r}*{w['w5']}*F{r}*(1-F{r})", "N": f"=L{r}*{w['w6']}*H{r}*(1-H{r})",
-                "O": f"=M{r}*B{r}", "P": f"=M{r}*C{r}", "Q": f"=N{r}*B{r}", "R": f"=N{r}*C{r}",
-                "S": f"=L{r}*F{r}", "T": f"=L{r}*H{r}", "U": f"=M{r}", "V": f"=N{r}", "W": f"=L{r}"}
-            formulas.update(_slipped({k: v for k, v in formulas.items() if isinstance(v, str)}, slips, r))
-            for col, value in formulas.items():
-                ws[f"{col}{r}"] = value
+        _samples(ws, top + 2, w, slips)
         mean = top + 6
         ws[f"A{mean}"] = "média"
         for col in ["K"] + grads:

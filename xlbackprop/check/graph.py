@@ -1,26 +1,36 @@
 """Judge a gradient descent by its formula graph alone: any layout, any small dense network.
 
 :mod:`~.updates` finds the weights by their updates ``U = P − c·g`` (or ``P + c·g``); each
-update is one *step* of training. Nothing else needs a label or a place:
+update is one *step* of training (a row, a block of rows, a sheet, a group of columns; a step
+by where its cells are along the layout, so that a chain a slip broke goes on). Nothing else
+needs a label or a place:
 
-    forward    the cells that depend on the step's weights P (not through the next step's U)
-    loss L     a forward cell that depends on every weight and that no gradient reads (the
-               one whose gradient the updates take; E_total over E1 and E2)
-    truth      ∂L/∂P of the sheet's own forward formulas, exact by the complex step (each
-               forward cell recomputed from the stored weights and inputs with x + i·h)
+    down       the cells that depend on the step's weights P (not through the next step's U)
+    loss L     a cell of those that depends on every weight and that no gradient reads, the one
+               whose gradient the updates take (E_total, not E1; not a copy of it elsewhere)
+    forward    the cells L depends on; backward, the other cells the gradients read
+    truth      ∂L/∂P through the sheet's own forward formulas, each cell's slope taken at its own
+               stored inputs, exact by the complex step (x + i·h, no difference that cancels)
     gradient   g of each update: should be α·∂L/∂P, with one α for the whole sheet (1; 2 or ½
                when the loss is (t − a)² and the gradient of ½(t − a)², or the other way; 1/m a
                batch mean); ``P + c·g`` takes g = −α·∂L/∂P (the ``w + η·δ·x`` convention)
-    backward   the cells a gradient reads that are not forward: each should be a derivative
-               of the sheet (∂L/∂X, a slope ∂Y/∂X, an edge's ∂L/∂Y·∂Y/∂X, a weight change η·g)
+    backward   each should be a derivative of the sheet (∂L/∂X, a slope ∂Y/∂X, an edge's
+               ∂L/∂Y·∂Y/∂X, a weight change η·g)
 
 A root cause is a cell whose own formula is wrong: a wrong gradient whose backward inputs are
-all such derivatives, or the lowest backward cell under it that is none; a weighted sum that
-reads a pre-activation where its activation belongs (the forward is mended before the truth is
-taken); an update that reads another weight's gradient. Why, in the file's own labels: one
-reference changed (``reads J3 (Δw) where I3 (δ_o) belongs``) that makes every gradient under
-it right, else the value it should hold. Each step is judged from its own stored inputs, so a
-slip is found where it happens; findings at the same place of each step are one finding.
+all such derivatives, or the lowest backward cell under it that is none (under a mean over
+samples, the samples' cells); a weighted sum that reads a pre-activation where its activation
+belongs (mended before the truth is taken); an update that reads another weight's gradient, or
+another step's; a weight, empty cell or label read where η belongs; a number typed over an
+update. Why, in the file's own labels: one reference changed, in every sample's row alike
+(``reads Δv (Q5) where delta saída (O5) belongs``), that makes every gradient under it right; a
+factor that is another slope; a gradient twice the others'; else the value it should hold.
+Each step is judged from its own stored inputs, so a slip is found where it happens; the same
+slip at the same place of each step is one finding::
+
+    results, unread = judge_all(book, skip=set())
+    results[0].table.network          # "2-1-1 tanh/sigmoid, with biases, online, 2 samples in turn"
+    results[0].errors[0].cause        # "delta oculta (P5, gradient of b1, in every step): reads ..."
 """
 
 from __future__ import annotations
@@ -44,12 +54,12 @@ Cell = tuple[str, int, int]
 H = 1e-20  # the complex step: derivatives exact to rounding, no cancellation
 MAX_RANGE = 10_000  # cells a range in a formula may span and still be read
 MAX_STEPS = 2_000  # steps judged; a longer training is judged on its first ones
-MAX_FINDINGS = 3  # findings per place of a step (its first slips, then "and in N more steps")
 MAX_LABEL_UP = 60  # rows above a cell searched for its column's header
 RTOL = 1e-6  # a gradient against α·∂L/∂P, a backward cell against a derivative
 ATOL = 1e-12
 # α: how the gradients relate to the loss's gradient, one for the sheet
-SCALES = sorted({1.0, 2.0, 0.5} | {f / m for m in range(2, 17) for f in (1.0, 2.0)} | {float(m) for m in range(3, 17)})
+# (a loss with or without ½, times a batch of m samples summed or averaged, either way round)
+SCALES = sorted({f * m ** e for f in (1.0, 2.0, 0.5) for m in range(1, 17) for e in (1, -1)})
 _SUM_OPS = ("+", "-")
 
 
@@ -843,8 +853,16 @@ class _Judge:
         base.append(np.array([u.eta * t for u, t in zip(step.updates, step.truths[loss])]))
         values = np.concatenate(base)
         values = values[np.isfinite(values)]
-        factors = np.array(sorted({f * g for f in SCALES for g in (1.0, alpha, -1.0, -alpha)}))
+        m = self._samples(step)  # a sample's share of a batch's mean
+        factors = np.array(sorted({f * a * n for f in (1.0, 2.0, 0.5, -1.0, -2.0, -0.5)
+                                   for a in (1.0, alpha, 1 / alpha) for n in (1.0, m, 1 / m)}))
         return np.unique(np.outer(values, factors).ravel())
+
+    def _samples(self, step: _Step) -> int:
+        """How many samples a step computes: the most weighted sums that share one set of weights."""
+        counts = Counter(frozenset(r for r in self.cells.deps(c) if self._weight(r, step))
+                         for c in step.forward if self._is_sum(c, step))
+        return max(counts.values(), default=1)
 
     def _explained(self, value: float, derivatives: np.ndarray) -> bool:
         if not math.isfinite(value):
