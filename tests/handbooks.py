@@ -172,9 +172,11 @@ BATCH_LABELS = ("amostra", "x1", "x2", "t", "z1", "a1", "z2", "a2", "z3", "y", "
                 "g w1", "g w2", "g w3", "g w4", "g w5", "g w6", "g b1", "g b2", "g b3")
 
 
-def batch(path, slips: dict[str, str] | None = None) -> None:
+def batch(path, slips: dict[str, str] | None = None, picked: bool = False) -> None:
     """Blocks of 8 rows from row 4, one a step: the parameters' labels and values (B..J), the
-    samples' header, 4 samples, their means (AVERAGE); η in B2."""
+    samples' header, 4 samples, their means (AVERAGE); η in B2. ``picked``: every reference to a
+    parameter and every update's previous value and gradient picked by INDEX and ROW()
+    (``=INDEX(B$1:B$200,ROW()-8)-$B$2*INDEX(O$1:O$200,ROW()-2)``), as some sheets do it."""
     slips = slips or {}
     wb = Workbook()
     ws = wb.active
@@ -188,10 +190,13 @@ def batch(path, slips: dict[str, str] | None = None) -> None:
         ws[f"A{top}"] = f"passo {b + 1}"
         for k, (p, name) in enumerate(zip(params, BATCH_PARAMS)):
             ws[f"{p}{top}"] = name
-            ws[f"{p}{at}"] = BATCH_START[k] if b == 0 else f"={p}{at - BATCH_BLOCK}-$B$2*{grads[k]}{mean - BATCH_BLOCK}"
+            ws[f"{p}{at}"] = (BATCH_START[k] if b == 0 else
+                              f"=INDEX({p}$1:{p}$200,ROW()-8)-$B$2*INDEX({grads[k]}$1:{grads[k]}$200,ROW()-2)" if picked
+                              else f"={p}{at - BATCH_BLOCK}-$B$2*{grads[k]}{mean - BATCH_BLOCK}")
         for col, label in enumerate(BATCH_LABELS, 1):
             ws.cell(top + 2, col, label)
-        w = {name: f"{p}{at}" for p, name in zip(params, BATCH_PARAMS)}  # the block's parameters
+        w = {name: f"INDEX({p}$1:{p}$200,ROW()-{{back}})" if picked else f"{p}{at}"  # the block's parameters
+             for p, name in zip(params, BATCH_PARAMS)}
         _samples(ws, top + 3, w, slips, at=at)
         ws[f"A{mean}"] = "média"
         for col in ["K"] + grads:
@@ -199,11 +204,13 @@ def batch(path, slips: dict[str, str] | None = None) -> None:
     wb.save(path)
 
 
-def _samples(ws, first: int, w: dict[str, str], slips: dict, **fields) -> None:
+def _samples(ws, first: int, reads: dict[str, str], slips: dict, **fields) -> None:
     """The 4 XOR samples from row ``first``: forward, loss (t − y)², deltas and each parameter's
-    gradient; ``w`` says how a sample reads each parameter (``B5``, or an INDEX that picks it)."""
+    gradient; ``reads`` says how a sample reads each parameter (``B5``, or an INDEX that picks it,
+    ``{back}`` the rows from the parameters to the sample)."""
     for s, (x1, x2, t) in enumerate(XOR):
         r = first + s
+        w = {name: ref.replace("{back}", str(r - fields.get("at", r))) for name, ref in reads.items()}
         formulas = {
             "A": s + 1, "B": x1, "C": x2, "D": t,
             "E": f"={w['w1']}*B{r}+{w['w2']}*C{r}+{w['b1']}", "F": f"=1/(1+EXP(-E{r}))",
@@ -213,7 +220,8 @@ def _samples(ws, first: int, w: dict[str, str], slips: dict, **fields) -> None:
             "M": f"=L{r}*{w['w5']}*F{r}*(1-F{r})", "N": f"=L{r}*{w['w6']}*H{r}*(1-H{r})",
             "O": f"=M{r}*B{r}", "P": f"=M{r}*C{r}", "Q": f"=N{r}*B{r}", "R": f"=N{r}*C{r}",
             "S": f"=L{r}*F{r}", "T": f"=L{r}*H{r}", "U": f"=M{r}", "V": f"=N{r}", "W": f"=L{r}"}
-        formulas.update(_slipped({k: v for k, v in formulas.items() if isinstance(v, str)}, slips, r, **fields))
+        formulas.update(_slipped({k: v for k, v in formulas.items() if isinstance(v, str)}, slips, r,
+                                 back=r - fields.get("at", r), **fields))
         for col, value in formulas.items():
             ws[f"{col}{r}"] = value
 

@@ -4,7 +4,8 @@ The workbooks (:mod:`handbooks`) are a sheet an iteration (Mazur's example, with
 a step trained online (tanh, trained biases, per-layer η typed in, ``w + η·δ·x``, loss (t − y)²),
 a group of columns an iteration with independent runs from ``=RAND()``, and a block of rows a
 step over a batch of 4 samples (means by AVERAGE), also with its parameters in a table of their
-own that each block picks its row of by INDEX/ROW. Each is written with openpyxl, right and with
+own that each block picks its row of by INDEX/ROW, and with every parameter, previous value and
+gradient picked by INDEX/ROW in the block itself. Each is written with openpyxl, right and with
 each slip class planted, then recalculated by LibreOffice in one run, so that it stores values as
 a student's spreadsheet does; each is held to its verdict and its root cause, the cell and why.
 The expected cells are where the slip was planted, not what the code under test says.
@@ -44,6 +45,10 @@ BOOKS = {
     "course_labels": (lambda path, slips: hb.online(path, slips, labels=hb.COURSE_LIKE), {}),
     "two_tables": (lambda path, slips: hb.online(path, beside=slips),  # tanh's slope in the sigmoid table
                    {"P": "={O}{row}*{H}{row}*(1-{K}{row}^2)"}),
+    "picked": (lambda path, slips: hb.batch(path, slips, picked=True), {}),
+    "picked_fed": (lambda path, slips: hb.batch(path, slips, picked=True),
+                   {"I": "=INDEX(F$1:F$200,ROW()-{back})*E{row}+INDEX(G$1:G$200,ROW()-{back})*H{row}"
+                         "+INDEX(J$1:J$200,ROW()-{back})"}),
     "indexed": (hb.batch_indexed, {}),
     "indexed_twice": (hb.batch_indexed, {"Q": "=2*N{row}*B{row}"}),
     "indexed_slope": (hb.batch_indexed, {"N": "=L{row}*INDEX($B$4:$J$11,INT((ROW()-20)/8)+1,6)*F{row}*(1-F{row})"}),
@@ -73,6 +78,7 @@ def _only_table(books, name):
     ("runs", "column groups", "1-1-1 sigmoid, 3 runs side by side"),
     ("batch", "row blocks", "2-2-1 sigmoid, with biases, 4 samples a step"),
     ("indexed", "rows", "2-2-1 sigmoid, with biases, 4 samples a step"),
+    ("picked", "row blocks", "2-2-1 sigmoid, with biases, 4 samples a step"),
 ])
 def test_a_right_sheet_of_each_layout_is_right(books, name, layout, network):
     result, table = _only_table(books, name)
@@ -104,6 +110,7 @@ SLIPS = {
     "batch_fed": ("I7", "formula", "reads z1 (E7), a weighted sum, where its activation a1 (F7) belongs"),
     "indexed_twice": ("Q24", "formula", "is twice this sample's gradient"),
     "indexed_slope": ("N22", "formula", "d2 (N22:N25, hidden delta, in every step): reads a1 (F22) where a2 (H22) belongs"),
+    "picked_fed": ("I7", "formula", "reads z1 (E7), a weighted sum, where its activation a1 (F7) belongs"),
     "online_pasted": ("E9", "values-only", "w1 (E9, update of w1, in step 5): holds a typed number where the update "
                                            "of w1 belongs (the next step's: =E9+0.5*P9*B9)"),
 }

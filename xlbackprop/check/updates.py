@@ -16,6 +16,9 @@ overlap, are one :class:`Training`::
     find(book)[0].describe()
     # "8 weights updated over 20 iterations along rows (w − η·g, η in B2), in 'Sheet1'!B14:I33"
 
+An update whose previous value or gradient a position picks (``=INDEX(B$1:B$200,ROW()-8)-$B$2*
+INDEX(O$1:O$200,ROW()-2)``) is read for the cell it stands in (:func:`~xlbackprop.xlsx.formula.pinned`).
+
 Fast on a sheet of 100,000 formulas: a cheap test of the text first (an update starts or ends
 with a lone reference beside + or -), then one parse per form (the formula less its rows), so
 that a column filled down parses once.
@@ -31,7 +34,7 @@ from typing import Callable, NamedTuple, Union
 
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
-from ..xlsx.formula import Node, Ref, refs, shape
+from ..xlsx.formula import Node, Ref, pinned, refs, shape
 from ..xlsx.grid import Book, Sheet
 
 Cell = tuple[str, int, int]  # (sheet, row, col)
@@ -44,6 +47,7 @@ _REF = r"(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?\$?[A-Za-z]{1,3}\$?\d+"
 _START = re.compile(rf"=[\s(]*{_REF}[\s)]*[-+]")  # P first
 _END = re.compile(rf"[-+][\s(]*{_REF}[\s)]*\Z")  # P last
 LINK = re.compile(rf"=\s*{_REF}\s*")  # a plain link, ='Iter 1'!C20 (structure reads it too)
+_PICKS = re.compile(r"\b(?:INDEX|OFFSET)\s*\(", re.I)  # a reference a position picks
 # the references of a formula as tokenize reads them (checked against it once a form): sheet, $, column, $, row
 _REFS = re.compile(r"(?<![\w.$])(?:('(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?(\$?)([A-Za-z]{1,3})(\$?)(\d+)(?![\w(])")
 
@@ -185,6 +189,11 @@ def _updates(sheet: Sheet, by_name: dict[str, Sheet]) -> dict[Cell, _Update]:
     etas: dict[Cell, str | None] = {}  # an η cell's verdict, once
     out = {}
     for (row, col), text in sheet.formulas.items():
+        if _PICKS.search(text):  # INDEX(..., ROW()-8): which cell it reads depends on where it is
+            update = _picked(sheet, row, col, text, by_name, etas)
+            if update is not None:
+                out[(sheet.name, row, col)] = update
+            continue
         if not _START.match(text):
             cut = max(text.rfind("-"), text.rfind("+"))
             if cut < 0 or _END.match(text, cut) is None:
@@ -214,6 +223,31 @@ def _updates(sheet: Sheet, by_name: dict[str, Sheet]) -> dict[Cell, _Update]:
             if previous != (sheet.name, row, col):
                 out[(sheet.name, row, col)] = _Update(previous, plan.sign, eta)
     return out
+
+
+def _picked(sheet: Sheet, row: int, col: int, text: str, by_name: dict[str, Sheet],
+            seen: dict[Cell, str | None]) -> _Update | None:
+    """An update whose previous value or gradient a position picks (``INDEX($B$2:$B$9, ROW()-3)``),
+    read for the cell it stands in: each such cell parsed on its own."""
+    try:
+        tree = pinned(sheet.parse(text), row, col)
+    except ValueError:
+        return None
+    parts = split(tree)
+    if parts is None:
+        return None
+    sign, p, factors = parts
+    for factor in factors:
+        if factor.op == "num" and any(refs(f) for f in factors if f is not factor):
+            return _Update(_follow(_cell(p, sheet.name, by_name), by_name, weight=True), sign, factor.args[0])
+    for factor in factors:
+        if factor.op == "ref" and any(refs(f) for f in factors if f is not factor):
+            plan = _Plan(sign, 0, (("cell", _cell(factor.args[0], sheet.name, by_name)),), 0, False)
+            eta = _eta(plan, lambda k: (sheet.name, row, col), by_name, seen)  # an η cell: typed, followed
+            if eta is not None:
+                previous = _follow(_cell(p, sheet.name, by_name), by_name, weight=True)
+                return None if previous == (sheet.name, row, col) else _Update(previous, sign, eta)
+    return None
 
 
 def _quick(parts: list, rows: list[str], sheet: str, by_name: dict[str, Sheet], k: int) -> Cell:

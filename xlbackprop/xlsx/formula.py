@@ -15,6 +15,7 @@ and the functions in :data:`FUNCTIONS`. Anything else raises :class:`FormulaErro
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -302,6 +303,57 @@ COMPLEX_STEP: dict[str, Callable[..., Any]] = {
     "MAX": _real_choice(np.argmax), "MIN": _real_choice(np.argmin),
     "IF": lambda c, a, b=0.0: np.where(np.real(c) != 0, a, b),
 }
+
+
+def pinned(tree: Node, row: int, col: int) -> Node:
+    """The tree with what picks a cell by position read as that cell, for the cell at (row, col):
+    ``ROW()`` and ``COLUMN()`` as numbers, ``INDEX(range, i, j)`` and ``OFFSET(ref, r, c)`` with
+    constant positions as the references they pick (``INDEX($B$4:$J$40, ROW()-9, 2)`` in row 12
+    reads C6), so that a block that picks its parameters so reads them as a reference would."""
+    if tree.op in ("num", "str", "name", "ref", "range"):
+        return tree
+    if tree.op != "call":
+        return Node(tree.op, tuple(pinned(c, row, col) for c in tree.args), tree.pos)
+    name, args = tree.args[0], tuple(pinned(c, row, col) for c in tree.args[1])
+    if name in ("ROW", "COLUMN") and len(args) <= 1:
+        if not args:
+            return Node("num", (float(row if name == "ROW" else col),))
+        if args[0].op in ("ref", "range"):
+            ref = args[0].args[0]
+            return Node("num", (float(ref.row if name == "ROW" else ref.col),))
+    if name == "INDEX" and 2 <= len(args) <= 3 and args[0].op in ("ref", "range"):
+        start = args[0].args[0]
+        end = args[0].args[1] if args[0].op == "range" else start
+        at = [_constant(a) for a in args[1:]]
+        if all(a is not None and a >= 0 and a == int(a) for a in at):
+            one_row = start.row == end.row and len(at) == 1
+            r, c = (1, at[0]) if one_row else (at[0], at[1] if len(at) > 1 else 1)
+            if r >= 1 and c >= 1 and start.row + r - 1 <= end.row and start.col + c - 1 <= end.col:
+                return Node("ref", (Ref(start.sheet, start.col + int(c) - 1, start.row + int(r) - 1,
+                                        start.col_abs, start.row_abs, start.span),))
+    if name == "OFFSET" and len(args) == 3 and args[0].op == "ref":
+        r, c = _constant(args[1]), _constant(args[2])
+        ref = args[0].args[0]
+        if r is not None and c is not None and r == int(r) and c == int(c) and ref.row + r >= 1 and ref.col + c >= 1:
+            return Node("ref", (Ref(ref.sheet, ref.col + int(c), ref.row + int(r), ref.col_abs, ref.row_abs, ref.span),))
+    return Node("call", (name, args), tree.pos)
+
+
+# what a position inside INDEX or OFFSET is computed with, beside arithmetic
+_POSITIONS = {**COMPLEX_STEP, "INT": np.floor, "TRUNC": np.trunc, "QUOTIENT": lambda a, b: np.trunc(a / b),
+              "MOD": lambda a, b: a - b * np.floor(a / b), "ROUND": lambda x, d=0: np.round(x, int(d)),
+              "ROUNDDOWN": lambda x, d=0: np.trunc(x * 10.0 ** d) / 10.0 ** d,
+              "ROUNDUP": lambda x, d=0: np.sign(x) * np.ceil(np.abs(x) * 10.0 ** d) / 10.0 ** d}
+
+
+def _constant(node: Node) -> float | None:
+    """A subtree's value when it reads no cell (``INT((12-4)/8)+1``), else None."""
+    if leaves(node, ("ref", "range", "name", "str")):
+        return None
+    try:
+        return float(evaluate(node, lambda ref: math.nan, functions=_POSITIONS))
+    except (FormulaError, ValueError, TypeError, ZeroDivisionError):
+        return None
 
 
 def shape(text: str, row: int, col: int) -> tuple[str, list[Ref]]:
