@@ -87,27 +87,29 @@ COURSE_LIKE = ("step", "i1", "i2", "t1", "w1", "w2", "w3", "w4", "w5", "h1", "a_
 
 
 def online(path, slips: dict[str, str] | None = None, beside: dict[str, str] | None = None,
-           labels: tuple[str, ...] = ONLINE_LABELS) -> None:
+           labels: tuple[str, ...] = ONLINE_LABELS, changes: bool = False) -> None:
     """One row a step from row 5 (``labels`` in row 4), the two samples in turn; with ``beside``
     (its slips), the same net with a sigmoid hidden neuron in columns U..AK beside it, as one
-    homework sets both on one sheet."""
+    homework sets both on one sheet; ``changes``: each weight's change η·δ·x in a column of its own
+    (Δv in Q, then R..U) and the updates ``w + Δw``."""
     wb = Workbook()
     ws = wb.active
     ws.title = "Online"
     ws["A1"], ws["A2"] = "taxa oculta 0.5, taxa saída 0.3", "rede 2-1-1: tanh, sigmoide"
-    _online_table(ws, 0, "tanh", slips or {}, labels)
+    _online_table(ws, 0, "tanh", slips or {}, labels, changes)
     if beside is not None:
-        _online_table(ws, 20, "sigmoid", beside, labels)
+        _online_table(ws, 20, "sigmoid", beside, labels, changes)
     wb.save(path)
 
 
-def _online_table(ws, offset: int, hidden: str, slips: dict[str, str], labels: tuple[str, ...]) -> None:
+def _online_table(ws, offset: int, hidden: str, slips: dict[str, str], labels: tuple[str, ...],
+                  changes: bool = False) -> None:
     from openpyxl.utils.cell import get_column_letter
 
     def at(letter: str) -> str:  # a column of the table, moved ``offset`` columns to the right
         return get_column_letter(ord(letter) - ord("A") + 1 + offset)
 
-    for col, label in enumerate(labels, 1):
+    for col, label in enumerate(labels + (("Δw1", "Δw2", "Δb1", "Δc") if changes else ()), 1):
         ws.cell(4, col + offset, label)
     activation, slope = {"tanh": ("=TANH({J}{r})", "(1-{K}{r}^2)"),
                          "sigmoid": ("=1/(1+EXP(-{J}{r}))", "{K}{r}*(1-{K}{r})")}[hidden]
@@ -123,8 +125,13 @@ def _online_table(ws, offset: int, hidden: str, slips: dict[str, str], labels: t
             "J": "={E}{r}*{B}{r}+{F}{r}*{C}{r}+{G}{r}", "K": activation, "L": "={H}{r}*{K}{r}+{I}{r}",
             "M": "=1/(1+EXP(-{L}{r}))", "N": "=({D}{r}-{M}{r})^2", "O": "=({D}{r}-{M}{r})*{M}{r}*(1-{M}{r})",
             "P": "={O}{r}*{H}{r}*" + slope, "Q": "=0.3*{O}{r}*{K}{r}"}
+        if changes:  # each weight's change in a column, the updates w + Δw
+            formulas.update({"R": "=0.5*{P}{r}*{B}{r}", "S": "=0.5*{P}{r}*{C}{r}", "T": "=0.5*{P}{r}", "U": "=0.3*{O}{r}"})
+            if not first:
+                formulas.update({"E": "={E}{p}+{R}{p}", "F": "={F}{p}+{S}{p}", "G": "={G}{p}+{T}{p}",
+                                 "H": "={H}{p}+{Q}{p}", "I": "={I}{p}+{U}{p}"})
         formulas.update(_slipped({k: v for k, v in formulas.items() if isinstance(v, str)}, slips, r))
-        letters = {c: at(c) for c in "ABCDEFGHIJKLMNOPQ"}
+        letters = {c: at(c) for c in "ABCDEFGHIJKLMNOPQRSTU"}
         for col, value in formulas.items():
             ws[f"{at(col)}{r}"] = value.format(r=r, p=p, row=r, **letters) if isinstance(value, str) else value
 

@@ -42,6 +42,8 @@ BOOKS = {
     "batch_twice": (hb.batch, {"Q": "=2*N{row}*B{row}"}),
     "batch_fed": (hb.batch, {"I": "=F{at}*E{row}+G{at}*H{row}+J{at}"}),
     "online_pasted": (hb.online, {"E9": 0.31}),  # a number typed over w1's update
+    "changes": (lambda path, slips: hb.online(path, slips, changes=True), {}),
+    "changes_delta": (lambda path, slips: hb.online(path, slips, changes=True), {"P": "=Q{row}*H{row}*(1-K{row}^2)"}),
     "course_labels": (lambda path, slips: hb.online(path, slips, labels=hb.COURSE_LIKE), {}),
     "two_tables": (lambda path, slips: hb.online(path, beside=slips),  # tanh's slope in the sigmoid table
                    {"P": "={O}{row}*{H}{row}*(1-{K}{row}^2)"}),
@@ -79,6 +81,7 @@ def _only_table(books, name):
     ("batch", "row blocks", "2-2-1 sigmoid, with biases, 4 samples a step"),
     ("indexed", "rows", "2-2-1 sigmoid, with biases, 4 samples a step"),
     ("picked", "row blocks", "2-2-1 sigmoid, with biases, 4 samples a step"),
+    ("changes", "rows", "2-1-1 tanh/sigmoid, with biases, online, 2 samples in turn"),
 ])
 def test_a_right_sheet_of_each_layout_is_right(books, name, layout, network):
     result, table = _only_table(books, name)
@@ -110,6 +113,8 @@ SLIPS = {
     "batch_fed": ("I7", "formula", "reads z1 (E7), a weighted sum, where its activation a1 (F7) belongs"),
     "indexed_twice": ("Q24", "formula", "is twice this sample's gradient"),
     "indexed_slope": ("N22", "formula", "d2 (N22:N25, hidden delta, in every step): reads a1 (F22) where a2 (H22) belongs"),
+    "changes_delta": ("P5", "formula", "delta oculta (P5, gradient of b1, in every step): reads Δv (Q5) where "
+                                       "delta saída (O5) belongs"),
     "picked_fed": ("I7", "formula", "reads z1 (E7), a weighted sum, where its activation a1 (F7) belongs"),
     "online_pasted": ("E9", "values-only", "w1 (E9, update of w1, in step 5): holds a typed number where the update "
                                            "of w1 belongs (the next step's: =E9+0.5*P9*B9)"),

@@ -324,3 +324,15 @@ def test_check_file_says_nothing_more_where_no_formula_trains(tmp_path):
     result = check_file(tmp_path / "notes.xlsx")
     assert (result.status, result.message) == ("no-table", "no training table: no sheet ('Sheet') has a header row "
                                                "with the weights w1, w2 ... and one row per iteration below it")
+
+
+def test_an_update_that_adds_a_weight_change_column():
+    """``w − Δw`` with Δw = η·g in a column of its own; E_total = E1 + E2 beside it is no update."""
+    formulas = {(r, 2): f"=B{r - 1}-C{r - 1}" for r in range(3, 9)}  # w − Δw
+    formulas |= {(r, 3): f"=$A$1*D{r}" for r in range(2, 9)}  # Δw = η·g
+    formulas |= {(r, 4): f"=B{r}^2" for r in range(2, 9)}  # g
+    formulas |= {(r, 5): f"=0.5*(1-B{r})^2" for r in range(2, 9)} | {(r, 6): f"=0.5*(2-B{r})^2" for r in range(2, 9)}
+    formulas |= {(r, 7): f"=E{r}+F{r}" for r in range(2, 9)}  # E_total = E1 + E2
+    sheet = Sheet("S", formulas, {(1, 1): 0.1, (2, 2): 1.0})
+    t = _only(Book(Path("s.xlsx"), [sheet], 17))
+    assert (t.layout, len(t.weights), t.iterations, t.eta) == ("rows", 1, 7, ["'S'!$A$1"])

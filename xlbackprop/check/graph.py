@@ -268,15 +268,20 @@ class _Update:
     eta_cell: Cell | None
     factors: list[Node]  # g's factors
     odd: bool = False  # its η is a cell that holds no typed number (a weight read for η: a slip)
+    locus: Cell = ("", 0, 0)  # the cell whose formula holds c·g: the update, or the weight change it reads
+
+    def __post_init__(self):
+        if not self.locus[0]:
+            self.locus = self.cell
 
     def gradient(self, cells: _Cells, values: dict[Cell, Any] | None = None) -> float:
         out = self.descent
         for f in self.factors:
-            out = out * cells.evaluate(f, self.cell[0], values or {})
+            out = out * cells.evaluate(f, self.locus[0], values or {})
         return float(np.real(out))
 
     def reads(self, cells: _Cells) -> list[Cell]:
-        return [c for f in self.factors for c in cells.refs(f, self.cell[0])]
+        return [c for f in self.factors for c in cells.refs(f, self.locus[0])]
 
 
 def _update(cells: _Cells, cell: Cell, weights: set[Cell]) -> _Update | None:
@@ -284,6 +289,14 @@ def _update(cells: _Cells, cell: Cell, weights: set[Cell]) -> _Update | None:
     first) and its gradient's factors."""
     tree = cells.tree(cell, own=True)
     parts = updates.split(tree) if tree is not None else None
+    locus = cell
+    if parts is None and tree is not None and (change := updates.split_change(tree)) is not None:
+        sign, _, d = change  # P ± D, D's formula c·g: a weight change column
+        locus = cells.resolve(d, cell[0])
+        product = updates.product(cells.tree(locus, own=True)) if cells.tree(locus, own=True) is not None else None
+        if product is None:
+            return None
+        parts = ((sign if product[0] > 0 else "+" if sign == "-" else "-"), None, product[1])
     if parts is None:
         return None
     sign, _, factors = parts
@@ -292,7 +305,7 @@ def _update(cells: _Cells, cell: Cell, weights: set[Cell]) -> _Update | None:
         if f.op == "num":
             ranked.append((1, k, float(f.args[0]), None))
         elif f.op == "ref":
-            ref, at = f.args[0], cells.resolve(f.args[0], cell[0])
+            ref, at = f.args[0], cells.resolve(f.args[0], locus[0])
             if at not in weights and cells.typed(at):
                 fixed = (ref.row_abs and ref.col_abs) or ref.sheet is not None
                 ranked.append((0 if fixed else 2, k, cells.number(at), at))
@@ -303,7 +316,7 @@ def _update(cells: _Cells, cell: Cell, weights: set[Cell]) -> _Update | None:
     if not ranked or len(factors) < 2:
         return None
     rank, k, eta, eta_cell = min(ranked, key=lambda r: r[:2])
-    return _Update(cell, 1.0 if sign == "-" else -1.0, eta, eta_cell, factors[:k] + factors[k + 1:], rank >= 3)
+    return _Update(cell, 1.0 if sign == "-" else -1.0, eta, eta_cell, factors[:k] + factors[k + 1:], rank >= 3, locus)
 
 
 def _order(cells: _Cells, wanted: set[Cell]) -> list[Cell]:
@@ -845,7 +858,7 @@ class _Judge:
         grad_cell = {}
         for k, u in enumerate(step.updates):
             if len(u.factors) == 1 and u.factors[0].op == "ref":
-                grad_cell[k] = cells.resolve(u.factors[0].args[0], u.cell[0])
+                grad_cell[k] = cells.resolve(u.factors[0].args[0], u.locus[0])
         level = {c: k for k, c in grad_cell.items()}
         memo: dict[Cell, bool] = {}
 
@@ -872,7 +885,7 @@ class _Judge:
                                   f"reads {self._said(grad_cell[k])}, which this step's weights do not change, "
                                   f"where the gradient of {self._said(step.weights[k])} belongs"))
                 continue
-            start = grad_cell.get(k, u.cell)
+            start = grad_cell.get(k, u.locus)
             for root in self._roots(start, step, bad, k in grad_cell):
                 found[root].append(int(k))
         for group, ks in self._siblings(found):
@@ -930,7 +943,7 @@ class _Judge:
             seen.add(c)
             inputs = [d for d in self.cells.deps(c) if d in step.backward and d != c and bad(d)]
             if c == start and not start_is_cell:
-                u = next(u for u in step.updates if u.cell == c)
+                u = next(u for u in step.updates if u.locus == c)
                 inputs = [d for d in dict.fromkeys(u.reads(self.cells)) if d in step.backward and bad(d)]
             elif c == start and (pooled := self._pooled(c, step)):  # a mean over samples: the samples are wrong
                 inputs = pooled
@@ -948,7 +961,7 @@ class _Judge:
         root = self._root_of(group)
         truth = alpha * step.truths[step.loss]
         tol = self._tolerance(step.truths[step.loss], alpha)
-        is_update = any(u.cell == root for u in step.updates)
+        is_update = any(u.locus == root for u in step.updates)
         level = [k for k, c in grad_cell.items() if c == root]
         if root in self.via:  # one sample's gradient, under a mean that is off by a simple factor
             pool = self.via[root]
@@ -964,7 +977,7 @@ class _Judge:
                               f"is {times} the gradient of the loss {self._said(step.loss)} with respect to "
                               f"{self._said(step.weights[k])}, as the other gradients take it", max(c[1] for c in group))
         if is_update or level:
-            k = level[0] if level else next(k for k, u in enumerate(step.updates) if u.cell == root)
+            k = level[0] if level else next(k for k, u in enumerate(step.updates) if u.locus == root)
             weight = self._said(step.weights[k])
             quantity = f"gradient of {self._name(step.weights[k])}"
             got, expected = step.got[k], truth[k]
@@ -974,7 +987,7 @@ class _Judge:
         members = set(group)
         affected = [k for k in range(len(step.updates))
                     if members & _ancestors(cells, step.updates[k].reads(cells), step.backward | members)
-                    or step.updates[k].cell in members]
+                    or step.updates[k].locus in members]
         fix = self._substitution(step, group, affected, truth, tol)
         loss = self._said(step.loss)
         if fix is not None:
@@ -1079,20 +1092,23 @@ class _Judge:
         try:
             values: dict[Cell, Any] = {}
             for cell, tree in changes.items():
-                if not any(u.cell == cell for u in step.updates):
+                if not any(u.locus == cell for u in step.updates):
                     values[cell] = float(np.real(cells.evaluate(tree, cell[0], {})))
             for c in below:
                 values[c] = float(np.real(cells.evaluate(cells.tree(c, own=True), c[0], values)))
             got = []
             for k in affected:
                 u = step.updates[k]
-                if u.cell in changes:
-                    parts = updates.split(changes[u.cell])
+                if u.locus in changes:
+                    tree = changes[u.locus]
+                    parts = updates.split(tree) if u.locus == u.cell else (("-", None, p[1]) if (p := updates.product(tree)) else None)
                     if parts is None:
                         return None
-                    u = _Update(u.cell, 1.0 if parts[0] == "-" else -1.0, u.eta, u.eta_cell,
+                    descent = (1.0 if parts[0] == "-" else -1.0) if u.locus == u.cell else u.descent
+                    u = _Update(u.cell, descent, u.eta, u.eta_cell,
                                 [f for f in parts[2] if not (f.op == "num" and float(f.args[0]) == u.eta)
-                                 and not (f.op == "ref" and cells.resolve(f.args[0], u.cell[0]) == u.eta_cell)])
+                                 and not (f.op == "ref" and cells.resolve(f.args[0], u.locus[0]) == u.eta_cell)],
+                                locus=u.locus)
                 got.append(u.gradient(cells, values))
         except (FormulaError, ValueError, TypeError, ZeroDivisionError, StopIteration):
             return None
@@ -1159,8 +1175,9 @@ class _Judge:
     def _said_gradient(self, step: _Step, k: int) -> str:
         u = step.updates[k]
         if len(u.factors) == 1 and u.factors[0].op == "ref":
-            return self._said(self.cells.resolve(u.factors[0].args[0], u.cell[0]))
-        return f"the gradient of {self._name(step.weights[k])} in its update {_coordinate(u.cell, self.home)}"
+            return self._said(self.cells.resolve(u.factors[0].args[0], u.locus[0]))
+        where = "its update" if u.locus == u.cell else "its weight change"
+        return f"the gradient of {self._name(step.weights[k])} in {where} {_coordinate(u.locus, self.home)}"
 
     def _in_turn(self, steps: list[_Step]) -> str:
         """``, online, 2 samples in turn`` when the steps' inputs (what their sums read beside a weight

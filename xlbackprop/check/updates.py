@@ -216,6 +216,8 @@ def _updates(sheet: Sheet, by_name: dict[str, Sheet]) -> dict[Cell, _Update]:
                 continue
             cell = found.__getitem__
         eta = _eta(plan, cell, by_name, etas)
+        if eta is not None and plan.etas[0][0] == "change" and not _weightlike(cell(plan.p), by_name):
+            eta = None  # E_total = E1 + E2 is no update of E1
         if eta is not None:
             previous = cell(plan.p)
             if previous[0] != sheet.name or "!" in sheet.formulas.get(previous[1:], ""):
@@ -264,6 +266,11 @@ def _plan(sheet: Sheet, text: str, by_name: dict[str, Sheet]) -> _Plan | None:
         return None
     update = split(tree)
     at = {r.span: k for k, r in enumerate(found)}
+    if update is None and (change := split_change(tree)) is not None and {change[1].span, change[2].span} <= set(at):
+        parts = _REFS.split(text)
+        quick = [_quick(parts, parts[5::6], sheet.name, by_name, k) for k in range(len(parts) // 6)]
+        fast = quick == [_cell(r, sheet.name, by_name) for r in found]
+        return _Plan(change[0], at[change[1].span], (("change", at[change[2].span]),), len(found), fast)
     if update is None or update[1].span not in at:
         return None
     sign, p, factors = update
@@ -285,6 +292,24 @@ def _plan(sheet: Sheet, text: str, by_name: dict[str, Sheet]) -> _Plan | None:
     quick = [_quick(parts, parts[5::6], sheet.name, by_name, k) for k in range(len(parts) // 6)]
     fast = quick == [_cell(r, sheet.name, by_name) for r in found]
     return _Plan(sign, at[p.span], tuple(e for _, e in etas), len(found), fast)
+
+
+def split_change(tree: Node) -> tuple[str, Ref, Ref] | None:
+    """``P − D`` (and ``P + D``, ``D + P``) with D a lone reference: ``("-", P, D)``; D is then a
+    weight change whose own formula is ``c·g`` (a Δw column)."""
+    if tree.op not in ("-", "+"):
+        return None
+    left, right = tree.args
+    for p, d in ((left, right), (right, left)) if tree.op == "+" else ((left, right),):
+        if p.op == "ref" and d.op == "ref":
+            return tree.op, p.args[0], d.args[0]
+    return None
+
+
+def product(tree: Node) -> tuple[int, list[Node]] | None:
+    """A product as its sign and factors (two or more), or None: ``=0.3*O5*K5`` is ``(1, [0.3, O5, K5])``."""
+    found = _factors(tree)
+    return found if found is not None and len(found[1]) >= 2 else None
 
 
 def split(tree: Node) -> tuple[str, Ref, list[Node]] | None:
@@ -320,6 +345,8 @@ def _eta(plan: _Plan, cell: Callable[[int], Cell], by_name: dict[str, Sheet],
     for kind, what in plan.etas:
         if kind == "num":
             return what
+        if kind == "change":  # P ± D: η is in D's own formula, D = c·g
+            return _change_eta(cell(what), by_name, seen)
         at = cell(what) if kind == "ref" else what
         if at not in seen:
             sheet, row, col = _follow(at, by_name)
@@ -328,6 +355,42 @@ def _eta(plan: _Plan, cell: Callable[[int], Cell], by_name: dict[str, Sheet],
             seen[at] = f"{_quoted(sheet)}!${get_column_letter(col)}${row}" if typed else None
         if seen[at] is not None:
             return seen[at]
+    return None
+
+
+def _weightlike(cell: Cell, by_name: dict[str, Sheet]) -> bool:
+    """A typed number, a link, a draw (RAND) or what reads like an update: what a weight's previous value is."""
+    sheet = by_name.get(cell[0].lower())
+    text = sheet.formulas.get(cell[1:]) if sheet is not None else None
+    if text is None:
+        return sheet is not None and sheet.number(*cell[1:]) is not None
+    return bool(LINK.fullmatch(text) or "RAND(" in text.upper() or _START.match(text) or _END.search(text))
+
+
+def _change_eta(cell: Cell, by_name: dict[str, Sheet], seen: dict[Cell, str | None]) -> str | float | None:
+    """The η of a weight change D = c·g (a typed number, or a typed cell beside cells that vary)."""
+    sheet = by_name.get(cell[0].lower())
+    text = sheet.formulas.get(cell[1:]) if sheet is not None else None
+    if text is None:
+        return None
+    try:
+        found = product(sheet.parse(text))
+    except ValueError:
+        return None
+    if found is None:
+        return None
+    factors = found[1]
+    for k, factor in enumerate(factors):
+        others = factors[:k] + factors[k + 1:]
+        if factor.op == "num" and any(refs(f) for f in others):
+            return factor.args[0]
+    for k, factor in enumerate(factors):
+        others = factors[:k] + factors[k + 1:]
+        if factor.op == "ref" and any(refs(f) for f in others):
+            plan = _Plan("-", 0, (("cell", _cell(factor.args[0], sheet.name, by_name)),), 0, False)
+            eta = _eta(plan, lambda k: cell, by_name, seen)
+            if eta is not None:
+                return eta
     return None
 
 
