@@ -498,7 +498,7 @@ class _Judge:
                     u = _update(self.cells, cell, self.chain_cells)
                     if u is not None:
                         etas.append(u.eta if u.eta_cell is None else
-                                    f"{_quoted(u.eta_cell[0])}!${get_column_letter(u.eta_cell[2])}${u.eta_cell[1]}")
+                                    f"{updates.quoted(u.eta_cell[0])}!${get_column_letter(u.eta_cell[2])}${u.eta_cell[1]}")
             out.append(dataclasses.replace(self.training, weights=chains, iterations=max(len(c) for c in chains),
                                            eta=list(dict.fromkeys(etas))))
         return sorted(out, key=lambda t: (t.weights[0][0][1], t.weights[0][0][2]))
@@ -1313,10 +1313,6 @@ def _calls(tree: Node) -> list[str]:
     if tree.op in ("num", "str", "name", "ref", "range"):
         return []
     return [n for c in tree.args for n in _calls(c)]
-
-
-def _quoted(sheet: str) -> str:
-    return "'" + sheet.replace("'", "''") + "'"
 
 
 def _terms(tree: Node) -> list[Node]:

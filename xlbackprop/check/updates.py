@@ -81,7 +81,7 @@ class Training:
             for sheet, row, col in chain:
                 r0, c0, r1, c1 = boxes.get(sheet, (row, col, row, col))
                 boxes[sheet] = (min(r0, row), min(c0, col), max(r1, row), max(c1, col))
-        said = [f"{_quoted(sheet)}!{_range(*boxes[sheet])}" for sheet in self.sheets]
+        said = [f"{quoted(sheet)}!{_range(*boxes[sheet])}" for sheet in self.sheets]
         return ", ".join(said) if len(said) <= 2 else f"{said[0]} … {said[-1]}"
 
     def describe(self) -> str:
@@ -352,7 +352,7 @@ def _eta(plan: _Plan, cell: Callable[[int], Cell], by_name: dict[str, Sheet],
             sheet, row, col = _follow(at, by_name)
             target = by_name.get(sheet.lower())
             typed = target is not None and (row, col) not in target.formulas and target.number(row, col) is not None
-            seen[at] = f"{_quoted(sheet)}!${get_column_letter(col)}${row}" if typed else None
+            seen[at] = f"{quoted(sheet)}!${get_column_letter(col)}${row}" if typed else None
         if seen[at] is not None:
             return seen[at]
     return None
@@ -490,7 +490,8 @@ def _layout(step: Step) -> str:
     return "column groups" if rows == 0 and cols > 0 else "cells"
 
 
-def _quoted(sheet: str) -> str:
+def quoted(sheet: str) -> str:
+    """A sheet's name as a formula quotes it: ``'Iter 1'``."""
     return "'" + sheet.replace("'", "''") + "'"
 
 
@@ -508,10 +509,10 @@ def _cells(cells: list[str], sheets: list[str]) -> str:
     if len(parsed) > 1 and len(coordinates) == 1 and len(on) == len(parsed):
         return f"{coordinates.pop()} of each sheet"
     if len(parsed) <= MAX_LISTED:
-        return ", ".join(c if sheets == [s] else f"{_quoted(s)}!{c}" for s, c in parsed)
+        return ", ".join(c if sheets == [s] else f"{quoted(s)}!{c}" for s, c in parsed)
     columns = {c.rstrip("0123456789") for _, c in parsed}
     rows = {c.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _, c in parsed}
-    where = "" if sheets == list(on) else f" of {_quoted(next(iter(on)))}"
+    where = "" if sheets == list(on) else f" of {quoted(next(iter(on)))}"
     if len(on) == 1 and len(columns) == 1:
         return f"column {columns.pop()}{where}"
     if len(on) == 1 and len(rows) == 1:
