@@ -44,8 +44,11 @@ def _slipped(formulas: dict[str, str], slips: dict, row: int, **fields) -> dict:
     return out
 
 
-def mazur(path, sheets: int = 3, slips: dict[str, str] | None = None) -> None:
-    """Mazur's worked example: per sheet ``Iter k``, labels in A and values in B, rows 1-46."""
+def mazur(path, sheets: int = 3, slips: dict[str, str] | None = None,
+          extra: dict[str, tuple[str, str]] | None = None) -> None:
+    """Mazur's worked example: per sheet ``Iter k``, labels in A and values in B, rows 1-46;
+    ``extra`` more labelled cells (``{"B47": ("dE/dout_o1", "=-(B3-B21)")}``), as his chain-rule
+    partials are."""
     slips = slips or {}
     wb = Workbook()
     wb.remove(wb.active)
@@ -70,7 +73,7 @@ def mazur(path, sheets: int = 3, slips: dict[str, str] | None = None) -> None:
             "B31": ("dE/dw1", "=B29*B1"), "B32": ("dE/dw2", "=B29*B2"), "B33": ("dE/dw3", "=B30*B1"),
             "B34": ("dE/dw4", "=B30*B2"), "B35": ("dE/dw5", "=B27*B17"), "B36": ("dE/dw6", "=B27*B19"),
             "B37": ("dE/dw7", "=B28*B17"), "B38": ("dE/dw8", "=B28*B19"),
-            **{f"B{39 + k}": (f"new w{k + 1}", f"=B{6 + k}-$B$5*B{31 + k}") for k in range(8)}}
+            **{f"B{39 + k}": (f"new w{k + 1}", f"=B{6 + k}-$B$5*B{31 + k}") for k in range(8)}, **(extra or {})}
         for at, (label, formula) in cells.items():
             row = int(at[1:])
             ws.cell(row, 1, label)

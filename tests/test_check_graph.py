@@ -25,6 +25,8 @@ from xlbackprop.xlsx.engines import convert_all
 
 pytestmark = pytest.mark.libreoffice
 
+PARTIALS = {"B47": ("dE/dout_o1", "=-(B3-B21)"), "B48": ("dout_o1/dnet_o1", "=B21*(1-B21)"),
+            "B49": ("dnet_o1/dw5", "=B17")}
 # name -> (builder, slips)
 BOOKS = {
     "mazur": (hb.mazur, {}),
@@ -33,6 +35,10 @@ BOOKS = {
     "mazur_fed": (hb.mazur, {"B20": "=B10*B16+B11*B19+B15"}),  # net_h1 fed to o1, not out_h1
     "mazur_twice": (hb.mazur, {"B33": "=2*B30*B1"}),  # a factor 2 in one gradient only
     "mazur_update": (hb.mazur, {"B41": "=B8-$B$5*B31"}),  # w3 updated with dE/dw1
+    # Mazur's chain rule written out: ∂E/∂w5 = ∂E/∂out_o1 · ∂out_o1/∂net_o1 · ∂net_o1/∂w5 (a link)
+    "mazur_partials": (lambda path, slips: hb.mazur(path, slips={"B35": "=B47*B48*B49", **slips}, extra=PARTIALS), {}),
+    "mazur_partials_slip": (lambda path, slips: hb.mazur(path, slips={"B35": "=B47*B48*B49", **slips},
+                                                          extra=PARTIALS), {"B48": "=B23*(1-B23)"}),
     "online": (hb.online, {}),
     "online_sigmoid_slope": (hb.online, {"P": "=O{row}*H{row}*K{row}*(1-K{row})"}),  # tanh's slope as σ's
     "online_change": (hb.online, {"P": "=Q{row}*H{row}*(1-K{row}^2)"}),  # the weight change for the delta
@@ -76,6 +82,7 @@ def _only_table(books, name):
 
 @pytest.mark.parametrize("name, layout, network", [
     ("mazur", "sheets", "2-2-2 sigmoid, with biases"),
+    ("mazur_partials", "sheets", "2-2-2 sigmoid, with biases"),
     ("online", "rows", "2-1-1 tanh/sigmoid, with biases, online, 2 samples in turn"),
     ("runs", "column groups", "1-1-1 sigmoid, 3 runs side by side"),
     ("batch", "row blocks", "2-2-1 sigmoid, with biases, 4 samples a step"),
@@ -106,6 +113,8 @@ SLIPS = {
     "mazur_fed": ("B20", "formula", "reads net_h1 (B16), a weighted sum, where its activation out_h1 (B17) belongs"),
     "mazur_twice": ("B33", "formula", "is twice the gradient of the loss E_total (B26) with respect to w3"),
     "mazur_update": ("B41", "update", "reads dE/dw1 (B31), the gradient of w1"),
+    "mazur_partials_slip": ("B48", "formula", "dout_o1/dnet_o1 (B48, slope, in every step): reads out_o2 (B23) "
+                                              "where out_o1 (B21) belongs"),
     "online_sigmoid_slope": ("P5", "formula", "multiplies by K5*(1-K5) where the slope of h (K5) at z oculta (J5)"),
     "online_change": ("P5", "formula", "reads Δv (Q5) where delta saída (O5) belongs"),
     "runs_slope_of_a": ("I2", "formula", "reads a1 (D2) where z1 (C2) belongs"),

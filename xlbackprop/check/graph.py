@@ -685,7 +685,7 @@ class _Judge:
     def judge(self) -> TableResult:
         self.fed: list[tuple[int, Cell, Cell, Cell]] = []
         self.via: dict[Cell, Cell] = {}  # a sample's gradient cell -> the mean over samples it is found under
-        self.explained: dict[tuple, tuple[str, str]] = {}  # (place, formula's form) -> what was found there
+        self.explained: dict[tuple, tuple[str, str, tuple[int, int]]] = {}  # (place, form) -> what was found, where
         steps = self.steps()
         etas = Counter((u.eta, u.eta_cell) for s in steps for u in s.updates if not u.odd)
         self.eta = etas.most_common(1)[0][0] if etas else (math.nan, None)
@@ -893,11 +893,12 @@ class _Judge:
             text = cells.formula(root)
             seen = (self._place(root, step), relative_form(text, *root[1:]) if text else None)
             if seen in self.explained:  # the same formula at the same place as an earlier step: said there
-                kind, quantity = self.explained[seen]
-                out.append(_Cause(root, kind, quantity, cells.number(root), None, "as in an earlier step"))
+                kind, quantity, (dr, dc) = self.explained[seen]
+                at = (root[0], root[1] + dr, root[2] + dc)  # where it was said: the root, or a cell it reads
+                out.append(_Cause(at, kind, quantity, cells.number(at), None, "as in an earlier step"))
                 continue
             if (cause := self._explain(step, group, ks, alpha, wrong, grad_cell)) is not None:
-                self.explained[seen] = cause.kind, cause.quantity
+                self.explained[seen] = cause.kind, cause.quantity, (cause.cell[1] - root[1], cause.cell[2] - root[2])
                 out.append(cause)
         return out
 
@@ -990,6 +991,8 @@ class _Judge:
                     or step.updates[k].locus in members]
         fix = self._substitution(step, group, affected, truth, tol)
         loss = self._said(step.loss)
+        if fix is None and weight is not None and (below := self._read_wrong(step, root, truth, tol)) is not None:
+            return below  # it reads a derivative of the sheet, but another than the one its name says
         if fix is not None:
             x, y, fixed = fix
             why = f"reads {self._said(x)} where {self._said(y)} belongs"
@@ -1020,6 +1023,23 @@ class _Judge:
         rows = sorted(c[1] for c in group)
         last = rows[-1] if rows == list(range(rows[0], rows[0] + len(rows))) else root[1]
         return _Cause(root, "formula", quantity, got, expected, why, last)
+
+    def _read_wrong(self, step: _Step, root: Cell, truth: np.ndarray, tol: np.ndarray) -> _Cause | None:
+        """A backward cell the wrong gradient ``root`` reads whose own formula, one reference changed,
+        makes every gradient under it right (``dout_o1/dnet_o1 = out_o2·(1 − out_o2)``: a slope of the
+        sheet, so no value gives it away, but out_o1's belongs)."""
+        for cell in self.cells.deps(root):
+            if cell not in step.backward or cell in step.forward:
+                continue
+            affected = [k for k, u in enumerate(step.updates)
+                        if cell in _ancestors(self.cells, u.reads(self.cells), step.backward | {cell})]
+            fix = self._substitution(step, [cell], affected, truth, tol)
+            if fix is not None:
+                x, y, fixed = fix
+                quantity = self._meaning(step, fixed, 1.0, RTOL)[0]
+                return _Cause(cell, "formula", quantity, self.cells.number(cell), fixed,
+                              f"reads {self._said(x)} where {self._said(y)} belongs", cell[1])
+        return None
 
     def _factor(self, step: _Step, root: Cell, ratio: float) -> tuple[str, str] | None:
         """A run of the root formula's factors that, ``ratio`` times as large, is a slope of the sheet:
