@@ -408,7 +408,8 @@ def judge_all(book: Book, skip: set[str]) -> tuple[list[TableResult], list[str]]
         for training in trainings:
             try:
                 with np.errstate(all="ignore"):  # a student's 1/0 or EXP overflow is a NaN here, not a warning
-                    out.append(_Judge(cells, training).judge())
+                    same = training is judge.training  # one table: the steps tables() read serve
+                    out.append((judge if same else _Judge(cells, training)).judge())
             except GraphError as exc:
                 unread.append(f"{training.describe()}, {exc}")
     order = {s.name: k for k, s in enumerate(book.sheets)}
@@ -450,6 +451,7 @@ class _Judge:
         self.chain_of = {c: k for k, chain in enumerate(training.weights) for c in chain}
         self.home = training.weights[0][0][0]
         self.unit = cells.book.unit
+        self._steps: list[_Step] | None = None  # what tables() read, when the training is one table
 
     def _extended(self, training: updates.Training) -> updates.Training:
         """Chains go on where the next cell along the axis is ``P − c·g`` of the chain's last cell
@@ -475,8 +477,9 @@ class _Judge:
 
     def tables(self) -> list[updates.Training]:
         """The training as the tables it is: networks side by side that differ (a sigmoid table beside
-        a tanh table, or another η) are two; runs of one network (one row a run) are one."""
-        steps = self.steps()
+        a tanh table, or another η) are two; runs of one network (one row a run) are one. The
+        training itself when it is one table (its steps then kept for :meth:`judge`)."""
+        steps = self._steps = self.steps()
         first = min(s.index for s in steps)
         groups = [s for s in steps if s.index == first]
         if len(groups) < 2:
@@ -686,7 +689,7 @@ class _Judge:
         self.fed: list[tuple[int, Cell, Cell, Cell]] = []
         self.via: dict[Cell, Cell] = {}  # a sample's gradient cell -> the mean over samples it is found under
         self.explained: dict[tuple, tuple[str, str, tuple[int, int]]] = {}  # (place, form) -> what was found, where
-        steps = self.steps()
+        steps = self._steps or self.steps()
         etas = Counter((u.eta, u.eta_cell) for s in steps for u in s.updates if not u.odd)
         self.eta = etas.most_common(1)[0][0] if etas else (math.nan, None)
         for s in steps:
@@ -776,9 +779,12 @@ class _Judge:
                                   f"(the next step's: {self.cells.formula(u.cell)})"))
         return out
 
-    def _tolerance(self, truth: np.ndarray, alpha: float) -> np.ndarray:
-        scale = np.max(np.abs(alpha * truth)) if truth.size else 0.0
-        return RTOL * np.abs(alpha * truth) + max(1e-9, 1e4 * self.unit) * scale + ATOL
+    def _tolerance(self, truth: np.ndarray, alpha) -> np.ndarray:
+        """How far each gradient may be from α·truth: relative, and a share of the step's largest
+        (``alpha`` a number, or a column of them: one row of tolerances an α)."""
+        scaled = np.abs(alpha * truth)
+        scale = np.max(scaled, axis=-1, keepdims=True) if truth.size else 0.0
+        return RTOL * scaled + max(1e-9, 1e4 * self.unit) * scale + ATOL
 
     def _matches(self, step: _Step, loss: Cell, alpha: float) -> np.ndarray:
         truth = step.truths[loss]
@@ -790,11 +796,9 @@ class _Judge:
         score = np.zeros(len(SCALES))
         for s in steps:
             best = np.zeros(len(SCALES))
-            for c in s.candidates:
-                truth = alphas * s.truths[c]  # one row an α
-                scale = np.max(np.abs(truth), axis=1, keepdims=True) if truth.size else 0.0
-                tol = RTOL * np.abs(truth) + max(1e-9, 1e4 * self.unit) * scale + ATOL
-                best = np.maximum(best, (np.abs(s.got - truth) <= tol).sum(axis=1))
+            for c in s.candidates:  # one row an α
+                matches = np.abs(s.got - alphas * s.truths[c]) <= self._tolerance(s.truths[c], alphas)
+                best = np.maximum(best, matches.sum(axis=1))
             score += best
         return max(SCALES, key=lambda a: (score[SCALES.index(a)], a == 1.0, -abs(math.log(a))))
 
@@ -1253,7 +1257,7 @@ class _Judge:
             kinds.append("tanh" if "TANH" in text else "sigmoid" if "EXP" in text else "relu" if "MAX" in text
                          else "linear")
         kind = kinds[0] if len(set(kinds)) == 1 else "/".join(kinds)
-        samples = max(len(m) for m in neurons.values())
+        samples = self._samples(step)
         return (f"{shape} {kind}" + (", with biases" if biased else "")
                 + (f", {samples} samples a step" if samples > 1 else ""))
 

@@ -239,17 +239,11 @@ def _picked(sheet: Sheet, row: int, col: int, text: str, by_name: dict[str, Shee
     if parts is None:
         return None
     sign, p, factors = parts
-    for factor in factors:
-        if factor.op == "num" and any(refs(f) for f in factors if f is not factor):
-            return _Update(_follow(_cell(p, sheet.name, by_name), by_name, weight=True), sign, factor.args[0])
-    for factor in factors:
-        if factor.op == "ref" and any(refs(f) for f in factors if f is not factor):
-            plan = _Plan(sign, 0, (("cell", _cell(factor.args[0], sheet.name, by_name)),), 0, False)
-            eta = _eta(plan, lambda k: (sheet.name, row, col), by_name, seen)  # an η cell: typed, followed
-            if eta is not None:
-                previous = _follow(_cell(p, sheet.name, by_name), by_name, weight=True)
-                return None if previous == (sheet.name, row, col) else _Update(previous, sign, eta)
-    return None
+    eta = _factors_eta(factors, sheet, by_name, seen)
+    if eta is None:
+        return None
+    previous = _follow(_cell(p, sheet.name, by_name), by_name, weight=True)
+    return None if previous == (sheet.name, row, col) else _Update(previous, sign, eta)
 
 
 def _quick(parts: list, rows: list[str], sheet: str, by_name: dict[str, Sheet], k: int) -> Cell:
@@ -377,19 +371,20 @@ def _change_eta(cell: Cell, by_name: dict[str, Sheet], seen: dict[Cell, str | No
         found = product(sheet.parse(text))
     except ValueError:
         return None
-    if found is None:
-        return None
-    factors = found[1]
-    for k, factor in enumerate(factors):
-        others = factors[:k] + factors[k + 1:]
-        if factor.op == "num" and any(refs(f) for f in others):
+    return None if found is None else _factors_eta(found[1], sheet, by_name, seen)
+
+
+def _factors_eta(factors: list[Node], sheet: Sheet, by_name: dict[str, Sheet],
+                 seen: dict[Cell, str | None]) -> str | float | None:
+    """The η among a product's factors, beside factors that reference cells: a typed number, else a
+    reference to a cell holding one (followed through links)."""
+    for factor in factors:
+        if factor.op == "num" and any(refs(f) for f in factors if f is not factor):
             return factor.args[0]
-    for k, factor in enumerate(factors):
-        others = factors[:k] + factors[k + 1:]
-        if factor.op == "ref" and any(refs(f) for f in others):
+    for factor in factors:
+        if factor.op == "ref" and any(refs(f) for f in factors if f is not factor):
             plan = _Plan("-", 0, (("cell", _cell(factor.args[0], sheet.name, by_name)),), 0, False)
-            eta = _eta(plan, lambda k: cell, by_name, seen)
-            if eta is not None:
+            if (eta := _eta(plan, lambda k: ("", 0, 0), by_name, seen)) is not None:  # a "cell" plan reads no k
                 return eta
     return None
 

@@ -233,7 +233,8 @@ def _sumproduct(*ranges):
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "EXP": IEEE.exp, "LN": np.log, "LOG10": np.log10, "SQRT": np.sqrt, "ABS": np.abs, "TANH": IEEE.tanh,
     "LOG": lambda x, base=10.0: np.log(x) / np.log(base),
-    "POWER": lambda x, y: np.power(x, y), "SUM": _sum, "AVERAGE": lambda *xs: _sum(*xs) / len(xs), "PRODUCT": _prod, "SUMPRODUCT": _sumproduct,
+    "POWER": lambda x, y: np.power(x, y), "SUM": _sum, "AVERAGE": lambda *xs: _sum(*xs) / len(xs),
+    "PRODUCT": _prod, "SUMPRODUCT": _sumproduct,
     "MAX": lambda *xs: np.maximum.reduce(np.broadcast_arrays(*xs)) if len(xs) > 1 else xs[0],
     "MIN": lambda *xs: np.minimum.reduce(np.broadcast_arrays(*xs)) if len(xs) > 1 else xs[0],
     "IF": lambda c, a, b=0.0: np.where(np.asarray(c) != 0, a, b),
