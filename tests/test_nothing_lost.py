@@ -23,7 +23,7 @@ from conftest import copy_with
 from studentbooks import build_case
 
 from xlbackprop.cli import main
-from xlbackprop.core import presets
+from xlbackprop.core import presets, scratch
 from xlbackprop.writing import writer
 
 SMALL = presets.load("class-2024").with_overrides(iterations=30)
@@ -278,6 +278,54 @@ def interrupted(args: list, scratch: Path, started) -> subprocess.CompletedProce
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole foreground group
     out, err = proc.communicate(timeout=120)
     return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+
+def test_ctrl_c_inside_a_deferred_block_arrives_right_after_it():
+    steps = []
+    with pytest.raises(KeyboardInterrupt):
+        with scratch.deferred():
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C in the middle of the block
+            time.sleep(0.01)
+            steps.append("the block's last step")
+        steps.append("after the block")
+    assert steps == ["the block's last step"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is back
+
+
+def test_ctrl_c_while_a_folder_is_removed_removes_it_all(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(scratch.tempfile, "tempdir", None)  # tempfile reads TMPDIR again
+    real_rmtree = shutil.rmtree
+
+    def interrupted_rmtree(path, *args, **kwargs):  # Ctrl-C after the first file went
+        first = sorted(Path(path).rglob("*"))[-1]
+        first.unlink()
+        signal.raise_signal(signal.SIGINT)
+        time.sleep(0.01)
+        real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(scratch.shutil, "rmtree", interrupted_rmtree)
+    with pytest.raises(KeyboardInterrupt):
+        with scratch.folder("xlbackprop-test-") as folder:
+            for n in range(20):
+                Path(folder, f"{n}.tmp").write_text("x")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_an_engine_still_writes_into_as_it_dies_is_removed(tmp_path, monkeypatch):
+    real_rmtree, failures = shutil.rmtree, []
+
+    def busy_rmtree(path, *args, **kwargs):  # the dying engine adds a file: "Directory not empty", twice
+        if len(failures) < 2:
+            failures.append(path)
+            raise OSError(39, "Directory not empty", str(path))
+        real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(scratch.shutil, "rmtree", busy_rmtree)
+    folder = tmp_path / "engine"
+    (folder / "user").mkdir(parents=True)
+    scratch.remove(folder)
+    assert len(failures) == 2 and not folder.exists()
 
 
 def test_ctrl_c_during_a_build_exits_130(tmp_path):

@@ -17,12 +17,12 @@ import posixpath
 import re
 import shutil
 import subprocess
-import tempfile
 import zipfile
 from pathlib import Path
 
 from openpyxl.utils.cell import get_column_letter, quote_sheetname
 
+from ..core import scratch
 from ..core.errors import EngineError
 from ..sheets.layout import SHEET, Layout
 from ..sheets.sweep import SHEET as SWEEP_SHEET
@@ -61,7 +61,7 @@ def render(xlsx: str | Path, out_dir: str | Path, dpi: int = DPI) -> list[Path]:
     for name, sheet in pictures:
         resolution = dpi * PICTURE_INCHES[0] / DRAWN_INCHES[name]
         chart = ((size[0] - 2 * MARGIN) / resolution, (size[1] - 2 * MARGIN) / resolution)
-        with tempfile.TemporaryDirectory(prefix="xlbackprop-render-") as tmp:
+        with scratch.folder("xlbackprop-render-") as tmp:
             copy = Path(tmp, Path(name).with_suffix(".xlsx"))
             _chart_alone(xlsx, copy, sheet, layout, chart)
             pdf = engines.convert(copy, tmp, to="pdf")

@@ -17,7 +17,6 @@ The values LibreOffice saves carry 15 significant digits, so agreement is ~5e-15
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any, Callable
 import numpy as np
 from openpyxl.utils.cell import quote_sheetname
 
+from ..core import scratch
 from ..core.arithmetic import IEEE, LIBREOFFICE, Arithmetic
 from ..core.errors import WorkbookError
 from ..core.network import E_TOTAL
@@ -197,7 +197,7 @@ def verify(path: str | Path, timeout: float = 900, engine: str | None = None,
 def _verify_beside(path: Path, chosen: Engine, timeout: float, say: Callable[[str], None], show_all: bool,
                    seconds: dict[str, float]) -> Report:
     """Through an engine in its own process (LibreOffice, Gnumeric), which saves a recalculated copy."""
-    with tempfile.TemporaryDirectory(prefix="xlbackprop-verify-") as out, ThreadPoolExecutor(1) as pool:
+    with scratch.folder("xlbackprop-verify-") as out, ThreadPoolExecutor(1) as pool:
         try:
             # the engine recalculates in its own process while this one reads the file and runs the reference
             start = time.perf_counter()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any, Mapping
 import numpy as np
 from openpyxl.utils.cell import coordinate_to_tuple
 
+from ..core import scratch
 from ..core.errors import FieldError, WorkbookError
 from ..core.network import E_TOTAL
 from ..core.reference import train
@@ -120,7 +120,7 @@ def whatif(path: str | Path, changes: Mapping[str, float], sheet: str = SHEET, e
                                                            for c, v in cells.values()})[1]
         contents = reader.read_all(path, book=computed)
     else:
-        with tempfile.TemporaryDirectory(prefix="xlbackprop-whatif-") as folder:
+        with scratch.folder("xlbackprop-whatif-") as folder:
             edited = Path(folder) / "edited" / path.name
             edited.parent.mkdir()
             _edited_copy(path, edited, sheet, cells)

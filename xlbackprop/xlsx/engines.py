@@ -17,10 +17,10 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
+from ..core import scratch
 from ..core.errors import EngineError
 
 INSTALL_HINT = ("install it: apt-get install -y libreoffice-calc-nogui (Debian, Ubuntu), "
@@ -69,7 +69,7 @@ def convert_all(sources: list[str | Path], out_dir: str | Path, to: str = "xlsx:
     """Recalculate several files in one LibreOffice run (it starts once: seconds saved a file)."""
     sources, out_dir = [Path(s).resolve() for s in sources], Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="xlbackprop-lo-") as profile:
+    with scratch.folder("xlbackprop-lo-") as profile:
         settings = Path(profile, "user")
         settings.mkdir()
         (settings / "registrymodifications.xcu").write_text(_ALWAYS_RECALCULATE, encoding="utf-8")
@@ -154,23 +154,26 @@ def _gone(proc: subprocess.Popen, seconds: float = 5.0) -> None:
 def _run(command: list[str], timeout: float, engine: str = "LibreOffice") -> None:
     """Run the engine in its own process group; on timeout kill the whole group, leaving nothing behind.
     Its temporary files (LibreOffice's ``lu*.tmp`` folders) go into a folder of ours, removed after it,
-    so a killed or interrupted engine leaves none in the system's temporary folder either."""
-    with tempfile.TemporaryDirectory(prefix="xlbackprop-engine-") as scratch:
-        env = dict(os.environ, SAL_USE_VCLPLUGIN="svp", TMPDIR=scratch, TMP=scratch, TEMP=scratch)
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL, start_new_session=True, env=env)
-        _RUNNING.add(proc)
+    so a killed or interrupted engine leaves none in the system's temporary folder either. A Ctrl-C
+    cannot come between starting the engine and noting it (:func:`~xlbackprop.core.scratch.deferred`),
+    and an engine stopped from another thread (:func:`stop_all`) is waited out before its folders go."""
+    with scratch.folder("xlbackprop-engine-") as temporary:
+        env = dict(os.environ, SAL_USE_VCLPLUGIN="svp", TMPDIR=temporary, TMP=temporary, TEMP=temporary)
+        proc = None
         try:
+            with scratch.deferred():
+                proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+                _RUNNING.add(proc)
             proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill(proc)
-            proc.communicate()
-            _gone(proc)
             raise EngineError(f"{engine} took longer than {timeout:g} s and was stopped") from None
-        except BaseException:  # Ctrl-C while it works: stop it, then let the folder go
-            _kill(proc)
-            proc.communicate()
-            _gone(proc)
-            raise
-        finally:
-            _RUNNING.discard(proc)
+        finally:  # on a timeout, Ctrl-C or error: stop it; and let no process of it outlive its folders
+            if proc is not None:
+                with scratch.deferred():
+                    if proc.poll() is None:
+                        _kill(proc)
+                        proc.communicate()
+                    if proc.returncode < 0:  # killed: what it started may still be dying
+                        _gone(proc)
+                    _RUNNING.discard(proc)

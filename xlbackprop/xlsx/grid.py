@@ -16,7 +16,6 @@ Rows and columns are 1-based, as in openpyxl.
 from __future__ import annotations
 
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 from openpyxl.utils.cell import column_index_from_string
 
+from ..core import scratch
 from ..core.errors import EngineError, WorkbookError
 from . import engines, model, scan
 from .formula import Node, parse, resolve_names
@@ -111,7 +111,7 @@ def _recalculated(path: Path, timeout: float) -> Book:
     if suffix == ".xlsx":
         guard(path)
     if engines.default_engine() == "libreoffice":
-        with tempfile.TemporaryDirectory(prefix="xlbackprop-check-") as folder:
+        with scratch.folder("xlbackprop-check-") as folder:
             book = read_xlsx(engines.convert(path, folder, timeout=timeout))
         book.path, book.recalculated, book.engine = path, True, "LibreOffice"
         return book
