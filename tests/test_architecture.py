@@ -6,6 +6,7 @@ any chain of others, and a build never loads the checker.
                          ← verifying → check     verifying reads with the sheets' plans and asks
                          ← check                 check's root-cause finder (culprits); check reads
                                                  xlbackprop's own workbooks by their layout
+    writing, check ← grading                     grading writes start files and marks what check finds
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ ALLOWED = {  # subpackage -> the subpackages its modules may import
     "writing": {"core", "xlsx", "sheets", "writing"},
     "verifying": {"core", "xlsx", "sheets", "verifying", "check"},
     "check": {"core", "xlsx", "sheets", "check"},  # sheets: where an xlbackprop workbook keeps its given values
+    "grading": {"core", "xlsx", "sheets", "writing", "check", "grading"},  # start files, checked submissions
 }
 
 
@@ -159,9 +161,10 @@ def _using(*names: str) -> set[str]:
 
 
 def test_only_writing_makes_a_workbook():
-    """writer.py places every cell openpyxl writes (stored.py writes the training rows as XML)."""
+    """writer.py places every cell openpyxl writes (stored.py writes the training rows as XML), and
+    start.py the cells of an assignment's start file, with writer's parameter block."""
     assert _using("openpyxl.Workbook", "openpyxl.cell.WriteOnlyCell", "openpyxl.writer.excel.ExcelWriter") \
-        == {"xlbackprop.writing.writer"}
+        == {"xlbackprop.writing.writer", "xlbackprop.writing.start"}
 
 
 def test_only_the_reader_opens_a_workbook_with_openpyxl():

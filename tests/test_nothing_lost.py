@@ -89,7 +89,7 @@ def test_an_input_named_like_a_report_is_refused(tmp_path, submissions):
     shutil.copy(submissions[0], disguised)
     before = disguised.read_bytes()
     result = cli("check", disguised, "--html", disguised)
-    assert result.returncode == 2 and "also one of the files to check" in one_line_error(result)
+    assert result.returncode == 2 and "also one of the files given" in one_line_error(result)
     assert disguised.read_bytes() == before
 
 

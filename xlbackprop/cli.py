@@ -6,6 +6,9 @@
     xlbackprop render FILE [-o DIR] [--dpi N]
     xlbackprop check FILE|FOLDER... [--json] [--html REPORT.html] [--recursive] [--recalc]
                      [--timeout SECONDS] [--progress/--no-progress]
+    xlbackprop assign [--roster class.csv] [--seed N] [-o FOLDER] [--preset NAME | --config FILE.toml]
+    xlbackprop grade FILE|FOLDER... --roster class.csv [--key key.csv] [--rubric rubric.toml]
+                     [--gradebook grades.csv] [--json] [--feedback hint|cause|answer]
     xlbackprop presets
 
 Errors the user can fix print one line and exit 2; verify exits 1 when a cell disagrees; an
@@ -34,7 +37,8 @@ INTERRUPTED = 130  # the shell's code for a run stopped by Ctrl-C (128 + SIGINT)
 # the library's name of a value -> the flag that gives it here: the one place the two differ
 FLAGS = {"eta": "--lr", "iterations": "--iterations", "sweep": "--sweep", "preset": "--preset",
          "config": "--config", "path": "-o", "report": "--html", "pictures": "-o", "changes": "--set",
-         "sheet": "--sheet"}
+         "sheet": "--sheet", "roster": "--roster", "key": "--key", "rubric": "--rubric",
+         "gradebook": "--gradebook", "folder": "-o"}
 
 
 def in_flags(error: XlbackpropError) -> str:
@@ -235,8 +239,10 @@ def render(file: Path, out_dir: Path, dpi: int) -> None:
               metavar="SECONDS", help="Stop LibreOffice after this long on one file.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: for batches when stderr is a terminal).")
+@click.option("--hints", is_flag=True, help="Say only where each slip is and what kind it is, not the fix "
+              "(for a student checking their own file before handing it in).")
 def check(files: tuple[Path, ...], as_json: bool, html_path: Path | None, recursive: bool, recalc: bool,
-          timeout: float, progress: bool | None) -> None:
+          timeout: float, progress: bool | None, hints: bool) -> None:
     """Find the slips in hand-made backprop workbooks (.xlsx, .xls, .ods), and say where and why.
     A folder stands for the spreadsheets in it (a class's submissions).
 
@@ -264,11 +270,111 @@ def check(files: tuple[Path, ...], as_json: bool, html_path: Path | None, recurs
         plain = [{**r, "tables": [{k: v for k, v in t.items() if k != "curve"} for t in r["tables"]]}
                  for r in results]
         console.write_utf8(json.dumps(plain, ensure_ascii=False, indent=1) + "\n")
+    elif hints:
+        from .check.hints import hint_text
+
+        click.echo(hint_text(results))
     else:
         click.echo(text(results))
     if html_path is not None:
         click.echo(f"wrote the report {write_page(html_path, results)}", err=True)
     sys.exit(exit_code(results))
+
+
+@main.command()
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), metavar="class.csv",
+              help="The class list (columns id,name,email; others ignored): one start file per student, "
+                   "each with the student's own numbers, and key.csv with them all.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Draws the students' numbers: the same "
+              "seed and id give the same numbers on any machine.")
+@click.option("-o", "--output", "folder", type=click.Path(file_okay=False, path_type=Path), default=Path("assign"),
+              show_default=True, help="Folder for the start files (and key.csv).")
+@click.option("--preset", "preset", metavar="NAME", help=f"The assignment's network (default {presets.DEFAULT}).")
+@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.toml",
+              help="A network file instead of a preset.")
+@click.option("--iterations", type=int, metavar="N", help="Rows the students fill (default: the preset's).")
+@click.option("--rates", metavar="RATES", default=DEFAULT_SWEEP, show_default=True,
+              help="The learning rates the students try ('none': no such part); each student's numbers "
+                   "learn at every one of them.")
+@click.option("--force", is_flag=True, help="Replace start files that were changed since assign wrote them.")
+def assign(roster: Path | None, seed: int, folder: Path, preset: str | None, config: Path | None,
+           iterations: int | None, rates: str, force: bool) -> None:
+    """Write the start workbook students fill in: the parameter block, the header row and
+    iteration 1's weights; every computed cell empty.
+
+    Without --roster: FOLDER/start.xlsx with the class numbers. With it: FOLDER/<id>.xlsx for each
+    student, with numbers of their own, and FOLDER/key.csv (id, inputs, targets, initial
+    weights, eta) for grade --key. Each file carries its student's id, which grade reads.
+    """
+    from .grading.assign import assign as run
+
+    if preset and config:
+        raise XlbackpropError("--preset and --config: give one or the other, not both")
+    spec = spec_module.load(config) if config else presets.load(preset or presets.DEFAULT)
+    spec = spec.with_overrides(iterations=iterations)
+    for line in run(spec, folder, roster=roster, seed=seed, rates=parse_rates(rates), force=force):
+        click.echo(line)
+
+
+@main.command()
+@click.argument("submissions", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), required=True, metavar="class.csv",
+              help="The class list: columns id,name,email (others ignored).")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), metavar="key.csv",
+              help="assign's key: each student's own numbers, held to the ones their file trains.")
+@click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path), metavar="rubric.toml",
+              help="Points per part (default: forward 2, loss 1, output gradients 2, hidden gradients 2, "
+                   "updates 1, learning rates 1, chart 1).")
+@click.option("--gradebook", type=click.Path(path_type=Path), metavar="grades.csv",
+              help="Write the gradebook: id,name,email,score,max_score,status,feedback (UTF-8).")
+@click.option("--json", "as_json", is_flag=True, help="Print everything as one JSON object.")
+@click.option("--feedback", "level", type=click.Choice(("hint", "cause", "answer")), default="cause",
+              show_default=True, help="How much the feedback tells: where and what kind of slip (hint), "
+              "what check says (cause), or also the formula that belongs (answer).")
+@click.option("-r", "--recursive", is_flag=True, help="In a folder, also the spreadsheets of its subfolders.")
+@click.option("--recalc", is_flag=True, help="Recalculate every file first instead of trusting its stored values.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120, show_default=True,
+              metavar="SECONDS", help="Stop LibreOffice after this long on one file.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar (default: when stderr is a terminal).")
+def grade(submissions: tuple[Path, ...], roster: Path, key: Path | None, rubric: Path | None,
+          gradebook: Path | None, as_json: bool, level: str, recursive: bool, recalc: bool, timeout: float,
+          progress: bool | None) -> None:
+    """Grade a class's workbooks: one row per student of the roster, also for those who sent
+    nothing, with a score by the rubric, a status and feedback; the class's most common slips;
+    and the pairs of files that look copied, with the evidence.
+
+    A file is matched to its student by the id assign wrote into it, else by the id or name in
+    its file name (or its folder's, as an LMS download has them). Exit codes: 0 graded; 2 bad
+    input (the roster, key or rubric), or a submission could not be read (it is graded 0 and the
+    rest go on).
+    """
+    from .check.batch import workbooks
+    from .core.outputs import report_target
+    from .grading import gradebook as books
+    from .grading import rubric as rubrics
+    from .grading.grade import grade as run
+    from .grading.roster import read_key, read_roster
+
+    students = read_roster(roster)
+    numbers = read_key(key) if key is not None else None
+    chosen = rubrics.load(rubric) if rubric is not None else rubrics.DEFAULT
+    paths = workbooks(list(submissions), recursive=recursive)
+    if gradebook is not None:
+        inputs = [*paths, roster, *([key] if key else []), *([rubric] if rubric else [])]
+        report_target("gradebook", gradebook, ".csv", inputs, books.is_gradebook)
+    show = progress if progress is not None else (sys.stderr.isatty() and len(paths) > 1)
+    book = run(paths, students, numbers, chosen, level, recalc, timeout, show)
+    if as_json:
+        import json
+
+        console.write_utf8(json.dumps(books.as_dict(book), ensure_ascii=False, indent=1) + "\n")
+    else:
+        click.echo(books.text(book))
+    if gradebook is not None:
+        click.echo(f"wrote the gradebook {books.write(gradebook, book)}", err=True)
+    unreadable = any(s.result["status"] == "unreadable" for r in book.rows for s in r.submissions)
+    sys.exit(2 if unreadable else 0)
 
 
 @main.command(name="presets")

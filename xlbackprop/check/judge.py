@@ -52,6 +52,7 @@ class Finding:
     expected: float | None
     formula: str | None
     cause: str
+    answer: str | None = None  # the formula that belongs in the cell, where a small change of its own gives it
 
     def __repr__(self) -> str:
         """One short line: ``Finding('Z33', '∂E/∂w3', 'formula')``; ``warning`` for a warning."""
@@ -243,6 +244,7 @@ class _Column:
             if kind == "not-uniform":
                 cause = f"the formula changes at row {r}: {cause}"
             found.append(self.finding(r, kind, cause, self.since(r) if not d.right and kind != "anchoring" else r))
+            found[-1].answer = d.repaired
         return found
 
     def _kind(self, r: int, d: Diagnosis) -> str:

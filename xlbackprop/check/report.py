@@ -32,6 +32,7 @@ import re
 import textwrap
 from typing import Any
 
+from ..core.spec import given_numbers
 from . import STATUSES, FileResult
 from .judge import Finding, TableResult
 
@@ -57,7 +58,8 @@ def _finding(f: Finding, warning: bool) -> dict:
     out = {"quantity": f.quantity, "column": f.column, "row": f.row, "formula": f.formula, "cause": f.cause}
     if not warning:
         out = {"quantity": f.quantity, "kind": f.kind, "column": f.column, "row": f.row,
-               "got": _number(f.got), "expected": _number(f.expected), "formula": f.formula, "cause": f.cause}
+               "got": _number(f.got), "expected": _number(f.expected), "formula": f.formula, "cause": f.cause,
+               "answer": f.answer}
     return out
 
 
@@ -78,7 +80,9 @@ def table_dict(result: TableResult, curve: bool = False) -> dict:
            "errors": [_finding(f, False) for f in result.errors],
            "warnings": [_finding(f, True) for f in result.warnings],
            "message": result.message, "notes": result.problem.notes if result.problem else result.notes,
-           "dragged": result.dragged}
+           "dragged": result.dragged,
+           "layers": list(result.problem.network.layers) if result.problem else None,
+           "given": given_numbers(result.problem.spec) if result.problem else None}
     if getattr(t, "layout", None):  # read by its formula graph (:mod:`~.graph`): what it trains, how it is laid out
         out.update(eta=t.eta, eta_cell=t.eta_cell, network=t.network, layout=t.layout, where=t.where)
     if curve:

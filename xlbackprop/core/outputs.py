@@ -87,14 +87,14 @@ def report_target(field: str, path: Path, suffix: str, inputs: Iterable[Path],
                   is_report: Callable[[Path], bool]) -> None:
     """Refuse a report path that is not ``*suffix``, is one of ``inputs``, or is an existing file
     that ``is_report`` does not recognise; and one whose folder cannot be written."""
-    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES and path.suffix.lower() != suffix:  # a gradebook is .csv
         raise OutputError(field, f"{path} is a spreadsheet, not a report name; the report's name must end in "
                           f"{suffix} (no file was read or written)")
     if path.suffix.lower() != suffix:
         raise OutputError(field, f"{path} must end in {suffix}; try {path.with_suffix(suffix)}")
     for given in inputs:
         if _same(path, given):
-            raise OutputError(field, f"{path} is also one of the files to check; the report must go elsewhere")
+            raise OutputError(field, f"{path} is also one of the files given; the {field} must go elsewhere")
     if path.is_dir():
         raise OutputError(field, f"{path} is a folder; give a file name such as {path / ('report' + suffix)}")
     if path.exists() and not is_report(path):

@@ -24,7 +24,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .errors import SpecError
-from .network import Network
+from .network import Network, bias_name, weight_name
 
 KEYS = ("title", "layers", "activation", "weights", "seed", "biases", "train_biases",
         "eta", "iterations", "inputs", "targets")
@@ -207,3 +207,17 @@ def _matrix(value: Any, field: str, width: int) -> tuple[tuple[float, ...], ...]
     return tuple(_vector(row, f"{field}[{s}]", width) for s, row in enumerate(value, 1))
 
 
+
+
+def given_numbers(spec: Spec) -> dict[str, float]:
+    """What a table is given to train, by name: inputs i1.. and targets t1.. (``s2.i1`` .. with
+    several samples), initial weights w1.., biases b1.., and ``eta`` (assign's key.csv, check's JSON)."""
+    numbers: dict[str, float] = {}
+    for s, (inputs, targets) in enumerate(zip(spec.inputs, spec.targets), 1):
+        prefix = f"s{s}." if len(spec.inputs) > 1 else ""
+        numbers.update({f"{prefix}i{k}": float(v) for k, v in enumerate(inputs, 1)})
+        numbers.update({f"{prefix}t{k}": float(v) for k, v in enumerate(targets, 1)})
+    numbers.update({weight_name(n): float(w) for n, w in enumerate(spec.weights, 1)})
+    numbers.update({bias_name(n): float(b) for n, b in enumerate(spec.biases, 1)})
+    numbers["eta"] = float(spec.eta)
+    return numbers
