@@ -46,8 +46,8 @@ def deferred() -> Iterator[None]:
     finally:
         _depth -= 1
         if _depth == 0:
-            for s, handler in before.items():
-                signal.signal(s, handler)
+            for s, handler in before.items():  # None: a handler not set from Python, restored as the default
+                signal.signal(s, signal.SIG_DFL if handler is None else handler)
             arrived = list(_pending)
             _pending.clear()
             for s in arrived:  # to the handler it was meant for, now that the block is whole

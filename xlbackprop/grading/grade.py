@@ -23,7 +23,7 @@ from ..check import batch
 from ..writing.writer import FIXED_TIME
 from ..check.hints import why_of
 from .marks import Marks, feedback, judged, marks, whose_numbers
-from .match import Match, by_name, match
+from .match import Match, match
 from .roster import Student
 from .rubric import DEFAULT, Rubric
 
@@ -212,5 +212,3 @@ def _copies(rows: list[Row], matches: list[Match], key, carriers: Counter, most:
 def _values(sub: Submission) -> tuple:
     return tuple(tuple(t.get("curve", {}).get("got") or ()) for t in judged(sub.result))
 
-
-__all__ = ["grade", "Gradebook", "Row", "Submission", "has_chart", "by_name"]
