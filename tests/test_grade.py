@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -238,3 +240,153 @@ def test_the_default_rubric_covers_every_quantity_of_the_course_network():
     assert got == {"h1": "forward", "a_o2": "forward", "E2": "loss", "E_total": "loss", "δ_o1": "output-gradients",
                    "δ_h2": "hidden-gradients", "∂E/∂w4": "hidden-gradients", "∂E/∂w5": "output-gradients",
                    "w8": "updates"}
+
+
+AUTOGRADER = Path(__file__).resolve().parent.parent / "docs" / "gradescope" / "run_autograder"
+VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
+
+
+def run_autograder(root: Path, submission: Path | None) -> dict:
+    """Gradescope's layout in a folder of our own: source/, submission/, results/."""
+    (root / "source").mkdir(parents=True)
+    (root / "submission").mkdir()
+    if submission is not None:
+        shutil.copy(submission, root / "submission" / submission.name)
+    env = {**os.environ, "AUTOGRADER": str(root), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", str(AUTOGRADER)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+
+
+def assert_gradescope_schema(data: dict) -> None:
+    """The fields and types of Gradescope's documented results.json."""
+    assert isinstance(data["score"], float) and isinstance(data["output"], str)
+    assert data.get("visibility", "visible") in VISIBILITIES
+    for test in data["tests"]:
+        assert set(test) <= {"name", "score", "max_score", "status", "output", "visibility", "number", "tags",
+                             "name_format", "output_format"}
+        assert isinstance(test["name"], str) and isinstance(test["output"], str)
+        assert isinstance(test["score"], float) and isinstance(test["max_score"], float)
+        assert test["status"] in ("passed", "failed") and test["visibility"] in VISIBILITIES
+        assert (test["status"] == "passed") == (test["score"] == test["max_score"])
+    assert data["score"] == sum(t["score"] for t in data["tests"])
+
+
+@pytest.mark.libreoffice
+def test_gradescope_results_of_one_submission(graded, tmp_path):
+    folder = graded[0]
+    data = run_autograder(tmp_path / "ag", folder / "submissions" / "s15.xlsx")
+    assert_gradescope_schema(data)
+    assert [t["name"] for t in data["tests"]] == [p.name for p in DEFAULT.parts]
+    hidden = next(t for t in data["tests"] if t["name"] == "hidden-layer gradients")
+    assert hidden["status"] == "failed" and hidden["score"] == 0.0 and "δ_h2" in hidden["output"]
+    assert data["score"] == 7.0  # the default rubric asks for six rates; s15 trained three
+    broken = run_autograder(tmp_path / "broken", folder / "submissions" / "s30.xlsx")  # not a workbook
+    assert_gradescope_schema(broken)
+    assert broken["score"] == 0.0 and "could not be read" in broken["output"] + "".join(t["output"] for t in broken["tests"])
+
+
+def test_gradescope_results_without_a_spreadsheet(tmp_path):
+    data = run_autograder(tmp_path / "ag", None)
+    assert_gradescope_schema(data)
+    assert data["score"] == 0.0 and "No spreadsheet" in data["output"]
+
+
+def _tiny_book(evil: str) -> dict:
+    """A gradebook object of two students, one with a name and file a student could have typed."""
+    part = {"name": "forward pass", "covers": "forward", "points": 0.0, "max_points": 2.0, "why": "h1 wrong"}
+    sub = {"file": f"subs/{evil}.xlsx", "matched_by": "file name", "numbers": None, "chart": True,
+           "status": "wrong", "message": "1 table", "score": 8.0, "parts": [part]}
+    return {"rubric": {"parts": [], "rates": [0.5], "max_score": 10.0}, "feedback_level": "cause",
+            "students": [{"id": "a1", "name": evil, "email": "", "score": 8.0, "max_score": 10.0, "status": "wrong",
+                          "feedback": f"Score 8 of 10.\n  J14, h1: uses {evil}", "flags": [], "submissions": [sub]},
+                         {"id": "b2", "name": "Bob", "email": "", "score": 0.0, "max_score": 10.0,
+                          "status": "missing", "feedback": "No submission.", "flags": [], "submissions": []}],
+            "unmatched": [{"file": f"{evil}.xlsx", "why": "no student"}],
+            "copies": [{"students": ["a1", "b2"], "evidence": [evil]}],
+            "common_slips": [{"slip": f"h1: {evil}", "students": 2}]}
+
+
+def test_the_class_report_is_escaped_well_formed_and_counts_the_scores():
+    from lxml import etree
+
+    from xlbackprop.grading.html import render
+
+    evil = '<script>alert("x")</script>&'
+    page = render(_tiny_book(evil))
+    root = etree.fromstring(page.split("\n", 1)[1].encode())  # well-formed XML past the doctype
+    assert "<script>" not in page and page.count("&lt;script&gt;") >= 5
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    bars = root.findall(".//s:rect", ns)
+    assert len(bars) == 11  # a bar a score 0..10
+    heights = [float(b.get("height")) for b in bars]
+    assert heights[8] > 0 and all(h == 0 for k, h in enumerate(heights) if k != 8)  # the one graded student: 8
+    assert page == render(_tiny_book(evil))  # the same bytes
+
+
+@pytest.mark.browser
+@pytest.mark.libreoffice
+def test_chromium_renders_the_class_report(graded, tmp_path):
+    from PIL import Image
+
+    folder = graded[0]
+    page, png = tmp_path / "class.html", tmp_path / "class.png"
+    out = cli("grade", folder / "submissions", "--roster", folder / "class.csv", "--key", folder / "assign" / "key.csv",
+              "--rubric", folder / "rubric.toml", "--html", page)
+    assert out.returncode == 2 and page.exists()  # the unreadable file: exit 2, the report written all the same
+    base = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'profile'}"]
+    shot = subprocess.run(base + [f"--screenshot={png}", "--window-size=1100,900", page.as_uri()],
+                          capture_output=True, text=True, timeout=180)
+    dom = subprocess.run(base + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180)
+    assert shot.returncode == 0 and dom.returncode == 0, shot.stderr[-2000:]
+    assert dom.stdout.count('<section class="file"') == len(PLAN) and "Possible copies" in dom.stdout
+    with Image.open(png) as image:
+        data = image.convert("RGB").tobytes()
+    pixels = list(zip(data[0::3], data[1::3], data[2::3]))
+    blue = sum(1 for r, g, b in pixels if b > 180 and r < 40 and 80 < g < 130)  # the histogram's bars
+    assert blue > 2000
+    again = cli("grade", folder / "submissions", "--roster", folder / "class.csv", "--html", folder / "class.csv")
+    assert again.returncode == 2 and "class.csv" in again.stderr  # never over the roster
+
+
+HANDMADE = Path(__file__).resolve().parent.parent.parent / "shared" / "handmade"
+
+
+def _labelled() -> dict[str, str]:
+    """file -> right, wrong or not filled in, from LABELS.md's table (made by an independent trainer)."""
+    out = {}
+    for line in (HANDMADE / "LABELS.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) > 3 and cells[1].endswith(".xlsx"):
+            verdict = cells[3]
+            out[cells[1]] = "not filled in" if verdict.startswith("not filled") else verdict.split()[0].rstrip(":;")
+    return out
+
+
+def test_the_real_workbooks_graded_with_the_class_numbers(tmp_path):
+    if not HANDMADE.is_dir():
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("../shared/handmade is not beside the repository under CI")
+        pytest.skip("../shared/handmade is not beside the repository")
+    labels = _labelled()
+    assert len(labels) == 36
+    roster_path = tmp_path / "class.csv"
+    roster_path.write_text("id,name,email\n" + "".join(f"{Path(f).stem},,\n" for f in labels), encoding="utf-8")
+    out = cli("grade", HANDMADE, "--roster", roster_path, "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    computed = {"forward", "loss", "output-gradients", "hidden-gradients", "updates"}
+    for s in data["students"]:
+        label = labels[f"{s['id']}.xlsx"]
+        (sub,) = s["submissions"]
+        assert sub["matched_by"] == "file name"
+        lost = {p["covers"] for p in sub["parts"] if p["points"] < p["max_points"]} & computed
+        if label == "right":
+            assert lost == set(), s["id"]
+        elif label == "wrong":
+            assert lost, s["id"]
+        else:
+            assert lost == computed and s["score"] <= 1, s["id"]  # nothing filled in; a chart at most
+    top = data["common_slips"][0]
+    assert top["students"] == 15 and "a_h1's slope" in top["slip"]  # LABELS.md: 15 carry the template's slip
+    assert data["unmatched"] == []

@@ -8,7 +8,8 @@
                      [--timeout SECONDS] [--progress/--no-progress]
     xlbackprop assign [--roster class.csv] [--seed N] [-o FOLDER] [--preset NAME | --config FILE.toml]
     xlbackprop grade FILE|FOLDER... --roster class.csv [--key key.csv] [--rubric rubric.toml]
-                     [--gradebook grades.csv] [--json] [--feedback hint|cause|answer]
+                     [--gradebook grades.csv] [--html REPORT.html] [--json] [--feedback hint|cause|answer]
+    xlbackprop grade FILE --gradescope results.json [--rubric rubric.toml] [--feedback LEVEL]
     xlbackprop presets
 
 Errors the user can fix print one line and exit 2; verify exits 1 when a cell disagrees; an
@@ -38,7 +39,7 @@ INTERRUPTED = 130  # the shell's code for a run stopped by Ctrl-C (128 + SIGINT)
 FLAGS = {"eta": "--lr", "iterations": "--iterations", "sweep": "--sweep", "preset": "--preset",
          "config": "--config", "path": "-o", "report": "--html", "pictures": "-o", "changes": "--set",
          "sheet": "--sheet", "roster": "--roster", "key": "--key", "rubric": "--rubric",
-         "gradebook": "--gradebook", "folder": "-o"}
+         "gradebook": "--gradebook", "folder": "-o", "gradescope": "--gradescope"}
 
 
 def in_flags(error: XlbackpropError) -> str:
@@ -318,8 +319,8 @@ def assign(roster: Path | None, seed: int, folder: Path, preset: str | None, con
 
 @main.command()
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), required=True, metavar="class.csv",
-              help="The class list: columns id,name,email (others ignored).")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), metavar="class.csv",
+              help="The class list: columns id,name,email (others ignored). Needed but with --gradescope.")
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), metavar="key.csv",
               help="assign's key: each student's own numbers, held to the ones their file trains.")
 @click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path), metavar="rubric.toml",
@@ -327,6 +328,10 @@ def assign(roster: Path | None, seed: int, folder: Path, preset: str | None, con
                    "updates 1, learning rates 1, chart 1).")
 @click.option("--gradebook", type=click.Path(path_type=Path), metavar="grades.csv",
               help="Write the gradebook: id,name,email,score,max_score,status,feedback (UTF-8).")
+@click.option("--html", "html_path", type=click.Path(path_type=Path), metavar="REPORT.html",
+              help="Write the class report: the score distribution, the common slips, the copies, each student.")
+@click.option("--gradescope", type=click.Path(path_type=Path), metavar="results.json",
+              help="Write Gradescope's autograder results for one submission: a test per rubric part.")
 @click.option("--json", "as_json", is_flag=True, help="Print everything as one JSON object.")
 @click.option("--feedback", "level", type=click.Choice(("hint", "cause", "answer")), default="cause",
               show_default=True, help="How much the feedback tells: where and what kind of slip (hint), "
@@ -337,8 +342,8 @@ def assign(roster: Path | None, seed: int, folder: Path, preset: str | None, con
               metavar="SECONDS", help="Stop LibreOffice after this long on one file.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: when stderr is a terminal).")
-def grade(submissions: tuple[Path, ...], roster: Path, key: Path | None, rubric: Path | None,
-          gradebook: Path | None, as_json: bool, level: str, recursive: bool, recalc: bool, timeout: float,
+def grade(submissions: tuple[Path, ...], roster: Path | None, key: Path | None, rubric: Path | None,
+          gradebook: Path | None, html_path: Path | None, gradescope: Path | None, as_json: bool, level: str, recursive: bool, recalc: bool, timeout: float,
           progress: bool | None) -> None:
     """Grade a class's workbooks: one row per student of the roster, also for those who sent
     nothing, with a score by the rubric, a status and feedback; the class's most common slips;
@@ -356,13 +361,26 @@ def grade(submissions: tuple[Path, ...], roster: Path, key: Path | None, rubric:
     from .grading.grade import grade as run
     from .grading.roster import read_key, read_roster
 
-    students = read_roster(roster)
+    from .grading import gradescope as scope
+    from .grading.roster import Student
+
+    paths = workbooks(list(submissions), recursive=recursive)
+    if roster is None and gradescope is None:
+        raise FieldError("roster", "give the class list (id,name,email), or --gradescope for one submission")
+    if gradescope is not None and len(paths) != 1:
+        raise FieldError("gradescope", f"grades one submission, got {len(paths)} files")
+    students = read_roster(roster) if roster is not None else [Student(paths[0].stem)]
     numbers = read_key(key) if key is not None else None
     chosen = rubrics.load(rubric) if rubric is not None else rubrics.DEFAULT
-    paths = workbooks(list(submissions), recursive=recursive)
+    inputs = [*paths, *[p for p in (roster, key, rubric) if p is not None]]
     if gradebook is not None:
-        inputs = [*paths, roster, *([key] if key else []), *([rubric] if rubric else [])]
         report_target("gradebook", gradebook, ".csv", inputs, books.is_gradebook)
+    if gradescope is not None:
+        report_target("gradescope", gradescope, ".json", inputs, scope.is_results)
+    if html_path is not None:
+        from .grading import html as page
+
+        report_target("report", html_path, ".html", inputs, page.is_page)
     show = progress if progress is not None else (sys.stderr.isatty() and len(paths) > 1)
     book = run(paths, students, numbers, chosen, level, recalc, timeout, show)
     if as_json:
@@ -373,6 +391,11 @@ def grade(submissions: tuple[Path, ...], roster: Path, key: Path | None, rubric:
         click.echo(books.text(book))
     if gradebook is not None:
         click.echo(f"wrote the gradebook {books.write(gradebook, book)}", err=True)
+    if html_path is not None:
+        click.echo(f"wrote the class report {books.write_page(html_path, book)}", err=True)
+    if gradescope is not None:
+        row = next((r for r in book.rows if r.submissions), book.rows[0])
+        click.echo(f"wrote {scope.write(gradescope, scope.results(row, level))}", err=True)
     unreadable = any(s.result["status"] == "unreadable" for r in book.rows for s in r.submissions)
     sys.exit(2 if unreadable else 0)
 

@@ -63,6 +63,25 @@ def write(path: Path, book: Gradebook) -> Path:
     return path
 
 
+def write_page(path: Path, book: Gradebook) -> Path:
+    """The class report (:mod:`.html`), under a temporary name renamed at the end."""
+    from .html import render
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(render(as_dict(book)), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise written_error("report", path, exc) from None
+    finally:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+    return path
+
+
 def as_dict(book: Gradebook) -> dict:
     """Everything grading found, as ``grade --json`` prints it."""
     return {
