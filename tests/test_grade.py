@@ -390,3 +390,12 @@ def test_the_real_workbooks_graded_with_the_class_numbers(tmp_path):
     top = data["common_slips"][0]
     assert top["students"] == 15 and "a_h1's slope" in top["slip"]  # LABELS.md: 15 carry the template's slip
     assert data["unmatched"] == []
+
+
+def test_gradescope_grades_a_file_whatever_its_name(tmp_path):
+    odd = tmp_path / "___.xlsx"
+    odd.write_bytes(b"PK\x03\x04 not a workbook")
+    data = run_autograder(tmp_path / "ag", odd)
+    assert_gradescope_schema(data)
+    assert len(data["tests"]) == len(DEFAULT.parts) and data["score"] == 0.0
+    assert "could not be read" in "".join(t["output"] for t in data["tests"])

@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ..core.errors import WorkbookError
-from ..core.outputs import written_error
+from ..core import outputs
 from ..xlsx.grid import SPREADSHEETS
 from . import check_file
 from .report import as_dict
@@ -143,12 +143,7 @@ PAGE_MARK = "<title>xlbackprop check:"  # how an earlier report of ours begins (
 
 def is_page(path: Path) -> bool:
     """Whether ``path`` is a report :func:`write_page` wrote (the only file it may replace)."""
-    try:
-        with open(path, "rb") as page:
-            start = page.read(1024)
-    except OSError:
-        return False
-    return start.startswith(b"<!DOCTYPE html>") and PAGE_MARK.encode() in start
+    return outputs.is_page(path, PAGE_MARK)
 
 
 def write_page(path: Path, results: list[dict]) -> Path:
@@ -157,17 +152,4 @@ def write_page(path: Path, results: list[dict]) -> Path:
     (of the field ``report``)."""
     from .html import render
 
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(render(results), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise written_error("report", path, exc) from None
-    finally:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-    return path
+    return outputs.write_whole("report", path, render(results))

@@ -123,3 +123,33 @@ def _same(a: Path, b: Path) -> bool:
 def written_error(field: str, path: Path, exc: OSError) -> OutputError:
     """The one line for an output that could not be written (a read-only folder, a full disk)."""
     return OutputError(field, f"cannot write {path}: {exc.strerror or exc}")
+
+
+def write_whole(field: str, path: Path, text: str) -> Path:
+    """Write a report (a page, a gradebook, results.json) under a temporary name and rename it,
+    so no half file is left; a folder that cannot be written or a full disk is
+    :class:`~xlbackprop.core.errors.OutputError` of ``field``."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(text.encode("utf-8"))
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise written_error(field, path, exc) from None
+    finally:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+    return path
+
+
+def is_page(path: Path, mark: str) -> bool:
+    """Whether ``path`` is an HTML page of ours: it begins with the doctype and ``mark`` (its title)."""
+    try:
+        with open(path, "rb") as page:
+            start = page.read(2048)
+    except OSError:
+        return False
+    return start.startswith(b"<!DOCTYPE html>") and mark.encode() in start

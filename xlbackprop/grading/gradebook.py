@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from pathlib import Path
 
-from ..core.outputs import written_error
+from ..core.outputs import write_whole
 from .grade import Gradebook
 
 COLUMNS = ("id", "name", "email", "score", "max_score", "status", "feedback")
@@ -48,38 +47,14 @@ def is_gradebook(path: Path) -> bool:
 
 def write(path: Path, book: Gradebook) -> Path:
     """The gradebook, under a temporary name renamed at the end."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(csv_text(book).encode("utf-8"))
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise written_error("gradebook", path, exc) from None
-    finally:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-    return path
+    return write_whole("gradebook", path, csv_text(book))
 
 
 def write_page(path: Path, book: Gradebook) -> Path:
     """The class report (:mod:`.html`), under a temporary name renamed at the end."""
     from .html import render
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(render(as_dict(book)), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise written_error("report", path, exc) from None
-    finally:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-    return path
+    return write_whole("report", path, render(as_dict(book)))
 
 
 def as_dict(book: Gradebook) -> dict:

@@ -13,10 +13,9 @@ Gradescope runs ``run_autograder`` on each submission and reads ``/autograder/re
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from ..core.outputs import written_error
+from ..core.outputs import write_whole
 from .grade import Row
 from .marks import finding_text
 
@@ -47,16 +46,4 @@ def is_results(path: Path) -> bool:
 
 
 def write(path: Path, data: dict) -> Path:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise written_error("gradescope", path, exc) from None
-    finally:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-    return path
+    return write_whole("gradescope", path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from ..check.html import BADGE, CSS, esc
+from ..core.outputs import is_page as is_ours
 
 PAGE_MARK = "<title>xlbackprop grade:"  # how a page of this module begins (the only file --html may replace)
 EXTRA_CSS = """
@@ -112,9 +113,4 @@ def render(data: dict) -> str:
 
 def is_page(path) -> bool:
     """Whether ``path`` is a page :func:`render` wrote (the only file ``--html`` may replace)."""
-    try:
-        with open(path, "rb") as page:
-            start = page.read(2048)
-    except OSError:
-        return False
-    return start.startswith(b"<!DOCTYPE html>") and PAGE_MARK.encode() in start
+    return is_ours(path, PAGE_MARK)

@@ -7,7 +7,8 @@ id as a word of it (``a17_backprop.xlsx``, Canvas's ``doeanna_a17_…``), else e
 student's name (``Anna Doe`` in ``anna-doe.xlsx`` or ``DoeAnna.xlsx``). A file that matches no
 student, or two, is reported unmatched; two files for one student are both kept and reported.
 A file whose name names one student but which carries another's id was sent by the first, from
-the second's start file: it is the first's, and grading flags it.
+the second's start file: it is the first's, and grading flags it. One file for a roster of one
+(Gradescope's one submission) is that student's, whatever its name.
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ def match(paths: list[Path], students: list[Student]) -> list[Match]:
         elif named:
             out.append(Match(path, None, f"its name fits {len(named)} students: "
                                          + ", ".join(s.id for s in named), props))
+        elif len(paths) == 1 and len(students) == 1:  # Gradescope's one submission of its one student
+            out.append(Match(path, students[0], "the only file of the only student", props))
         elif props.student is not None:
             out.append(Match(path, None, f"it carries the id {props.student!r}, which is on no roster line", props))
         else:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import FieldError
+from ..core.outputs import write_whole
 
 
 class RosterError(FieldError):
@@ -82,17 +83,13 @@ def read_roster(path: str | Path) -> list[Student]:
 
 def write_key(path: str | Path, given: dict[str, dict[str, float]]) -> Path:
     """``key.csv``: one row per student id, the numbers under their names (see the module docstring)."""
-    path = Path(path)
     names = list(next(iter(given.values()))) if given else []
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["id", *names])
     for sid, g in given.items():
         writer.writerow([sid, *(f"{g[n]:.15g}" for n in names)])
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(out.getvalue(), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_whole("key", path, out.getvalue())
 
 
 def read_key(path: str | Path) -> dict[str, dict[str, float]]:
