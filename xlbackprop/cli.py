@@ -320,7 +320,7 @@ def assign(roster: Path | None, seed: int, folder: Path, preset: str | None, con
 @main.command()
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), metavar="class.csv",
-              help="The class list: columns id,name,email (others ignored). Needed but with --gradescope.")
+              help="The class list: columns id,name,email (others ignored). Needed unless --gradescope.")
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), metavar="key.csv",
               help="assign's key: each student's own numbers, held to the ones their file trains.")
 @click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path), metavar="rubric.toml",
