@@ -17,13 +17,14 @@ import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from ..check import batch
 from ..writing.writer import FIXED_TIME
 from ..check.hints import why_of
 from .marks import Marks, feedback, judged, marks, whose_numbers
-from .match import Match, match
+from .match import Properties, match
 from .roster import Student
 from .rubric import DEFAULT, Rubric
 
@@ -40,6 +41,22 @@ class Submission:
     how: str  # how it was matched
     numbers: str | None  # whose numbers it trained (marks.whose_numbers)
     chart: bool
+    properties: Properties  # what the file says of itself: the id it carries, its author, its making
+
+    @cached_property
+    def slips(self) -> set[str]:
+        """The file's slips, each in the quantity it is found in (copies share the cell, not only the slip)."""
+        return {f"{f['quantity']}: {slip(f)}" for t in judged(self.result) for f in t["errors"]}
+
+    @cached_property
+    def wrong_formulas(self) -> dict[tuple[str, str, int], str]:
+        return {(t["sheet"], f["column"], f["row"]): f["formula"] for t in judged(self.result) for f in t["errors"]
+                if f.get("formula")}
+
+    @cached_property
+    def values(self) -> tuple:
+        """E_total as each judged table stores it."""
+        return tuple(tuple(t.get("curve", {}).get("got") or ()) for t in judged(self.result))
 
 
 @dataclass
@@ -94,7 +111,7 @@ def grade(paths: list[Path], students: list[Student], key: dict[str, dict[str, f
         numbers = whose_numbers(result, own, others)
         chart = has_chart(m.path)
         mine[m.student.id].append(Submission(m.path, result, marks(result, rubric, chart, numbers), m.how,
-                                             numbers, chart))
+                                             numbers, chart, m.properties))
     common = _common_slips(mine)
     rows = []
     for s in students:
@@ -103,25 +120,24 @@ def grade(paths: list[Path], students: list[Student], key: dict[str, dict[str, f
             rows.append(Row(s, "missing", 0.0, rubric.max_score, "No submission."))
             continue
         best = max(subs, key=lambda x: x.marks.score)
-        notes = _notes(s, best, subs, matches)
+        notes = _notes(best, subs)
         rows.append(Row(s, best.result["status"], best.marks.score, best.marks.max_score,
                         feedback(best.result, best.marks, level, notes), subs, notes))
     graded = sum(1 for r in rows if r.submissions)
     most = max(COPIED_AT_MOST, graded * CLASS_SHARE)
-    carriers = Counter(k for r in rows for k in set().union(set(), *(_slips(x) for x in r.submissions)))
-    template = _template_metadata(rows, matches, most)
-    return Gradebook(rows, unmatched, _copies(rows, matches, key, carriers, most, template),
+    carriers = Counter(k for r in rows for k in set().union(set(), *(x.slips for x in r.submissions)))
+    template = _template_metadata(rows, most)
+    return Gradebook(rows, unmatched, _copies(rows, key, carriers, most, template),
                      [(said, n) for said, n, _ in common], rubric, level)
 
 
-def _template_metadata(rows: list[Row], matches: list[Match], most: float) -> set[tuple]:
+def _template_metadata(rows: list[Row], most: float) -> set[tuple]:
     """(creator, created) that more files share than a copy would: the template's own."""
-    props = {m.path: m.properties for m in matches}
-    counts = Counter((props[x.path].creator, props[x.path].created) for r in rows for x in r.submissions)
+    counts = Counter((x.properties.creator, x.properties.created) for r in rows for x in r.submissions)
     return {pair for pair, n in counts.items() if n > most} | {(None, None)}
 
 
-def _notes(s: Student, best: Submission, subs: list[Submission], matches: list[Match]) -> list[str]:
+def _notes(best: Submission, subs: list[Submission]) -> list[str]:
     notes = []
     if len(subs) > 1:
         scores = ", ".join(f"{x.path.name} ({x.marks.score:g})" for x in subs)
@@ -149,36 +165,26 @@ def _said(f: dict) -> str:
     return re.sub(r"\b([A-Z]{1,3})\$?\d+\b", r"\1", why_of(f))
 
 
-def _slips(sub: Submission) -> set[str]:
-    """The file's slips, each in the quantity it is found in (copies share the cell, not only the slip)."""
-    return {f"{f['quantity']}: {slip(f)}" for t in judged(sub.result) for f in t["errors"]}
-
-
 def _common_slips(mine: dict[str, list[Submission]]) -> list[tuple[str, int]]:
     """Slips by how many students carry them, most first (those of two or more), each said as
     its first instance says it, with the quantities it was found in."""
     counts, words, where = Counter(), {}, {}
     for subs in mine.values():
-        carried = set()
+        carried = {}  # in the order found: slips as common as each other keep it, run after run
         for sub in subs:
             for t in judged(sub.result):
                 for f in t["errors"]:
                     key = slip(f)
-                    carried.add(key)
+                    carried[key] = None
                     words.setdefault(key, _said(f))
                     where.setdefault(key, {})[f["quantity"]] = None
-        counts.update(carried)
+        counts.update(list(carried))
     return [(f"{', '.join(where[k])}: {words[k]}", n, k) for k, n in counts.most_common() if n >= 2]
 
 
-def _wrong_formulas(sub: Submission) -> dict[tuple[str, str, int], str]:
-    return {(t["sheet"], f["column"], f["row"]): f["formula"] for t in judged(sub.result) for f in t["errors"]
-            if f.get("formula")}
-
-
-def _copies(rows: list[Row], matches: list[Match], key, carriers: Counter, most: float, template: set[tuple]) \
+def _copies(rows: list[Row], key, carriers: Counter, most: float, template: set[tuple]) \
         -> list[tuple[str, str, list[str]]]:
-    """Pairs of students whose files share evidence (see :mod:`xlbackprop.grading` docs)."""
+    """Pairs of students whose files share evidence (see docs/grading.md, "Copies")."""
     subs = [(r.student, x) for r in rows for x in r.submissions]
     out = []
     for k, (a, x) in enumerate(subs):
@@ -186,29 +192,23 @@ def _copies(rows: list[Row], matches: list[Match], key, carriers: Counter, most:
             if a.id == b.id:
                 continue
             evidence = []
-            fx, fy = _wrong_formulas(x), _wrong_formulas(y)
+            fx, fy = x.wrong_formulas, y.wrong_formulas
             shared = [c for c in fx if c in fy and fx[c] == fy[c]]
-            uncommon = [k for k in _slips(x) & _slips(y) if carriers[k] <= most]  # not the template's slip
+            uncommon = [k for k in x.slips & y.slips if carriers[k] <= most]  # not the template's slip
             if shared and uncommon:
                 cells = ", ".join(dict.fromkeys(f"{col}{row}" for _, col, row in shared[:12]))
                 others = min(carriers[k] for k in uncommon) - 2
                 who = "no one else made" if others == 0 else f"{others} other student{'s' if others > 1 else ''} made too"
                 evidence.append(f"the same wrong formula in the same cells ({cells}), a slip {who}")
-            if key and x.numbers == "own" and y.numbers == "own" and _values(x) and _values(x) == _values(y):
+            if key and x.numbers == "own" and y.numbers == "own" and x.values and x.values == y.values:
                 evidence.append("identical stored values, though they were given different numbers")
-            px = next(m.properties for m in matches if m.path == x.path)
-            py = next(m.properties for m in matches if m.path == y.path)
-            for props, p, owner, other in ((px, x, a, b), (py, y, b, a)):
-                if props.student == other.id:
+            for p, owner, other in ((x, a, b), (y, b, a)):
+                if p.properties.student == other.id:
                     evidence.append(f"{p.path.name}, sent by {owner.id}, carries {other.id}'s student id")
+            px, py = x.properties, y.properties
             if px.created and (px.creator, px.created) == (py.creator, py.created) and px.created != START_CREATED \
                     and (px.creator, px.created) not in template:
                 evidence.append(f"the same author and creation time in both files ({px.creator}, {px.created})")
             if evidence:
                 out.append((a.id, b.id, evidence))
     return out
-
-
-def _values(sub: Submission) -> tuple:
-    return tuple(tuple(t.get("curve", {}).get("got") or ()) for t in judged(sub.result))
-
