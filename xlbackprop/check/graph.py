@@ -106,8 +106,8 @@ class _Cells:
         self._lower = {s.name.lower(): s.name for s in book.sheets}
         self._trees: dict[Cell, Node | None] = {}
         self._deps: dict[Cell, tuple[Cell, ...]] = {}
-        self.overrides: dict[Cell, Node] = {}
-        self._forms: dict[tuple[str, str], tuple[Node, bool]] = {}  # a formula's form -> its tree, whether rows map  # formulas mended to take the truth (a pre-activation fed forward)
+        self.overrides: dict[Cell, Node] = {}  # formulas mended to take the truth (a pre-activation fed forward)
+        self._forms: dict[tuple[str, str], tuple[Node, bool]] = {}  # a formula's form -> its tree, whether rows map
         self._rdeps: dict[Cell, list[Cell]] | None = None
 
     def resolve(self, ref: Ref, here: str) -> Cell:

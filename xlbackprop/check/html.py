@@ -442,8 +442,13 @@ def render(results: list[dict]) -> str:
     results = [r for r in results if isinstance(r, dict)]
     title = f"xlbackprop check: {len(results)} file{'' if len(results) == 1 else 's'}"
     sections = "".join(_section(i, r) for i, r in enumerate(results))
+    return page(title, f'<p class="summary">{_summary(results)}</p>{_file_rows(results)}{sections}')
+
+
+def page(title: str, body: str, css: str = "") -> str:
+    """A whole self-contained page: the doctype, ``title`` as its title and heading, the report's
+    CSS (and ``css``), then ``body`` (markup already escaped)."""
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"/>'
             '<meta name="viewport" content="width=device-width, initial-scale=1"/>'
-            f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>"
-            f'<h1>{esc(title)}</h1><p class="summary">{_summary(results)}</p>'
-            f"{_file_rows(results)}{sections}</main></body></html>\n")
+            f"<title>{esc(title)}</title><style>{CSS}{css}</style></head><body><main>"
+            f"<h1>{esc(title)}</h1>{body}</main></body></html>\n")

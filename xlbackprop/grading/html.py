@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from ..check.html import BADGE, CSS, esc
+from ..check.html import BADGE, esc, page
 from ..core.outputs import is_page as is_ours
 
 PAGE_MARK = "<title>xlbackprop grade:"  # how a page of this module begins (the only file --html may replace)
@@ -104,11 +104,8 @@ def render(data: dict) -> str:
     unmatched = "".join(f'<li><code>{esc(u["file"])}</code>: {esc(u["why"])}</li>' for u in data["unmatched"])
     unmatched = f'<h2>Files that fit no student</h2><ul class="causes">{unmatched}</ul>' if unmatched else ""
     sections = "".join(_section(k, s) for k, s in enumerate(students))
-    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"/>'
-            '<meta name="viewport" content="width=device-width, initial-scale=1"/>'
-            f"<title>{esc(title)}</title><style>{CSS}{EXTRA_CSS}</style></head><body><main>"
-            f'<h1>{esc(title)}</h1><p class="summary">{summary}</p>{histogram(scores, most)}'
-            f"{slips}{copies}{unmatched}<h2>Students</h2>{_student_rows(students)}{sections}</main></body></html>\n")
+    return page(title, f'<p class="summary">{summary}</p>{histogram(scores, most)}{slips}{copies}{unmatched}'
+                       f"<h2>Students</h2>{_student_rows(students)}{sections}", EXTRA_CSS)
 
 
 def is_page(path) -> bool:
