@@ -63,10 +63,10 @@ def step(opt: Optimizer, w: np.ndarray, g: np.ndarray, state: State) -> tuple[np
         v = opt.momentum * a["v"] + g
         return w - opt.eta * v, State(t, {"v": v})
     if opt.name == "rmsprop":
-        s = opt.alpha * a["s"] + (1 - opt.alpha) * (g * g)
+        s = opt.alpha * a["s"] + (1 - opt.alpha) * g * g  # left to right: ((1 − α)·g)·g
         return w - opt.eta * g / (np.sqrt(s) + opt.epsilon), State(t, {"s": s})
     m = opt.beta1 * a["m"] + (1 - opt.beta1) * g
-    v = opt.beta2 * a["v"] + (1 - opt.beta2) * (g * g)
+    v = opt.beta2 * a["v"] + (1 - opt.beta2) * g * g
     m_hat = m / (1 - opt.beta1 ** t)
     v_hat = v / (1 - opt.beta2 ** t)
     return w - opt.eta * m_hat / (np.sqrt(v_hat) + opt.epsilon), State(t, {"m": m, "v": v})
