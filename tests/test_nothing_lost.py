@@ -248,6 +248,12 @@ def test_build_into_a_read_only_folder_is_one_line():
 
 
 @needs_read_only
+def test_assign_into_a_read_only_folder_is_one_line():
+    result = cli("assign", "-o", READ_ONLY / "given")
+    assert result.returncode == 2 and "/sys/kernel/given/start.xlsx" in one_line_error(result)
+
+
+@needs_read_only
 @pytest.mark.libreoffice
 def test_render_into_a_read_only_folder_is_one_line(built):
     result = cli("render", built("class-2024", iterations=10), "-o", READ_ONLY / "pictures")

@@ -32,7 +32,7 @@ from ..sheets.styles import named_styles
 from . import printing
 from .package import Package
 from .stored import Planned
-from .writer import FIXED_TIME, _CellMaker, _parameter_rows
+from .writer import FIXED_TIME, _CellMaker, _discard, _parameter_rows
 
 STUDENT = "xlbackprop student"  # the custom document property holding the student's id
 
@@ -103,8 +103,11 @@ def write(spec: Spec, path: str | Path, student: str | None = None, title: str |
             ExcelWriter(wb, archive).write_data()
             archive.write_later()
         os.replace(tmp, path)
-    except OSError as exc:
-        raise outputs.written_error("path", path, exc) from None
+    except BaseException as exc:
+        _discard(wb)  # openpyxl's half-written sheet stream, closed now rather than at exit
+        if isinstance(exc, OSError):
+            raise outputs.written_error("path", path, exc) from None
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()
