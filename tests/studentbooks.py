@@ -363,6 +363,21 @@ def _column_order():
     return book(ORDERED, {**SEED, "i1": 0.6, "i2": 0.25, "η": 0.1}, 100, formulas=formulas)
 
 
+@case("wrong", "two sheets whose ∂E/∂w3 formulas read alike (J33*(1-J33)), but column J is a_h1 on one and "
+      "a_h2 on the other: the first keeps the template's slip, the second is right (a file's tables share "
+      "their diagnoses only where the same formula means the same)",
+      errors=[expect(g, "formula", R0, "a_h1", "a_h2", sheet="slip") for g in GRAD[2:4]], tables=2)
+def _alike_sheets():
+    wb = openpyxl.Workbook()
+    wb.active.title = "slip"
+    write_table(wb.active, RIGHT, SEED, 30, slips={g: swap(g, SLOPE[2], SLOPE[1]) for g in GRAD[2:4]})
+    k1, k2 = COLUMNS.index("a_h1"), COLUMNS.index("a_h2")
+    swapped = list(COLUMNS)
+    swapped[k1], swapped[k2] = swapped[k2], swapped[k1]
+    write_table(wb.create_sheet("right"), replace(RIGHT, columns=tuple(swapped)), SEED, 30)
+    return wb
+
+
 @case("incomplete", "the header and the given numbers only: nothing computed yet")
 def _not_filled():
     return book(iterations=1, formulas={})

@@ -25,6 +25,7 @@ from ..core.errors import XlbackpropError
 from ..xlsx import grid
 from . import graph, structure
 from .judge import TableResult, judge
+from .repair import Explained
 
 STATUSES = ("right", "wrong", "incomplete", "no-table", "unreadable")
 
@@ -56,11 +57,11 @@ def _short(message: str, width: int = 80) -> str:
     return message if len(message) <= width else message[:width - 3].rstrip() + "..."
 
 
-def _judged(book, table) -> TableResult:
+def _judged(book, table, explained: Explained) -> TableResult:
     """:func:`~.judge.judge`, or incomplete where the labels promise a quantity the network they
     describe lacks (the course's labels over another network): its formulas are read next."""
     try:
-        return judge(book, table)
+        return judge(book, table, explained)
     except ValueError as exc:  # FormulaError: "w4 is not a quantity of this network"
         return TableResult(table, "incomplete", message=f"cannot tell what it trains: {exc}")
 
@@ -73,7 +74,8 @@ def check_file(path: str | Path, recalculate: bool = False, timeout: float = 120
     except XlbackpropError as exc:
         return FileResult(name, "unreadable", str(exc).replace(f"{path}: ", "", 1))
     found = structure.find_all(book)  # by their labels, else (one row an iteration) by their formulas
-    results, unread = [_judged(book, t) for t in found], []
+    explained: Explained = {}  # one file's tables (one per η, on sheets alike) share their diagnoses
+    results, unread = [_judged(book, t, explained) for t in found], []
     if not any(t.own for t in found):  # any other layout or network: by the formula graph
         # a sheet whose labels look like the course's but whose table cannot be read so (another
         # network under w1, w2 ... labels) is read by its formulas too, and that reading stands

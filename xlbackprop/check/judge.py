@@ -30,7 +30,7 @@ from ..xlsx.grid import Book
 from .local import Bound, Recompute, disagree
 from .meaning import Inline, Meaning
 from .problem import Problem, ProblemError, recover
-from .repair import Diagnosis, explain
+from .repair import Diagnosis, Explained, explain
 from .rules import given as given_names
 from .rules import rules
 from .tables import Table
@@ -86,8 +86,9 @@ class TableResult:
         return f"TableResult({', '.join(parts)})"
 
 
-def judge(book: Book, table: Table) -> TableResult:
-    """Find the root causes in ``table`` (see the module docstring)."""
+def judge(book: Book, table: Table, explained: Explained | None = None) -> TableResult:
+    """Find the root causes in ``table`` (see the module docstring); ``explained`` carries the
+    diagnoses of the file's other tables over (:func:`~.repair.explain`)."""
     sheet = table.sheet
     computed = [n for n in table.columns if n not in given_names(table.network) and not re.fullmatch(r"[wb]\d+", n)]
     has_formula = any((r, c) in sheet.formulas for r in table.rows for c in table.columns.values())
@@ -102,7 +103,7 @@ def judge(book: Book, table: Table) -> TableResult:
     local = _local(book, problem)
     nothing = (np.zeros(len(table.rows), bool), np.full(len(table.rows), np.nan))
     for name, col in table.columns.items():
-        _judge_column(result, meaning, name, col, *local.get(name, nothing))
+        _judge_column(result, meaning, name, col, *local.get(name, nothing), explained)
     _against_reference(result, problem)
     if result.errors:
         result.verdict = "wrong"
@@ -149,9 +150,9 @@ def _local(book: Book, problem: Problem) -> dict[str, tuple[np.ndarray, np.ndarr
 
 
 def _judge_column(result: TableResult, meaning: Meaning, name: str, col: int, bad: np.ndarray,
-                  expected: np.ndarray) -> None:
+                  expected: np.ndarray, explained: Explained | None = None) -> None:
     """Add one column's root causes (or, when its values are right, its warnings) to ``result``."""
-    column = _Column(result.table, meaning, name, col, expected)
+    column = _Column(result.table, meaning, name, col, expected, explained)
     table = result.table
     bad_rows = [table.first_row + k for k in np.flatnonzero(bad)]
     if column.given:
@@ -172,8 +173,10 @@ class _Column:
     Rows whose formulas have the same relative form and read the same quantities share one
     :func:`~xlbackprop.check.repair.explain` (a column filled down is diagnosed once)."""
 
-    def __init__(self, table: Table, meaning: Meaning, name: str, col: int, expected: np.ndarray):
+    def __init__(self, table: Table, meaning: Meaning, name: str, col: int, expected: np.ndarray,
+                 explained: Explained | None = None):
         self.table, self.sheet, self.meaning, self.name, self.col = table, table.sheet, meaning, name, col
+        self.explained = explained
         self.letter, self.expected = get_column_letter(col), expected
         self.given = name in given_names(meaning.problem.network)
         self.updates = re.fullmatch(r"[wb]\d+", name) is not None
@@ -199,7 +202,8 @@ class _Column:
     def diagnosis(self, r: int) -> Diagnosis:
         k = self.key(r)
         if k not in self._diagnoses:
-            self._diagnoses[k] = explain(self.meaning, self.name, self.sheet.formula(r, self.col), r, self.col)
+            self._diagnoses[k] = explain(self.meaning, self.name, self.sheet.formula(r, self.col), r, self.col,
+                                         self.explained)
         return self._diagnoses[k]
 
     def since(self, r: int) -> int:

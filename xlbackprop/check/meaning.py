@@ -27,7 +27,7 @@ from openpyxl.utils.cell import get_column_letter
 from ..core.arithmetic import IEEE
 from ..core.reference import train
 from ..core.spec import from_mapping
-from ..xlsx.formula import FormulaError, Node, Ref, evaluate
+from ..xlsx.formula import FormulaError, Node, Ref, evaluate, leaves
 from ..xlsx.grid import Sheet
 from .problem import Problem
 from .rules import ETA
@@ -76,13 +76,44 @@ class Meaning:
         self.given_cells = {cell: name for name, cell in problem.cells.items()}
         self.sheet_name = {v: k for k, v in problem.bias_layout.items()}  # the sheet's b2 -> contract b3
         self.givens = set(given_names(problem.network))
+        self._values: dict[tuple[str, int | None], np.ndarray] = {}  # a repair search asks for each many times
+        self._symbols: dict[tuple[str | None, int, int, int], Symbol | Inline] = {}
+
+    @property
+    def typed_eta(self) -> bool:
+        """η typed into the update formulas, in no cell: the number is η, so every random network uses it."""
+        return ETA not in self.problem.cells and not self.problem.eta_column
+
+    @cached_property
+    def context(self) -> tuple:
+        """All but the formula itself that a formula's meaning depends on: the tables of one file
+        with equal contexts (one per η, on sheets laid out alike) mean the same by equal formulas."""
+        problem, table = self.problem, self.table
+        return (problem.network, table.first_row, table.last_row, tuple(table.columns.items()),
+                tuple(problem.cells.items()), tuple(problem.bias_layout.items()), problem.eta_column,
+                problem.eta if self.typed_eta else None)
+
+    def reads(self, tree: Node, row: int, depth: int = 0) -> tuple:
+        """What the formula reads, through every cell it reads through, as :meth:`compute` reads it:
+        formulas with equal contexts and equal reads compute equal values."""
+        out: list = []
+        for leaf in leaves(tree, ("ref", "range")):
+            start, end = leaf.args if leaf.op == "range" else (leaf.args[0], leaf.args[0])
+            for r in range(min(start.row, end.row), max(start.row, end.row) + 1):
+                for c in range(min(start.col, end.col), max(start.col, end.col) + 1):
+                    sym = self.symbol(Ref(start.sheet, c, r, False, False, (-1, -1)), row)
+                    if isinstance(sym, Inline):
+                        inner = self.reads(sym.tree, sym.row, depth + 1) if depth < MAX_DEPTH else ()
+                        sym = ("inline", sym.row, sym.col, self.table.sheet.formula(sym.row, sym.col), inner)
+                    out.append(sym)
+        out += [("num", node.args[0]) for node in leaves(tree, ("num",))]
+        return tuple(out)
 
     @cached_property
     def runs(self) -> list[tuple[Any, dict[str, float]]]:
         """Random networks of the table's shape, each trained STEPS steps: (table, given values)."""
         net, rng = self.problem.network, np.random.default_rng(SEED)
-        # η typed into the update formulas, in no cell: the number is η, so every network uses it
-        typed_eta = ETA not in self.problem.cells and not self.problem.eta_column
+        typed_eta = self.typed_eta
         out = []
         for _ in range(POINTS):
             biases = []
@@ -110,9 +141,13 @@ class Meaning:
         return out
 
     def value(self, sym: Symbol) -> np.ndarray:
-        """The symbol's values at the random points."""
+        """The symbol's values at the random points (read-only: shared by every formula that reads it)."""
         if not sym.name:
             return np.full(POINTS, sym.value)
+        key = (sym.name, sym.offset)
+        known = self._values.get(key)
+        if known is not None:
+            return known
         out = np.empty(POINTS)
         for p, (run, given) in enumerate(self.runs):
             if sym.name in given:
@@ -122,6 +157,8 @@ class Meaning:
                 out[p] = run[sym.name][index]
             else:
                 raise FormulaError(f"{sym.name} is not a quantity of this network")
+        out.setflags(write=False)
+        self._values[key] = out
         return out
 
     def expected(self, name: str) -> np.ndarray:
@@ -129,6 +166,13 @@ class Meaning:
 
     def symbol(self, ref: Ref, row: int) -> Symbol | Inline:
         """What ``ref``, in a formula of row ``row``, reads."""
+        key = (ref.sheet, ref.row, ref.col, row)
+        known = self._symbols.get(key)
+        if known is None:
+            known = self._symbols[key] = self._symbol(ref, row)
+        return known
+
+    def _symbol(self, ref: Ref, row: int) -> Symbol | Inline:
         table = self.table
         if ref.sheet is not None and ref.sheet != table.sheet.name:
             return _constant(self.sheets.get(ref.sheet), ref.row, ref.col)

@@ -56,12 +56,40 @@ def family(name: str) -> str | None:
     return next((f for f, pattern in _FAMILY if re.fullmatch(pattern, name)), None)
 
 
-def explain(meaning: Meaning, name: str, text: str, row: int, col: int) -> Diagnosis:
-    """Whether ``text`` in (row, col) computes ``name``; if not, why (see the module docstring)."""
+Explained = dict[tuple, Diagnosis]  # the diagnoses of one file's tables, by all each depends on
+
+
+def explain(meaning: Meaning, name: str, text: str, row: int, col: int, explained: Explained | None = None) -> Diagnosis:
+    """Whether ``text`` in (row, col) computes ``name``; if not, why (see the module docstring).
+    ``explained`` holds earlier answers: a table laid out as one already explained (one per η,
+    on sheets alike) gets the same answer for the same formula without the search."""
     try:
         tree = meaning.table.sheet.parse(text)
     except FormulaError as exc:
         return Diagnosis(False, f"cannot be read ({exc})")
+    if explained is None:
+        return _explain(meaning, name, text, tree, row, col)
+    try:
+        key = _key(meaning, name, text, tree, row, col)
+    except FormulaError:
+        return _explain(meaning, name, text, tree, row, col)
+    if key not in explained:
+        explained[key] = _explain(meaning, name, text, tree, row, col)
+    return explained[key]
+
+
+def _key(meaning: Meaning, name: str, text: str, tree: Node, row: int, col: int) -> tuple:
+    """All that :func:`_explain` reads: the table's context, the formula and what it reads, and
+    which given values equal a number it holds (a typed η is told by its value)."""
+    reads = meaning.reads(tree, row)
+    numbers = {x[1] for x in reads if isinstance(x, tuple) and x[0] == "num"}
+    numbers |= {x.value for x in reads if isinstance(x, Symbol) and not x.name}
+    givens = [n for n in _vocabulary(meaning) if family(n) in ("i", "t", "b") or n == ETA]
+    equal = tuple((n, _given_value(meaning, n) in numbers) for n in givens)
+    return meaning.context, name, text, row, col, reads, equal
+
+
+def _explain(meaning: Meaning, name: str, text: str, tree: Node, row: int, col: int) -> Diagnosis:
     if meaning.right(name, tree, row, col):
         return Diagnosis(True)
     occurrences = _occurrences(meaning, tree, text, row, col)
