@@ -15,6 +15,7 @@ and the functions in :data:`FUNCTIONS`. Anything else raises :class:`FormulaErro
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -73,23 +74,28 @@ def tokenize(text: str) -> list[tuple[str, str, int]]:
     """``(kind, text, position)`` of each token of a formula, the leading ``=`` left out."""
     start = 1 if text.startswith("=") else 0
     out, pos = [], start
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if not m:
-            raise FormulaError(f"cannot read {text[pos:pos + 12]!r}")
+    for m in _TOKEN.finditer(text, start):  # one scan; a gap between matches is what no token reads
+        if m.start() != pos:
+            break
         if m.lastgroup != "space":
             out.append((m.lastgroup, m.group(), pos))
         pos = m.end()
+    if pos < len(text):
+        raise FormulaError(f"cannot read {text[pos:pos + 12]!r}")
     return out
 
 
 def _ref(token: str, pos: int) -> Ref:
+    return Ref(*_ref_parts(token), (pos, pos + len(token)))
+
+
+@functools.lru_cache(maxsize=65_536)  # a sheet's formulas read the same few thousand cells again and again
+def _ref_parts(token: str) -> tuple[str | None, int, int, bool, bool]:
     m = _REF_PARTS.fullmatch(token)
     sheet = m["sheet"]
     if sheet and sheet.startswith("'"):
         sheet = sheet[1:-1].replace("''", "'")
-    return Ref(sheet, column_index_from_string(m["col"].upper()), int(m["row"]), bool(m["ca"]), bool(m["ra"]),
-               (pos, pos + len(token)))
+    return sheet, column_index_from_string(m["col"].upper()), int(m["row"]), bool(m["ca"]), bool(m["ra"])
 
 
 class _Parser:
