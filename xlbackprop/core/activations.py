@@ -1,6 +1,7 @@
 """Each activation once: its numpy form and its Excel form, forward and derivative, side by side.
 
-Nothing else in xlbackprop writes ``EXP(`` or ``TANH(`` into a sheet, and nothing else spells an
+Nothing else in xlbackprop writes ``EXP(`` or ``TANH(`` into a sheet but :mod:`~.losses` (the softmax's
+and the cross-entropies' EXP), and nothing else spells an
 activation's slope (check's evaluator computes EXP and TANH with the same C-library helpers,
 :class:`~xlbackprop.core.arithmetic.Arithmetic`'s). The numpy and Excel forms perform
 the same floating-point operations in the same order, so LibreOffice and the reference agree

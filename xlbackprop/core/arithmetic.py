@@ -63,13 +63,14 @@ def error_where_infinite(x):
 
 @dataclass(frozen=True)
 class Arithmetic:
-    """``add``, ``sub``, ``exp`` and ``tanh`` of one engine, elementwise on numpy arrays."""
+    """``add``, ``sub``, ``exp``, ``tanh`` and ``log`` (LN) of one engine, elementwise on numpy arrays."""
 
     name: str
     add: Callable
     sub: Callable
     exp: Callable = _libm(math.exp)
     tanh: Callable = _libm(math.tanh)
+    log: Callable = _libm(math.log)  # LN: an error (NaN) at or below 0
 
 
 def _cancels(result, a, b):
