@@ -8,6 +8,10 @@ a_h1 at iteration 1). Each row follows the backprop delta rule:
     δ_out = (a - t) g'(z),  δ_l = (Σ_k δ_{l+1,k} w_{k,j}) g'(z)      backward
     ∂E/∂w = δ_target · a_source (mean over samples),  w <- w - eta ∂E/∂w
 
+or, with another ``optimizer``, its rule (:mod:`xlbackprop.core.optimizers`): row k's state
+columns (``m_w1``, ``v_w1``) hold the state after the update that row's gradient makes, step t = k,
+and row k+1's weights follow from them (``table["m_w1"][0]`` is (1 − β1)·∂E/∂w1 of iteration 1).
+
 Sums run left to right and products associate as in :mod:`xlbackprop.sheets.expressions`, so that
 LibreOffice and numpy do the same floating-point operations and agree to the last bit
 (LibreOffice's rounding of cancellations to 0 included: :mod:`xlbackprop.core.arithmetic`).
@@ -28,6 +32,10 @@ from .arithmetic import LIBREOFFICE, Arithmetic, left_sum
 from .arithmetic import error_where_infinite as _err
 from .network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name,
     weight_name, z_name)
+from .optimizers import STATE, state_name
+from .optimizers import State as OptimizerState
+from .optimizers import start as start_state
+from .optimizers import step as optimizer_step
 from .spec import Spec
 
 
@@ -75,8 +83,19 @@ def matrices_in_blocks(spec: Spec, size: int, names: list[str]) -> Iterator[np.n
         yield np.column_stack([table[name] for name in names])
 
 
-def _start(spec: Spec) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The initial weights ``W`` and biases ``B``, layer by layer (index 0 unused)."""
+class _Run:
+    """Where a run stands: the weights ``W`` and biases ``B`` layer by layer (index 0 unused), and the
+    optimizer's state of each, ``SW[l]`` and ``SB[l]`` (step t and arrays shaped like them)."""
+
+    def __init__(self, W: list[np.ndarray], B: list[np.ndarray], SW: list[OptimizerState], SB: list[OptimizerState]):
+        self.W, self.B, self.SW, self.SB = W, B, SW, SB
+
+    def __iter__(self):  # W, B = run
+        return iter((self.W, self.B))
+
+
+def _start(spec: Spec) -> _Run:
+    """The initial weights and biases, and the optimizer's zero state."""
     net, sizes = spec.network, spec.network.layers
     W = [np.zeros(0)] + [np.zeros((sizes[l], sizes[l - 1])) for l in range(1, net.depth + 1)]
     for (l, j, k), n in net.weight_numbers.items():
@@ -85,7 +104,8 @@ def _start(spec: Spec) -> tuple[list[np.ndarray], list[np.ndarray]]:
     if net.bias_mode != "none":
         for (l, j), n in net.bias_numbers.items():
             B[l][j - 1] = spec.biases[n - 1]
-    return W, B
+    opt = spec.optimizer
+    return _Run(W, B, [start_state(opt, w) for w in W], [start_state(opt, b) for b in B])
 
 
 class _Records:
@@ -102,13 +122,16 @@ class _Records:
         self.GB = [np.zeros((n_iter,) + b.shape) for b in B[1:]]
         self.E = np.empty((n_iter, S, sizes[-1]))
         self.Et = np.empty(n_iter)
+        prefixes = STATE[spec.network.optimizer]  # the state after each row's update, by prefix
+        self.SW = {p: [np.empty((n_iter,) + w.shape) for w in W[1:]] for p in prefixes}
+        self.SB = {p: [np.zeros((n_iter,) + b.shape) for b in B[1:]] for p in prefixes}
 
     def first_error(self, state) -> int | None:
         """The first iteration with an error value (NaN or an overflow) in any quantity it records
         or in the weights it leaves (the next iteration's, or ``state``'s after the last); None if none."""
         W, B = state
         finite = np.isfinite(self.Et) & np.isfinite(self.E).all(axis=(1, 2))
-        for arrays in (self.Z, self.A, self.D, self.GW, self.GB):
+        for arrays in (self.Z, self.A, self.D, self.GW, self.GB, *self.SW.values(), *self.SB.values()):
             for a in arrays:
                 finite &= np.isfinite(a.reshape(len(a), -1)).all(axis=1)
         for recorded, now in zip(self.W + self.B, W[1:] + B[1:]):
@@ -118,7 +141,7 @@ class _Records:
         return int(bad[0]) if len(bad) else None
 
 
-def _train(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list[np.ndarray]], n_iter: int) -> Table:
+def _train(spec: Spec, ops: Arithmetic, state: _Run, n_iter: int) -> Table:
     """``n_iter`` iterations from the weights and biases of ``state``, which it leaves updated.
 
     Overflow is the sheet's #NUM!: NaN here, for every quantity that reads it (:func:`_err`). An
@@ -127,12 +150,14 @@ def _train(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list[np.n
     Both runs agree before that iteration, where every quantity ``_err`` would see is finite."""
     records = _Records(spec, state, n_iter)
     W, B = state
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        first = (list(state.SW), list(state.SB))  # the optimizer's state as the block starts
         _iterations(spec, ops, state, records, range(n_iter), _same)
         bad = records.first_error(state)
         if bad is not None:
             for l in range(1, spec.network.depth + 1):
                 W[l], B[l] = records.W[l - 1][bad].copy(), records.B[l - 1][bad].copy()
+            _rewind(state, records, bad, first)
             _iterations(spec, ops, state, records, range(bad, n_iter), _err)
     return _table(spec, records)
 
@@ -141,7 +166,18 @@ def _same(x):
     return x
 
 
-def _iterations(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list[np.ndarray]],
+def _rewind(state: _Run, rec: _Records, it: int, first: tuple[list, list]) -> None:
+    """The optimizer's state as iteration ``it`` (0-based, of this block) starts: the block's
+    first, ``first``, or the one iteration ``it - 1`` recorded."""
+    for l in range(1, len(state.W)):
+        for now, start, recorded in ((state.SW, first[0], rec.SW), (state.SB, first[1], rec.SB)):
+            if it == 0:
+                now[l] = start[l]
+            else:
+                now[l] = OptimizerState(start[l].t + it, {p: recorded[p][l - 1][it - 1].copy() for p in recorded})
+
+
+def _iterations(spec: Spec, ops: Arithmetic, state: _Run,
                 rec: _Records, steps: range, err: Callable[[np.ndarray], np.ndarray]) -> None:
     net = spec.network
     depth, S = net.depth, net.n_samples
@@ -151,6 +187,7 @@ def _iterations(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list
     T = np.array(spec.targets, dtype=float)
     acts = [ACTIVATIONS[name] for name in net.activations]
     biased, trained = net.bias_mode != "none", net.bias_mode == "trained"
+    opt, sgd = spec.optimizer, net.optimizer == "sgd"
 
     for it in steps:
         A = [X]
@@ -181,11 +218,21 @@ def _iterations(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list
             rec.A[l - 1][it] = A[l]
             rec.D[l - 1][it] = D[l]
             rec.GW[l - 1][it] = GW
-            W[l] = err(ops.sub(W[l], spec.eta * GW))
+            if sgd:
+                W[l] = err(ops.sub(W[l], spec.eta * GW))
+            else:
+                W[l], state.SW[l] = optimizer_step(opt, W[l], GW, state.SW[l], ops, err)
+                for p, recorded in rec.SW.items():
+                    recorded[l - 1][it] = state.SW[l].arrays[p]
             if trained:
                 GB = err(_mean([D[l][s] for s in range(S)], S, ops))
                 rec.GB[l - 1][it] = GB
-                B[l] = err(ops.sub(B[l], spec.eta * GB))
+                if sgd:
+                    B[l] = err(ops.sub(B[l], spec.eta * GB))
+                else:
+                    B[l], state.SB[l] = optimizer_step(opt, B[l], GB, state.SB[l], ops, err)
+                    for p, recorded in rec.SB.items():
+                        recorded[l - 1][it] = state.SB[l].arrays[p]
         rec.E[it] = E
         rec.Et[it] = E_total
 
@@ -199,10 +246,14 @@ def _table(spec: Spec, rec: _Records) -> Table:
     for (l, j, k), n in net.weight_numbers.items():
         columns[weight_name(n)] = rec_W[l - 1][:, j - 1, k - 1]
         columns[weight_grad_name(n)] = rec_GW[l - 1][:, j - 1, k - 1]
+        for p, recorded in rec.SW.items():
+            columns[state_name(p, weight_name(n))] = recorded[l - 1][:, j - 1, k - 1]
     if net.bias_mode == "trained":
         for (l, j), n in net.bias_numbers.items():
             columns[bias_name(n)] = rec_B[l - 1][:, j - 1]
             columns[bias_grad_name(n)] = rec_GB[l - 1][:, j - 1]
+            for p, recorded in rec.SB.items():
+                columns[state_name(p, bias_name(n))] = recorded[l - 1][:, j - 1]
     for s in range(1, S + 1):
         for l in range(1, depth + 1):
             for j in range(1, sizes[l] + 1):
