@@ -4,7 +4,6 @@ equations (tests/paper_optimizers.py), and verify's culprit when a moment estima
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import zipfile
 
@@ -18,7 +17,11 @@ from openpyxl.utils.cell import column_index_from_string
 import paper_optimizers as paper
 from xlbackprop.core import presets
 from xlbackprop.core.errors import SpecError
-from xlbackprop.core.optimizers import CONSTANTS, DEFAULTS, STATE
+from xlbackprop.core.arithmetic import LIBREOFFICE
+from xlbackprop.core.optimizers import CONSTANTS, DEFAULTS, STATE, Optimizer
+from xlbackprop.core.optimizers import start as start_state
+from xlbackprop.core.optimizers import step as optimizer_step
+from xlbackprop.core import reference
 from xlbackprop.core.reference import train, train_in_blocks
 from xlbackprop.core.spec import from_mapping
 from xlbackprop.sheets.expressions import Templates
@@ -162,11 +165,45 @@ def test_any_small_network_follows_the_papers(optimizer, sizes, samples, trained
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 def test_a_run_in_blocks_carries_the_state_across_them(optimizer):
     """A long build computes its rows a block at a time: the state must go on where it left off,
-    through a block where the run overflows too (a learning rate of 1e6, #NUM! from there on)."""
-    for spec in (seed(optimizer, 300), dataclasses.replace(seed(optimizer, 300), eta=1e6)):
-        whole, blocks = train(spec), list(train_in_blocks(spec, 70))
-        for name in whole:
-            assert np.array_equal(np.concatenate([b[name] for b in blocks]), whole[name], equal_nan=True), name
+    also where a block runs again from its first overflow (a linear network at a huge learning
+    rate: #NUM! from iteration 3 on, or 8 for momentum at η = 30)."""
+    diverging = [from_mapping({**SEED, "activation": "linear", "iterations": 40, "optimizer": optimizer, "eta": eta})
+                 for eta in (1e75, 30.0)]
+    for spec in (seed(optimizer, 300), *diverging):
+        whole = train(spec)
+        for size in (1, 2, 3, 5, 70):
+            blocks = list(train_in_blocks(spec, size))
+            for name in whole:
+                assert np.array_equal(np.concatenate([b[name] for b in blocks]), whole[name], equal_nan=True), name
+    assert np.isnan(train(diverging[0])["E_total"][2:]).all()
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_a_block_run_again_from_any_iteration_takes_up_the_state_there(optimizer, monkeypatch):
+    """From its first error a block runs again (:func:`xlbackprop.core.reference._train`), from the
+    weights and the optimizer's state that iteration started with. Told that iteration 6 of each
+    block (or its last) had an error where none is, the run must not change."""
+    spec = seed(optimizer, 40)
+    whole, blocks = train(spec), list(train_in_blocks(spec, 9))
+    monkeypatch.setattr(reference._Records, "first_error", lambda records, state: min(5, len(records.Et) - 1))
+    again, again_blocks = train(spec), list(train_in_blocks(spec, 9))
+    for name in whole:
+        assert np.array_equal(again[name], whole[name]), name
+        assert np.array_equal(np.concatenate([b[name] for b in again_blocks]),
+                              np.concatenate([b[name] for b in blocks]), equal_nan=True), name
+
+
+def test_the_update_adds_and_subtracts_as_the_engine_does():
+    """A step that cancels the weight to within 2⁻⁴⁸ is 0 in LibreOffice (=1-A1 with A1 = 1 − 2⁻⁵²),
+    not the IEEE remainder: each optimizer's update goes through the engine's arithmetic."""
+    for name in ("sgd", *OPTIMIZERS):
+        opt = Optimizer(name, 0.5)
+        g = np.array([0.3])
+        step_size = -optimizer_step(opt, np.zeros(1), g, start_state(opt, g))[0][0]  # what the update takes off
+        w = np.nextafter(step_size, np.inf)  # one ulp above it: w − step cancels
+        ieee = optimizer_step(opt, np.array([w]), g, start_state(opt, g))[0][0]
+        libreoffice = optimizer_step(opt, np.array([w]), g, start_state(opt, g), LIBREOFFICE)[0][0]
+        assert ieee != 0 and libreoffice == paper.lo_sub(w, step_size) == 0.0, name
 
 
 # -- the workbook ----------------------------------------------------------------------------------
