@@ -193,6 +193,15 @@ def test_a_block_run_again_from_any_iteration_takes_up_the_state_there(optimizer
                               np.concatenate([b[name] for b in blocks]), equal_nan=True), name
 
 
+def test_adams_step_is_an_error_where_its_denominator_overflows():
+    """=D16/(1-beta2^A16) past 1.8e308 is #NUM!, and so is the weight that divides by its root;
+    in IEEE the step would be x / ∞ = 0 and the weight would stay as it was."""
+    opt, g = Optimizer("adam", 0.1), np.array([1.5e154])  # v = (0.001·g)·g = 2.25e305, v̂ = 2.25e308
+    with np.errstate(over="ignore"):  # as the reference runs it
+        w, after = optimizer_step(opt, np.array([0.5]), g, start_state(opt, g))
+    assert np.isfinite(after.arrays["v"]).all() and np.isnan(w).all()
+
+
 def test_the_update_adds_and_subtracts_as_the_engine_does():
     """A step that cancels the weight to within 2⁻⁴⁸ is 0 in LibreOffice (=1-A1 with A1 = 1 − 2⁻⁵²),
     not the IEEE remainder: each optimizer's update goes through the engine's arithmetic."""

@@ -25,11 +25,12 @@ operation for operation (:mod:`xlbackprop.sheets.expressions` writes them in thi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
 
-from .arithmetic import IEEE, Arithmetic
+from .arithmetic import IEEE, Arithmetic, error_where_infinite
 
 NAMES = ("sgd", "momentum", "rmsprop", "adam")
 STATE = {"sgd": (), "momentum": ("v",), "rmsprop": ("s",), "adam": ("m", "v")}  # the state columns, by prefix
@@ -57,9 +58,6 @@ class Optimizer:
         if self.name not in NAMES:
             raise ValueError(f"optimizer: {self.name!r} is not one of {', '.join(NAMES)}")
 
-    def constant(self, name: str) -> float:
-        return getattr(self, name)
-
 
 @dataclass
 class State:
@@ -77,23 +75,31 @@ def _same(x):
     return x
 
 
+@lru_cache(maxsize=64)
+def _one_minus(x: float, ops: Arithmetic) -> float:
+    """``1 − x`` in the engine's arithmetic (``=1-beta1``, ``=1-beta2^A16``), once per constant and step."""
+    return float(ops.sub(np.float64(1.0), np.float64(x)))
+
+
 def step(opt: Optimizer, w: np.ndarray, g: np.ndarray, state: State, ops: Arithmetic = IEEE,
          err: Callable[[np.ndarray], np.ndarray] = _same) -> tuple[np.ndarray, State]:
     """One update of ``w`` by its gradient ``g`` (see the module docstring); ``state`` is not changed.
-    ``ops`` adds and subtracts; ``err`` is applied to every result a cell's formula computes on the way."""
+    ``ops`` adds and subtracts where the operands' signs may differ (a sum of two numbers of one sign
+    cannot cancel, so plain addition is the engine's there: ``√v̂ + ε``, ``β2·v + (1−β2)·g·g``);
+    ``err`` is applied to every result a cell's formula computes on the way."""
     t = state.t + 1
     a = state.arrays
-    add, sub = ops.add, ops.sub
     if opt.name == "sgd":
-        return err(sub(w, opt.eta * g)), State(t, {})
+        return err(ops.sub(w, opt.eta * g)), State(t, {})
     if opt.name == "momentum":
-        v = err(add(opt.momentum * a["v"], g))
-        return err(sub(w, err(opt.eta * v))), State(t, {"v": v})
+        v = err(ops.add(opt.momentum * a["v"], g))
+        return err(ops.sub(w, err(opt.eta * v))), State(t, {"v": v})
     if opt.name == "rmsprop":
-        s = err(add(opt.alpha * a["s"], err(err(sub(1.0, opt.alpha) * g) * g)))  # left to right: ((1 − α)·g)·g
-        return err(sub(w, err(err(opt.eta * g) / add(np.sqrt(s), opt.epsilon)))), State(t, {"s": s})
-    m = err(add(opt.beta1 * a["m"], err(sub(1.0, opt.beta1) * g)))
-    v = err(add(opt.beta2 * a["v"], err(err(sub(1.0, opt.beta2) * g) * g)))
-    m_hat = err(m / sub(1.0, opt.beta1 ** t))
-    v_hat = err(v / sub(1.0, opt.beta2 ** t))
-    return err(sub(w, err(err(opt.eta * m_hat) / add(np.sqrt(v_hat), opt.epsilon)))), State(t, {"m": m, "v": v})
+        s = err(opt.alpha * a["s"] + err(err(_one_minus(opt.alpha, ops) * g) * g))  # left to right: ((1 − α)·g)·g
+        return err(ops.sub(w, err(err(opt.eta * g) / (np.sqrt(s) + opt.epsilon)))), State(t, {"s": s})
+    m = err(ops.add(opt.beta1 * a["m"], err(_one_minus(opt.beta1, ops) * g)))
+    v = err(opt.beta2 * a["v"] + err(err(_one_minus(opt.beta2, ops) * g) * g))
+    m_hat = err(m / _one_minus(opt.beta1 ** t, ops))
+    # v̂ overflowing would vanish from the step (x / ∞ = 0) where the sheet shows #NUM!: always marked
+    v_hat = error_where_infinite(v / _one_minus(opt.beta2 ** t, ops))
+    return err(ops.sub(w, err(err(opt.eta * m_hat) / (np.sqrt(v_hat) + opt.epsilon)))), State(t, {"m": m, "v": v})

@@ -85,10 +85,11 @@ def matrices_in_blocks(spec: Spec, size: int, names: list[str]) -> Iterator[np.n
 
 class _Run:
     """Where a run stands: the weights ``W`` and biases ``B`` layer by layer (index 0 unused), and the
-    optimizer's state of each, ``SW[l]`` and ``SB[l]`` (step t and arrays shaped like them)."""
+    optimizer's state ``S`` of every trained parameter in one flat array per state, in the order
+    w1 .. wN, then b1 .. bK when trained (one update of them all a step: numpy's cost is per call)."""
 
-    def __init__(self, W: list[np.ndarray], B: list[np.ndarray], SW: list[OptimizerState], SB: list[OptimizerState]):
-        self.W, self.B, self.SW, self.SB = W, B, SW, SB
+    def __init__(self, W: list[np.ndarray], B: list[np.ndarray], S: OptimizerState):
+        self.W, self.B, self.S = W, B, S
 
     def __iter__(self):  # W, B = run
         return iter((self.W, self.B))
@@ -104,8 +105,8 @@ def _start(spec: Spec) -> _Run:
     if net.bias_mode != "none":
         for (l, j), n in net.bias_numbers.items():
             B[l][j - 1] = spec.biases[n - 1]
-    opt = spec.optimizer
-    return _Run(W, B, [start_state(opt, w) for w in W], [start_state(opt, b) for b in B])
+    trained = net.n_biases if net.bias_mode == "trained" else 0
+    return _Run(W, B, start_state(spec.optimizer, np.zeros(net.n_weights + trained)))
 
 
 class _Records:
@@ -122,16 +123,15 @@ class _Records:
         self.GB = [np.zeros((n_iter,) + b.shape) for b in B[1:]]
         self.E = np.empty((n_iter, S, sizes[-1]))
         self.Et = np.empty(n_iter)
-        prefixes = STATE[spec.network.optimizer]  # the state after each row's update, by prefix
-        self.SW = {p: [np.empty((n_iter,) + w.shape) for w in W[1:]] for p in prefixes}
-        self.SB = {p: [np.zeros((n_iter,) + b.shape) for b in B[1:]] for p in prefixes}
+        # the state after each row's update, by prefix: a column per trained parameter, as _Run.S
+        self.S = {p: np.empty((n_iter,) + state.S.arrays[p].shape) for p in STATE[spec.network.optimizer]}
 
     def first_error(self, state) -> int | None:
         """The first iteration with an error value (NaN or an overflow) in any quantity it records
         or in the weights it leaves (the next iteration's, or ``state``'s after the last); None if none."""
         W, B = state
         finite = np.isfinite(self.Et) & np.isfinite(self.E).all(axis=(1, 2))
-        for arrays in (self.Z, self.A, self.D, self.GW, self.GB, *self.SW.values(), *self.SB.values()):
+        for arrays in (self.Z, self.A, self.D, self.GW, self.GB, list(self.S.values())):
             for a in arrays:
                 finite &= np.isfinite(a.reshape(len(a), -1)).all(axis=1)
         for recorded, now in zip(self.W + self.B, W[1:] + B[1:]):
@@ -151,7 +151,7 @@ def _train(spec: Spec, ops: Arithmetic, state: _Run, n_iter: int) -> Table:
     records = _Records(spec, state, n_iter)
     W, B = state
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        first = (list(state.SW), list(state.SB))  # the optimizer's state as the block starts
+        first = state.S  # the optimizer's state as the block starts
         _iterations(spec, ops, state, records, range(n_iter), _same)
         bad = records.first_error(state)
         if bad is not None:
@@ -166,15 +166,10 @@ def _same(x):
     return x
 
 
-def _rewind(state: _Run, rec: _Records, it: int, first: tuple[list, list]) -> None:
+def _rewind(state: _Run, rec: _Records, it: int, first: OptimizerState) -> None:
     """The optimizer's state as iteration ``it`` (0-based, of this block) starts: the block's
     first, ``first``, or the one iteration ``it - 1`` recorded."""
-    for l in range(1, len(state.W)):
-        for now, start, recorded in ((state.SW, first[0], rec.SW), (state.SB, first[1], rec.SB)):
-            if it == 0:
-                now[l] = start[l]
-            else:
-                now[l] = OptimizerState(start[l].t + it, {p: recorded[p][l - 1][it - 1].copy() for p in recorded})
+    state.S = first if it == 0 else OptimizerState(first.t + it, {p: rec.S[p][it - 1].copy() for p in rec.S})
 
 
 def _iterations(spec: Spec, ops: Arithmetic, state: _Run,
@@ -188,6 +183,9 @@ def _iterations(spec: Spec, ops: Arithmetic, state: _Run,
     acts = [ACTIVATIONS[name] for name in net.activations]
     biased, trained = net.bias_mode != "none", net.bias_mode == "trained"
     opt, sgd = spec.optimizer, net.optimizer == "sgd"
+    shapes = [w.shape for w in W[1:]] + ([b.shape for b in B[1:]] if trained else [])
+    ends = np.cumsum([int(np.prod(shape)) for shape in shapes]).tolist()
+    parts = [(slice(end - int(np.prod(shape)), end), shape) for end, shape in zip(ends, shapes)]  # of _Run.S
 
     for it in steps:
         A = [X]
@@ -218,21 +216,25 @@ def _iterations(spec: Spec, ops: Arithmetic, state: _Run,
             rec.A[l - 1][it] = A[l]
             rec.D[l - 1][it] = D[l]
             rec.GW[l - 1][it] = GW
-            if sgd:
-                W[l] = err(ops.sub(W[l], spec.eta * GW))
-            else:
-                W[l], state.SW[l] = optimizer_step(opt, W[l], GW, state.SW[l], ops, err)
-                for p, recorded in rec.SW.items():
-                    recorded[l - 1][it] = state.SW[l].arrays[p]
             if trained:
                 GB = err(_mean([D[l][s] for s in range(S)], S, ops))
                 rec.GB[l - 1][it] = GB
-                if sgd:
+            if sgd:
+                W[l] = err(ops.sub(W[l], spec.eta * GW))
+                if trained:
                     B[l] = err(ops.sub(B[l], spec.eta * GB))
-                else:
-                    B[l], state.SB[l] = optimizer_step(opt, B[l], GB, state.SB[l], ops, err)
-                    for p, recorded in rec.SB.items():
-                        recorded[l - 1][it] = state.SB[l].arrays[p]
+        if not sgd:  # every parameter in one step, flat (their gradients were recorded above)
+            grads = [rec.GW[l - 1][it] for l in range(1, depth + 1)] + \
+                ([rec.GB[l - 1][it] for l in range(1, depth + 1)] if trained else [])
+            params = W[1:] + (B[1:] if trained else [])
+            new, state.S = optimizer_step(opt, np.concatenate([p.ravel() for p in params]),
+                                          np.concatenate([g.ravel() for g in grads]), state.S, ops, err)
+            for p in rec.S:
+                rec.S[p][it] = state.S.arrays[p]
+            updated = [new[where].reshape(shape) for where, shape in parts]
+            W[1:] = updated[:depth]
+            if trained:
+                B[1:] = updated[depth:]
         rec.E[it] = E
         rec.Et[it] = E_total
 
@@ -246,14 +248,14 @@ def _table(spec: Spec, rec: _Records) -> Table:
     for (l, j, k), n in net.weight_numbers.items():
         columns[weight_name(n)] = rec_W[l - 1][:, j - 1, k - 1]
         columns[weight_grad_name(n)] = rec_GW[l - 1][:, j - 1, k - 1]
-        for p, recorded in rec.SW.items():
-            columns[state_name(p, weight_name(n))] = recorded[l - 1][:, j - 1, k - 1]
+        for p, recorded in rec.S.items():  # flat: w1 .. wN, then the trained biases
+            columns[state_name(p, weight_name(n))] = recorded[:, n - 1]
     if net.bias_mode == "trained":
         for (l, j), n in net.bias_numbers.items():
             columns[bias_name(n)] = rec_B[l - 1][:, j - 1]
             columns[bias_grad_name(n)] = rec_GB[l - 1][:, j - 1]
-            for p, recorded in rec.SB.items():
-                columns[state_name(p, bias_name(n))] = recorded[l - 1][:, j - 1]
+            for p, recorded in rec.S.items():
+                columns[state_name(p, bias_name(n))] = recorded[:, net.n_weights + n - 1]
     for s in range(1, S + 1):
         for l in range(1, depth + 1):
             for j in range(1, sizes[l] + 1):
