@@ -3,12 +3,15 @@
     python bench/scale.py                          # everything, one run (about 50 minutes on 2 cores)
     python bench/scale.py --quick                  # 100 and 10,000 iterations only; no full height, no what-if
     python bench/scale.py --only writes --only whatif     # parts: writes large verify whatif reference stretch
+    python bench/scale.py --only optimizer         # Adam's build against the floor at 100,000 iterations
 
 Prints one table, a row as soon as it is measured, then a summary; times are this machine's, in
 this run. Each case runs in a fresh Python process (this script with ``--case``), so each peak
 memory is that case's own.
 
-Rows (2-2-2 is the ``class-2024`` preset; 4-8-8-2 is :data:`LARGE`, sigmoid, 4 samples, 450 columns):
+Rows (2-2-2 is the ``class-2024`` preset; 4-8-8-2 is :data:`LARGE`, sigmoid, 4 samples, 450 columns;
+``2-2-2 adam`` is ``class-2024`` trained by Adam: 47 columns, the floor's cells its formulas and named
+constants too):
 
 - ``build``: ``xlbackprop.writing.writer.build(spec, path, sweep=())``: the product as it stands, without
   the learning-rate sweep sheets (``--sweep none``): parameter block, colour key, widths, frozen
@@ -56,6 +59,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -111,9 +115,18 @@ class Column(NamedTuple):
 
 # -- what is written -------------------------------------------------------------------------
 def make_spec(network: str, iterations: int) -> Spec:
-    if network == "2-2-2":
-        return presets.load(PRESET).with_overrides(iterations=iterations)
+    if network in ("2-2-2", "adam"):
+        spec = presets.load(PRESET).with_overrides(iterations=iterations)
+        if network == "adam":  # PyTorch's constants, the defaults
+            spec = dataclasses.replace(spec, network=dataclasses.replace(spec.network, optimizer="adam"))
+        return spec
     return from_mapping({**LARGE, "iterations": iterations})
+
+
+def describe(spec: Spec) -> str:
+    """The network column: ``2-2-2``, or ``2-2-2 adam`` with an optimizer."""
+    net = spec.network
+    return net.describe() + ("" if net.optimizer == "sgd" else f" {net.optimizer}")
 
 
 def full_height(network: str) -> int:
@@ -165,7 +178,12 @@ def given_rows(spec: Spec, layout: Layout, columns: list[Column]) -> dict[int, l
     rows = {ETA_ROW: [("eta", "label"), (spec.eta, "eta")]}
     for s, (inputs, targets) in enumerate(zip(spec.inputs, spec.targets), 1):
         rows[layout.samples_rows[0] + s] = [(s, "iteration")] + [(v, "given") for v in (*inputs, *targets)]
-    rows[layout.initial_row] = [("initial value", "label")] + [(w, "given") for w in spec.weights]
+    if layout.optimizer_rows is not None:  # the named constants the updates read
+        rows[layout.optimizer_rows[1]] = [(spec.network.optimizer, "label")] + [
+            (v, "given") for v in spec.constants().values()]
+    initial = {layout.column[f"w{n}"].index: w for n, w in enumerate(spec.weights, 1)}  # beside them: state columns
+    rows[layout.initial_row] = [("initial value", "label")] + [
+        (initial.get(k), "given") for k in range(2, max(initial) + 1)]
     rows[layout.header_row] = [(name, "header") for name in ["iteration"] + [c.name for c in columns]]
     return rows
 
@@ -210,7 +228,7 @@ def _deflated(path: Path, level: int | None = None) -> zipfile.ZipFile:
 def _openpyxl_book(spec: Spec, layout: Layout, columns: list[Column]):
     """A write-only workbook holding the named styles, the given rows and header, and the name ``eta``."""
     wb = Workbook(write_only=True)
-    styles = named_styles()
+    styles = named_styles(state=bool(layout.constants))
     for style in dict.fromkeys(styles.values()):
         wb.add_named_style(style)
     ws = wb.create_sheet(SHEET)
@@ -218,6 +236,8 @@ def _openpyxl_book(spec: Spec, layout: Layout, columns: list[Column]):
     for r in range(1, layout.header_row + 1):
         ws.append([_styled(ws, styles[kind].name, value) for value, kind in given.get(r, [])])
     wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
+    for name in layout.constants:
+        wb.defined_names[name] = DefinedName(name, attr_text=f"'{SHEET}'!{layout.constant_cell(name)}")
     return wb, ws, styles
 
 
@@ -312,6 +332,8 @@ def _given_row_xml(r: int, cells: list[tuple[object, str]]) -> str:
     out = []
     for k, (value, kind) in enumerate(cells, 1):
         ref, style = f"{get_column_letter(k)}{r}", RAW_STYLE_ID[kind]
+        if value is None:
+            continue
         if isinstance(value, str):
             out.append(f'<c r="{ref}" s="{style}" t="inlineStr"><is><t>{escape(value)}</t></is></c>')
         else:
@@ -320,9 +342,10 @@ def _given_row_xml(r: int, cells: list[tuple[object, str]]) -> str:
 
 
 def _raw_workbook(layout: Layout) -> str:
+    names = [("eta", absolute_coordinate(layout.eta_cell))] + [(n, layout.constant_cell(n)) for n in layout.constants]
+    defined = "".join(f"<definedName name=\"{name}\">'{SHEET}'!{cell}</definedName>" for name, cell in names)
     return (f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets><sheet name="{SHEET}" sheetId="1" r:id="rId1"/>'
-            f"</sheets><definedNames><definedName name=\"eta\">'{SHEET}'!{absolute_coordinate(layout.eta_cell)}"
-            '</definedName></definedNames><calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>')
+            f'</sheets><definedNames>{defined}</definedNames><calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>')
 
 
 def _raw_styles() -> str:
@@ -546,7 +569,7 @@ def run_case(kind: str, network: str, iterations: int) -> None:
     for row in rows:
         row.setdefault("cells", iterations * (len(Layout(spec.network, 1).columns) - 1))
         row.setdefault("peak_mb", _peak_mb())
-        row.update(network=spec.network.describe(), iterations=iterations)
+        row.update(network=describe(spec), iterations=iterations)
     print(json.dumps(rows))
 
 
@@ -563,6 +586,7 @@ def plan(quick: bool) -> dict[str, list[tuple[str, str, int]]]:
         "verify": [(k, "2-2-2", n) for n in (1_000, 10_000) for k in ("verify", "verify-gnumeric", "verify-ironcalc")],
         "whatif": [] if quick else [("whatif", "2-2-2", 10_000)],
         "reference": [("reference", "2-2-2", 10_000 if quick else 1_000_000)],
+        "optimizer": [(k, "adam", n) for n in ([100, 10_000] if quick else [100, RATIO_AT]) for k in trio],
         "stretch": [(k, "2-2-2", n) for k, n in (("spliced", 100), ("spliced", stretch), ("bare-level1", stretch),
                                                   ("raw-level1", stretch), ("stages", stretch))],
     }

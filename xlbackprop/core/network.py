@@ -25,13 +25,15 @@ class Network:
 
     ``layers`` are the sizes, input first; ``activations`` one name per non-input
     layer; ``bias_mode`` is ``"none"``, ``"frozen"`` or ``"trained"``; ``n_samples``
-    the number of training samples whose mean loss is minimised.
+    the number of training samples whose mean loss is minimised; ``optimizer`` the update rule
+    (:mod:`xlbackprop.core.optimizers`), whose state takes columns of its own.
     """
 
     layers: tuple[int, ...]
     activations: tuple[str, ...]
     bias_mode: str = "none"
     n_samples: int = 1
+    optimizer: str = "sgd"
 
     @property
     def depth(self) -> int:
@@ -90,6 +92,13 @@ class Network:
     def prefix(self, s: int) -> str:
         """Per-sample prefix: ``""`` with one sample, ``"s2."`` for sample 2 of several."""
         return f"s{s}." if self.n_samples > 1 else ""
+
+    def parameters(self) -> list[str]:
+        """The names of what training updates: ``w1 .. wN``, then ``b1 .. bK`` when biases are trained."""
+        names = [weight_name(n) for n in range(1, self.n_weights + 1)]
+        if self.bias_mode == "trained":
+            names += [bias_name(n) for n in range(1, self.n_biases + 1)]
+        return names
 
     def describe(self) -> str:
         """``"2-2-2"``: the layer sizes as the sheet's parameter block shows them."""

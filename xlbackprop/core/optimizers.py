@@ -1,5 +1,6 @@
-"""The optimizers' update rules, as PyTorch's ``torch.optim`` applies them (the reference of
-issue 23's optimizer columns; the network file and the sheets do not use them yet).
+"""The optimizers' update rules, as PyTorch's ``torch.optim`` applies them: what the network
+file's ``optimizer`` key chooses, the reference engine runs and the Training sheet's state
+columns (``m_w1``, ``v_w1``, ...) compute.
 
 Each rule takes the parameters ``w``, their gradient ``g`` and the optimizer's state, and gives
 the new parameters and state, elementwise over arrays of any shape. Step ``t`` counts from 1::
@@ -14,16 +15,33 @@ The constants' defaults are μ 0.9, α 0.99, β1 0.9, β2 0.999, ε 1e-8: PyTorc
 Adam (its SGD has no momentum unless given one). Every state starts at zero. PyTorch's Adam
 computes the same step in another order (m/(1−β1ᵗ) over √v/√(1−β2ᵗ) + ε), so the two agree to
 rounding, not to the last bit.
+
+Additions and subtractions go through an engine's :class:`~xlbackprop.core.arithmetic.Arithmetic`
+(IEEE by default; LibreOffice's rounds a cancelling sum to 0), and ``err`` turns each intermediate
+overflow into the sheet's error value, so that the reference does what the sheet's formulas do,
+operation for operation (:mod:`xlbackprop.sheets.expressions` writes them in this order).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 
+from .arithmetic import IEEE, Arithmetic, error_where_infinite
+
 NAMES = ("sgd", "momentum", "rmsprop", "adam")
 STATE = {"sgd": (), "momentum": ("v",), "rmsprop": ("s",), "adam": ("m", "v")}  # the state columns, by prefix
+# each optimizer's constants, as the network file and the sheet's defined names call them, and their defaults
+CONSTANTS = {"sgd": (), "momentum": ("momentum",), "rmsprop": ("alpha", "epsilon"), "adam": ("beta1", "beta2", "epsilon")}
+DEFAULTS = {"momentum": 0.9, "alpha": 0.99, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+
+
+def state_name(prefix: str, parameter: str) -> str:
+    """The header of a state column: ``state_name("m", "w3") == "m_w3"``."""
+    return f"{prefix}_{parameter}"
 
 
 @dataclass(frozen=True)
@@ -53,20 +71,35 @@ def start(opt: Optimizer, w: np.ndarray) -> State:
     return State(0, {name: np.zeros_like(w, dtype=float) for name in STATE[opt.name]})
 
 
-def step(opt: Optimizer, w: np.ndarray, g: np.ndarray, state: State) -> tuple[np.ndarray, State]:
-    """One update of ``w`` by its gradient ``g`` (see the module docstring); ``state`` is not changed."""
+def _same(x):
+    return x
+
+
+@lru_cache(maxsize=64)
+def _one_minus(x: float, ops: Arithmetic) -> float:
+    """``1 − x`` in the engine's arithmetic (``=1-beta1``, ``=1-beta2^A16``), once per constant and step."""
+    return float(ops.sub(np.float64(1.0), np.float64(x)))
+
+
+def step(opt: Optimizer, w: np.ndarray, g: np.ndarray, state: State, ops: Arithmetic = IEEE,
+         err: Callable[[np.ndarray], np.ndarray] = _same) -> tuple[np.ndarray, State]:
+    """One update of ``w`` by its gradient ``g`` (see the module docstring); ``state`` is not changed.
+    ``ops`` adds and subtracts where the operands' signs may differ (a sum of two numbers of one sign
+    cannot cancel, so plain addition is the engine's there: ``√v̂ + ε``, ``β2·v + (1−β2)·g·g``);
+    ``err`` is applied to every result a cell's formula computes on the way."""
     t = state.t + 1
     a = state.arrays
     if opt.name == "sgd":
-        return w - opt.eta * g, State(t, {})
+        return err(ops.sub(w, opt.eta * g)), State(t, {})
     if opt.name == "momentum":
-        v = opt.momentum * a["v"] + g
-        return w - opt.eta * v, State(t, {"v": v})
+        v = err(ops.add(opt.momentum * a["v"], g))
+        return err(ops.sub(w, err(opt.eta * v))), State(t, {"v": v})
     if opt.name == "rmsprop":
-        s = opt.alpha * a["s"] + (1 - opt.alpha) * g * g  # left to right: ((1 − α)·g)·g
-        return w - opt.eta * g / (np.sqrt(s) + opt.epsilon), State(t, {"s": s})
-    m = opt.beta1 * a["m"] + (1 - opt.beta1) * g
-    v = opt.beta2 * a["v"] + (1 - opt.beta2) * g * g
-    m_hat = m / (1 - opt.beta1 ** t)
-    v_hat = v / (1 - opt.beta2 ** t)
-    return w - opt.eta * m_hat / (np.sqrt(v_hat) + opt.epsilon), State(t, {"m": m, "v": v})
+        s = err(opt.alpha * a["s"] + err(err(_one_minus(opt.alpha, ops) * g) * g))  # left to right: ((1 − α)·g)·g
+        return err(ops.sub(w, err(err(opt.eta * g) / (np.sqrt(s) + opt.epsilon)))), State(t, {"s": s})
+    m = err(ops.add(opt.beta1 * a["m"], err(_one_minus(opt.beta1, ops) * g)))
+    v = err(opt.beta2 * a["v"] + err(err(_one_minus(opt.beta2, ops) * g) * g))
+    m_hat = err(m / _one_minus(opt.beta1 ** t, ops))
+    # v̂ overflowing would vanish from the step (x / ∞ = 0) where the sheet shows #NUM!: always marked
+    v_hat = error_where_infinite(v / _one_minus(opt.beta2 ** t, ops))
+    return err(ops.sub(w, err(err(opt.eta * m_hat) / (np.sqrt(v_hat) + opt.epsilon)))), State(t, {"m": m, "v": v})

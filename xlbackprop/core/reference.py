@@ -8,6 +8,10 @@ a_h1 at iteration 1). Each row follows the backprop delta rule:
     δ_out = (a - t) g'(z),  δ_l = (Σ_k δ_{l+1,k} w_{k,j}) g'(z)      backward
     ∂E/∂w = δ_target · a_source (mean over samples),  w <- w - eta ∂E/∂w
 
+or, with another ``optimizer``, its rule (:mod:`xlbackprop.core.optimizers`): row k's state
+columns (``m_w1``, ``v_w1``) hold the state after the update that row's gradient makes, step t = k,
+and row k+1's weights follow from them (``table["m_w1"][0]`` is (1 − β1)·∂E/∂w1 of iteration 1).
+
 Sums run left to right and products associate as in :mod:`xlbackprop.sheets.expressions`, so that
 LibreOffice and numpy do the same floating-point operations and agree to the last bit
 (LibreOffice's rounding of cancellations to 0 included: :mod:`xlbackprop.core.arithmetic`).
@@ -28,6 +32,10 @@ from .arithmetic import LIBREOFFICE, Arithmetic, left_sum
 from .arithmetic import error_where_infinite as _err
 from .network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name,
     weight_name, z_name)
+from .optimizers import STATE, state_name
+from .optimizers import State as OptimizerState
+from .optimizers import start as start_state
+from .optimizers import step as optimizer_step
 from .spec import Spec
 
 
@@ -75,8 +83,20 @@ def matrices_in_blocks(spec: Spec, size: int, names: list[str]) -> Iterator[np.n
         yield np.column_stack([table[name] for name in names])
 
 
-def _start(spec: Spec) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The initial weights ``W`` and biases ``B``, layer by layer (index 0 unused)."""
+class _Run:
+    """Where a run stands: the weights ``W`` and biases ``B`` layer by layer (index 0 unused), and the
+    optimizer's state ``S`` of every trained parameter in one flat array per state, in the order
+    w1 .. wN, then b1 .. bK when trained (one update of them all a step: numpy's cost is per call)."""
+
+    def __init__(self, W: list[np.ndarray], B: list[np.ndarray], S: OptimizerState):
+        self.W, self.B, self.S = W, B, S
+
+    def __iter__(self):  # W, B = run
+        return iter((self.W, self.B))
+
+
+def _start(spec: Spec) -> _Run:
+    """The initial weights and biases, and the optimizer's zero state."""
     net, sizes = spec.network, spec.network.layers
     W = [np.zeros(0)] + [np.zeros((sizes[l], sizes[l - 1])) for l in range(1, net.depth + 1)]
     for (l, j, k), n in net.weight_numbers.items():
@@ -85,7 +105,8 @@ def _start(spec: Spec) -> tuple[list[np.ndarray], list[np.ndarray]]:
     if net.bias_mode != "none":
         for (l, j), n in net.bias_numbers.items():
             B[l][j - 1] = spec.biases[n - 1]
-    return W, B
+    trained = net.n_biases if net.bias_mode == "trained" else 0
+    return _Run(W, B, start_state(spec.optimizer, np.zeros(net.n_weights + trained)))
 
 
 class _Records:
@@ -102,13 +123,15 @@ class _Records:
         self.GB = [np.zeros((n_iter,) + b.shape) for b in B[1:]]
         self.E = np.empty((n_iter, S, sizes[-1]))
         self.Et = np.empty(n_iter)
+        # the state after each row's update, by prefix: a column per trained parameter, as _Run.S
+        self.S = {p: np.empty((n_iter,) + state.S.arrays[p].shape) for p in STATE[spec.network.optimizer]}
 
     def first_error(self, state) -> int | None:
         """The first iteration with an error value (NaN or an overflow) in any quantity it records
         or in the weights it leaves (the next iteration's, or ``state``'s after the last); None if none."""
         W, B = state
         finite = np.isfinite(self.Et) & np.isfinite(self.E).all(axis=(1, 2))
-        for arrays in (self.Z, self.A, self.D, self.GW, self.GB):
+        for arrays in (self.Z, self.A, self.D, self.GW, self.GB, list(self.S.values())):
             for a in arrays:
                 finite &= np.isfinite(a.reshape(len(a), -1)).all(axis=1)
         for recorded, now in zip(self.W + self.B, W[1:] + B[1:]):
@@ -118,7 +141,7 @@ class _Records:
         return int(bad[0]) if len(bad) else None
 
 
-def _train(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list[np.ndarray]], n_iter: int) -> Table:
+def _train(spec: Spec, ops: Arithmetic, state: _Run, n_iter: int) -> Table:
     """``n_iter`` iterations from the weights and biases of ``state``, which it leaves updated.
 
     Overflow is the sheet's #NUM!: NaN here, for every quantity that reads it (:func:`_err`). An
@@ -127,12 +150,14 @@ def _train(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list[np.n
     Both runs agree before that iteration, where every quantity ``_err`` would see is finite."""
     records = _Records(spec, state, n_iter)
     W, B = state
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        first = state.S  # the optimizer's state as the block starts
         _iterations(spec, ops, state, records, range(n_iter), _same)
         bad = records.first_error(state)
         if bad is not None:
             for l in range(1, spec.network.depth + 1):
                 W[l], B[l] = records.W[l - 1][bad].copy(), records.B[l - 1][bad].copy()
+            _rewind(state, records, bad, first)
             _iterations(spec, ops, state, records, range(bad, n_iter), _err)
     return _table(spec, records)
 
@@ -141,7 +166,13 @@ def _same(x):
     return x
 
 
-def _iterations(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list[np.ndarray]],
+def _rewind(state: _Run, rec: _Records, it: int, first: OptimizerState) -> None:
+    """The optimizer's state as iteration ``it`` (0-based, of this block) starts: the block's
+    first, ``first``, or the one iteration ``it - 1`` recorded."""
+    state.S = first if it == 0 else OptimizerState(first.t + it, {p: rec.S[p][it - 1].copy() for p in rec.S})
+
+
+def _iterations(spec: Spec, ops: Arithmetic, state: _Run,
                 rec: _Records, steps: range, err: Callable[[np.ndarray], np.ndarray]) -> None:
     net = spec.network
     depth, S = net.depth, net.n_samples
@@ -151,6 +182,10 @@ def _iterations(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list
     T = np.array(spec.targets, dtype=float)
     acts = [ACTIVATIONS[name] for name in net.activations]
     biased, trained = net.bias_mode != "none", net.bias_mode == "trained"
+    opt, sgd = spec.optimizer, net.optimizer == "sgd"
+    shapes = [w.shape for w in W[1:]] + ([b.shape for b in B[1:]] if trained else [])
+    ends = np.cumsum([int(np.prod(shape)) for shape in shapes]).tolist()
+    parts = [(slice(end - int(np.prod(shape)), end), shape) for end, shape in zip(ends, shapes)]  # of _Run.S
 
     for it in steps:
         A = [X]
@@ -181,11 +216,25 @@ def _iterations(spec: Spec, ops: Arithmetic, state: tuple[list[np.ndarray], list
             rec.A[l - 1][it] = A[l]
             rec.D[l - 1][it] = D[l]
             rec.GW[l - 1][it] = GW
-            W[l] = err(ops.sub(W[l], spec.eta * GW))
             if trained:
                 GB = err(_mean([D[l][s] for s in range(S)], S, ops))
                 rec.GB[l - 1][it] = GB
-                B[l] = err(ops.sub(B[l], spec.eta * GB))
+            if sgd:
+                W[l] = err(ops.sub(W[l], spec.eta * GW))
+                if trained:
+                    B[l] = err(ops.sub(B[l], spec.eta * GB))
+        if not sgd:  # every parameter in one step, flat (their gradients were recorded above)
+            grads = [rec.GW[l - 1][it] for l in range(1, depth + 1)] + \
+                ([rec.GB[l - 1][it] for l in range(1, depth + 1)] if trained else [])
+            params = W[1:] + (B[1:] if trained else [])
+            new, state.S = optimizer_step(opt, np.concatenate([p.ravel() for p in params]),
+                                          np.concatenate([g.ravel() for g in grads]), state.S, ops, err)
+            for p in rec.S:
+                rec.S[p][it] = state.S.arrays[p]
+            updated = [new[where].reshape(shape) for where, shape in parts]
+            W[1:] = updated[:depth]
+            if trained:
+                B[1:] = updated[depth:]
         rec.E[it] = E
         rec.Et[it] = E_total
 
@@ -199,10 +248,14 @@ def _table(spec: Spec, rec: _Records) -> Table:
     for (l, j, k), n in net.weight_numbers.items():
         columns[weight_name(n)] = rec_W[l - 1][:, j - 1, k - 1]
         columns[weight_grad_name(n)] = rec_GW[l - 1][:, j - 1, k - 1]
+        for p, recorded in rec.S.items():  # flat: w1 .. wN, then the trained biases
+            columns[state_name(p, weight_name(n))] = recorded[:, n - 1]
     if net.bias_mode == "trained":
         for (l, j), n in net.bias_numbers.items():
             columns[bias_name(n)] = rec_B[l - 1][:, j - 1]
             columns[bias_grad_name(n)] = rec_GB[l - 1][:, j - 1]
+            for p, recorded in rec.S.items():
+                columns[state_name(p, bias_name(n))] = recorded[:, net.n_weights + n - 1]
     for s in range(1, S + 1):
         for l in range(1, depth + 1):
             for j in range(1, sizes[l] + 1):

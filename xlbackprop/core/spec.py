@@ -25,9 +25,10 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .errors import SpecError
 from .network import Network, bias_name, weight_name
+from .optimizers import CONSTANTS, DEFAULTS, NAMES, Optimizer
 
 KEYS = ("title", "layers", "activation", "weights", "seed", "biases", "train_biases",
-        "eta", "iterations", "inputs", "targets")
+        "eta", "iterations", "inputs", "targets", "optimizer", *DEFAULTS)
 DEFAULT_ITERATIONS = 100
 MAX_TITLE = 1_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what XML 1.0, and so a worksheet, cannot hold
@@ -39,7 +40,8 @@ class Spec:
     """A network with its numbers: what one workbook trains.
 
     ``weights`` are w1..wN in the numbering of :mod:`xlbackprop.core.network`; ``biases`` are
-    b1..bK, or ``()`` without biases; ``inputs[s]`` and ``targets[s]`` are sample s+1.
+    b1..bK, or ``()`` without biases; ``inputs[s]`` and ``targets[s]`` are sample s+1. The update
+    rule is ``network.optimizer``; its constants (``beta1`` ..) keep their defaults for the others.
     """
 
     network: Network
@@ -50,6 +52,21 @@ class Spec:
     inputs: tuple[tuple[float, ...], ...]
     targets: tuple[tuple[float, ...], ...]
     title: str = ""
+    momentum: float = DEFAULTS["momentum"]
+    alpha: float = DEFAULTS["alpha"]
+    beta1: float = DEFAULTS["beta1"]
+    beta2: float = DEFAULTS["beta2"]
+    epsilon: float = DEFAULTS["epsilon"]
+
+    @property
+    def optimizer(self) -> Optimizer:
+        """The update rule with its learning rate and constants (:mod:`xlbackprop.core.optimizers`)."""
+        return Optimizer(self.network.optimizer, self.eta, self.momentum, self.alpha, self.beta1, self.beta2,
+                         self.epsilon)
+
+    def constants(self) -> dict[str, float]:
+        """The optimizer's constants by name, in the order the sheet shows them: ``{"beta1": 0.9, ...}``."""
+        return {name: getattr(self, name) for name in CONSTANTS[self.network.optimizer]}
 
     def with_overrides(self, eta: float | None = None, iterations: int | None = None) -> "Spec":
         """This spec with ``eta`` and ``iterations`` replaced, validated as a network file's are."""
@@ -110,7 +127,8 @@ def from_mapping(data: dict[str, Any]) -> Spec:
     else:
         biases = _vector(biases, "biases", n_biases)
         bias_mode = "trained" if train_biases else "frozen"
-    network = Network(tuple(layers), activations, bias_mode, len(inputs))
+    optimizer, constants = _optimizer(data)
+    network = Network(tuple(layers), activations, bias_mode, len(inputs), optimizer)
     if "weights" in data:
         weights = _vector(data["weights"], "weights", network.n_weights)
     else:
@@ -132,8 +150,34 @@ def from_mapping(data: dict[str, Any]) -> Spec:
         inputs=inputs,
         targets=targets,
         title=title,
+        **constants,
     )
     return spec
+
+
+def _optimizer(data: dict[str, Any]) -> tuple[str, dict[str, float]]:
+    """The optimizer's name and the constants the file gives it. A constant of another optimizer
+    is refused, as a slip (``beta1`` with ``optimizer = "momentum"`` would silently do nothing)."""
+    name = data.get("optimizer", "sgd")
+    if name not in NAMES:
+        raise SpecError("optimizer", f"must be one of {', '.join(NAMES)}, got {name!r}")
+    constants = {}
+    for key in DEFAULTS:
+        if key not in data:
+            continue
+        if key not in CONSTANTS[name]:
+            owners = " and ".join(n for n in NAMES if key in CONSTANTS[n])
+            raise SpecError(key, f"is a constant of {owners}, not of optimizer {name!r}; remove it, "
+                                 f"or set optimizer = \"{owners.split()[0]}\"")
+        value = _number(data[key], key)
+        if key == "epsilon":
+            if value <= 0:
+                raise SpecError(key, f"must be above 0, got {data[key]!r}: it keeps the step finite where "
+                                     f"the squared gradients are 0")
+        elif not 0 <= value < 1:
+            raise SpecError(key, f"must be in [0, 1), got {data[key]!r}")
+        constants[key] = value
+    return name, constants
 
 
 def _draw_weights(network: Network, seed: int) -> tuple[float, ...]:
@@ -220,4 +264,5 @@ def given_numbers(spec: Spec) -> dict[str, float]:
     numbers.update({weight_name(n): float(w) for n, w in enumerate(spec.weights, 1)})
     numbers.update({bias_name(n): float(b) for n, b in enumerate(spec.biases, 1)})
     numbers["eta"] = float(spec.eta)
+    numbers.update(spec.constants())
     return numbers

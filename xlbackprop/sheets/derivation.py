@@ -18,6 +18,7 @@ computation of the same number (:class:`Expected`), so verify checks this sheet 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Callable
@@ -30,6 +31,9 @@ from ..core.activations import ACTIVATIONS
 from ..core.arithmetic import LIBREOFFICE, left_sum
 from ..core.network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name,
     weight_name, z_name)
+from ..core.optimizers import STATE, state_name
+from ..core.optimizers import State as OptimizerState
+from ..core.optimizers import step as optimizer_step
 from ..core.reference import Table
 from ..core.spec import Spec
 from .cells import PlannedCell
@@ -83,15 +87,18 @@ class DerivationPlan:
         return row
 
 
+_CELL = re.compile(r"\$?[A-Za-z]{1,3}\$?\d+(:\$?[A-Za-z]{1,3}\$?\d+)?")  # B16, $B$4, B4:C4; not beta1
+
+
 def qualify(formula: str, sheet: str = TRAINING, absolute_only: bool = False) -> str:
     """Point a formula's cell references at ``sheet``: ``=O20-$D$11`` -> ``=Training!O20-Training!$D$11``.
 
     With ``absolute_only`` only ``$B$4``-style references move (the perturbed forward passes keep
-    their own row's cells). ``eta`` and functions are left alone.
+    their own row's cells). ``eta``, the optimizer's ``beta1`` .. (names, not cells) and functions are left alone.
     """
     tokens = Tokenizer(formula)
     for token in tokens.items:
-        if token.type == "OPERAND" and token.subtype == "RANGE" and any(ch.isdigit() for ch in token.value):
+        if token.type == "OPERAND" and token.subtype == "RANGE" and _CELL.fullmatch(token.value):
             if not absolute_only or token.value.startswith("$"):
                 token.value = f"{sheet}!{token.value}"
     return tokens.render()
@@ -144,11 +151,16 @@ class _Steps:
         self.chain_rule()
         for layer in range(net.depth, 0, -1):
             self.layer_gradients(layer)
-        self.section("Update: every weight takes a step against its gradient, scaled by the learning rate eta")
-        parameters = [weight_name(n) for n in range(1, net.n_weights + 1)]
-        if net.bias_mode == "trained":
-            parameters += [bias_name(n) for n in range(1, net.n_biases + 1)]
-        for p in parameters:
+        if net.optimizer == "sgd":
+            self.section("Update: every weight takes a step against its gradient, scaled by the learning rate eta")
+        else:
+            self.section(f"Update ({UPDATE_TITLES[net.optimizer]}, as PyTorch's torch.optim applies it): each "
+                         f"weight's state takes in its gradient, then the weight takes a step scaled by eta")
+        for p in net.parameters():
+            for prefix in STATE[net.optimizer]:
+                name = state_name(prefix, p)
+                self.column_step(name, f"the optimizer's state {prefix} of {p} after iteration 1's update",
+                                 _state_math(net.optimizer, prefix, p))
             self.update_step(p)
 
     # -- sections --------------------------------------------------------------------------
@@ -245,12 +257,15 @@ class _Steps:
 
     def update_step(self, p: str) -> None:
         """``p`` of iteration 2: Training's next row, or computed here alone when the run has one row."""
-        words, math = f"the {'weight' if p[0] == 'w' else 'bias'} of iteration 2", f"{p} ← {p} − η · ∂E/∂{p}"
+        words, math = f"the {'weight' if p[0] == 'w' else 'bias'} of iteration 2", _update_math(self.net.optimizer, p)
         if self.layout.iterations >= 2:
             self.column_step(p, words, math, iteration=2)
-        else:
+        elif self.net.optimizer == "sgd":
             self.step(p, words, math, self.templates.rest[p].format(r=self.layout.row(2), p=self.layout.row(1)),
                       lambda c: _sub(c.table[p][0], c.spec.eta * c.table["∂E/∂" + p][0]))
+        else:
+            self.step(p, words, math, self.templates.rest[p].format(r=self.layout.row(2), p=self.layout.row(1)),
+                      lambda c: _first_update(c, p))
 
     def sum_math(self, layer: int, j: int) -> str:
         net = self.net
@@ -271,6 +286,41 @@ class _Steps:
 
     def source_value(self, c: Context, s: int, layer: int, k: int) -> float:
         return c.spec.inputs[s - 1][k - 1] if layer == 0 else c.table[a_name(self.net, s, layer, k)][0]
+
+
+UPDATE_TITLES = {"momentum": "SGD with momentum", "rmsprop": "RMSProp", "adam": "Adam"}
+
+
+def _state_math(optimizer: str, prefix: str, p: str) -> str:
+    """``m_w1 ← beta1 · m_w1 + (1 − beta1) · ∂E/∂w1``: the rule of one state column, from 0."""
+    s, g = state_name(prefix, p), f"∂E/∂{p}"
+    if optimizer == "momentum":
+        return f"{s} ← momentum · {s} + {g}  (from {s} = 0)"
+    if optimizer == "rmsprop":
+        return f"{s} ← alpha · {s} + (1 − alpha) · {g} · {g}  (from {s} = 0)"
+    if prefix == "m":
+        return f"{s} ← beta1 · {s} + (1 − beta1) · {g}  (from {s} = 0)"
+    return f"{s} ← beta2 · {s} + (1 − beta2) · {g} · {g}  (from {s} = 0)"
+
+
+def _update_math(optimizer: str, p: str) -> str:
+    """The update of ``p`` in math: ``w1 ← w1 − η · ∂E/∂w1`` for SGD, its optimizer's rule otherwise."""
+    if optimizer == "sgd":
+        return f"{p} ← {p} − η · ∂E/∂{p}"
+    if optimizer == "momentum":
+        return f"{p} ← {p} − η · v_{p}"
+    if optimizer == "rmsprop":
+        return f"{p} ← {p} − η · ∂E/∂{p} / (√s_{p} + epsilon)"
+    return (f"{p} ← {p} − η · m̂ / (√v̂ + epsilon), m̂ = m_{p} / (1 − beta1ᵗ), v̂ = v_{p} / (1 − beta2ᵗ), "
+            f"t the iteration (1 here)")
+
+
+def _first_update(c: Context, p: str) -> float:
+    """``p`` after iteration 1's update, by the optimizer's rule from a zero state (a run of one row)."""
+    opt = c.spec.optimizer
+    zero = OptimizerState(0, {prefix: np.zeros(1) for prefix in STATE[opt.name]})
+    w, _ = optimizer_step(opt, np.array([c.table[p][0]]), np.array([c.table["∂E/∂" + p][0]]), zero, LIBREOFFICE)
+    return float(w[0])
 
 
 def _sub(a: float, b: float) -> float:

@@ -11,6 +11,18 @@ For the seed's 2-2-2 network (iteration 1 on row 14, inputs in B4:C4, targets in
     δ_h1     row 14:  =(U14*F14+V14*H14)*(K14*(1-K14))   (δ_o1*w5 + δ_o2*w7, times g'(h1))
     ∂E/∂w5   row 14:  =U14*K14               (δ_o1 * a_h1)
 
+With an optimizer other than SGD, each weight's state columns carry its rule (PyTorch's, see
+:mod:`xlbackprop.core.optimizers`); Adam on the seed, w5 in F, m_w5 in G, v_w5 in H, ∂E/∂w5 in AS::
+
+    m_w5     row 16:  =beta1*0+(1-beta1)*AS16             (the state starts at 0)
+             row 17:  =beta1*G16+(1-beta1)*AS17
+    v_w5     row 17:  =beta2*H16+(1-beta2)*AS17*AS17
+    w5       row 17:  =F16-eta*(G16/(1-beta1^A16))/(SQRT(H16/(1-beta2^A16))+epsilon)
+
+Row k's state is the one after the update its own gradient makes, step t = k (column A), so row
+k+1's weight, like SGD's, reads only row k. Momentum: ``v ← momentum·v + g``, ``w ← w − η·v``;
+RMSProp: ``s ← alpha·s + (1−alpha)·g·g``, ``w ← w − η·g/(√s + epsilon)``.
+
 Every shared term is computed once: a δ per neuron, each gradient a δ times an activation.
 The reference engine (:mod:`xlbackprop.core.reference`) performs the same operations in the same
 order, so the two agree bit for bit.
@@ -21,17 +33,21 @@ from __future__ import annotations
 from ..core.activations import ACTIVATIONS
 from ..core.network import (E_TOTAL, Network, a_name, bias_grad_name, bias_name, delta_name, loss_name,
     weight_grad_name, weight_name, z_name)
+from ..core.optimizers import STATE, state_name
 from .layout import Layout
 
 
 class Templates:
     """Formula templates of one layout: ``first[name]`` for iteration 1, ``rest[name]`` after.
     ``eta`` is how the updates read the learning rate (:meth:`Layout.eta_reference`): ``eta`` on
-    Training, ``$B$2`` on a rate sheet (``=F14-$B$2*AC14``)."""
+    Training, ``$B$2`` on a rate sheet (``=F14-$B$2*AC14``); the optimizer's constants are read
+    the same way (:meth:`Layout.constant_reference`)."""
 
     def __init__(self, layout: Layout, eta: str = "eta"):
         self.layout, self.eta = layout, eta
         net = layout.network
+        # read as eta is: by their defined names where eta is (Training), else by their cells
+        self.constant = {name: name if eta == "eta" else layout.constant_cell(name) for name in layout.constants}
         self.first: dict[str, str] = {}
         self.rest: dict[str, str] = {}
         for n in range(1, net.n_weights + 1):
@@ -79,7 +95,36 @@ class Templates:
 
     def _parameter(self, name: str, grad: str, initial_cell: str) -> None:
         self.first[name] = f"={initial_cell}"
-        self.rest[name] = f"={self._ref(name, '{p}')}-{self.eta}*{self._ref(grad, '{p}')}"
+        optimizer = self.layout.network.optimizer
+        w, g = self._ref(name, "{p}"), self._ref(grad, "{p}")
+        if optimizer == "sgd":
+            self.rest[name] = f"={w}-{self.eta}*{g}"
+            return
+        state = {prefix: state_name(prefix, name) for prefix in STATE[optimizer]}
+        before = {prefix: self._ref(column, "{p}") for prefix, column in state.items()}
+        self.first.update(self._state(optimizer, state, dict.fromkeys(state, "0"), self._ref(grad)))  # from 0
+        self.rest.update(self._state(optimizer, state, before, self._ref(grad)))
+        self.rest[name] = f"={w}-{self.eta}*{self._step(optimizer, g, before)}"
+
+    def _state(self, optimizer: str, state: dict[str, str], before: dict[str, str], g: str) -> dict[str, str]:
+        """The state columns' formulas, from the state ``before`` (by prefix) and this row's gradient ``g``."""
+        c = self.constant
+        if optimizer == "momentum":
+            return {state["v"]: f"={c['momentum']}*{before['v']}+{g}"}
+        if optimizer == "rmsprop":
+            return {state["s"]: f"={c['alpha']}*{before['s']}+(1-{c['alpha']})*{g}*{g}"}
+        return {state["m"]: f"={c['beta1']}*{before['m']}+(1-{c['beta1']})*{g}",
+                state["v"]: f"={c['beta2']}*{before['v']}+(1-{c['beta2']})*{g}*{g}"}
+
+    def _step(self, optimizer: str, g: str, s: dict[str, str]) -> str:
+        """What eta multiplies in the update, from the row above's gradient ``g`` and state ``s``."""
+        c = self.constant
+        if optimizer == "momentum":
+            return s["v"]
+        if optimizer == "rmsprop":
+            return f"{g}/(SQRT({s['s']})+{c['epsilon']})"
+        t = self._ref("iteration", "{p}")  # the step of the row above's update: its iteration
+        return f"({s['m']}/(1-{c['beta1']}^{t}))/(SQRT({s['v']}/(1-{c['beta2']}^{t}))+{c['epsilon']})"
 
     def _source(self, s: int, layer: int, k: int) -> str:
         """Activation feeding the next layer: an input cell for layer 0, else an ``a_`` column."""

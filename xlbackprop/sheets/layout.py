@@ -18,7 +18,10 @@ For the seed's 2-2-2 network (no biases, one sample)::
 With several samples and few inputs (XOR's four), the samples block turns on its side: one
 column per sample, one row per input and target, whichever takes fewer rows. Frozen biases
 (Mazur's) get two rows of their own below the samples; trained ones start in the initial-value
-row, in their columns. Rows and columns are 1-based, as in openpyxl; references come from
+row, in their columns. An optimizer other than SGD gets two rows below those, its constants
+(``A5 optimizer  B5 beta1  C5 beta2  D5 epsilon`` over ``A6 adam  B6 0.9 ...``, each value the
+workbook-scoped defined name it is headed by), and its state columns beside each weight:
+``w1 m_w1 v_w1 w2 m_w2 v_w2 ...``. Rows and columns are 1-based, as in openpyxl; references come from
 ``openpyxl.utils.cell``.
 """
 
@@ -32,6 +35,7 @@ from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 from ..core.errors import ExcelLimitError
 from ..core.network import (E_TOTAL, ITERATION, Network, a_name, bias_grad_name, bias_name, delta_name, loss_name,
     weight_grad_name, weight_name, z_name)
+from ..core.optimizers import CONSTANTS, STATE, state_name
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
@@ -42,6 +46,7 @@ ETA_ROW = 2
 SAMPLES_TOP = 3
 META_KEYS = ("network", "activations", "biases", "samples", "iterations")  # labels in A, values in B
 ETA_LABEL = "learning rate η (eta)"
+OPTIMIZER_LABEL = "optimizer"  # above the optimizer's name, beside its constants' names
 
 # What a 1366×768 laptop shows of the grid at 100 % zoom: Excel with its ribbon open, under a
 # 40-pixel taskbar, leaves about 489 pixels (768 - 40 taskbar - 31 title - 116 ribbon - 24 formula
@@ -66,7 +71,7 @@ class Column:
     """One column of the training table: its header ``name``, ``kind`` and 1-based ``index``."""
 
     name: str
-    kind: str  # iteration, weight, bias, forward, loss, delta, gradient
+    kind: str  # iteration, weight, bias, state, forward, loss, delta, gradient
     index: int
 
     @property
@@ -126,9 +131,34 @@ class Layout:
         return top, top + 1
 
     @property
+    def constants(self) -> tuple[str, ...]:
+        """The optimizer's constants, as their cells are named: ``("beta1", "beta2", "epsilon")`` for Adam."""
+        return CONSTANTS[self.network.optimizer]
+
+    @property
+    def optimizer_rows(self) -> tuple[int, int] | None:
+        """Rows of the optimizer's name over the constants' names, and of the constants' values,
+        below the samples and frozen biases (None for SGD, which has no constants)."""
+        if not self.constants:
+            return None
+        top = (self.frozen_bias_rows or self.samples_rows)[1] + 1
+        return top, top + 1
+
+    def constant_cell(self, name: str) -> str:
+        """Absolute cell of an optimizer constant: ``$B$6`` for Adam's beta1 on the seed."""
+        rows = self.optimizer_rows
+        assert rows is not None
+        return absolute_coordinate(f"{get_column_letter(2 + self.constants.index(name))}{rows[1]}")
+
+    def constant_reference(self, name: str, sheet: str) -> str:
+        """How training sheet ``sheet``'s formulas read constant ``name``: as :meth:`eta_reference`,
+        the workbook's defined name on Training (``beta1``), the sheet's own cell elsewhere."""
+        return name if sheet == SHEET else self.constant_cell(name)
+
+    @property
     def meta_rows(self) -> dict[str, int]:
         """The folded rows saying what the sheet trains: ``network 2-2-2``, ... (readers find them by label)."""
-        top = (self.frozen_bias_rows or self.samples_rows)[1] + 1
+        top = (self.optimizer_rows or self.frozen_bias_rows or self.samples_rows)[1] + 1
         return {key: top + k for k, key in enumerate(META_KEYS)}
 
     @property
@@ -166,13 +196,14 @@ class Layout:
         net = self.network
         samples = 1 + (net.n_samples if self.samples_on_side else net.layers[0] + net.layers[-1])
         frozen = 1 + net.n_biases if net.bias_mode == "frozen" else 0
-        return max(samples, frozen, 7)
+        return max(samples, frozen, 1 + len(self.constants), 7)
 
     @property
     def parameter_width(self) -> int:
         """Columns the parameter block uses: the initial-value row is as wide as the weights."""
         net = self.network
-        return max(self.upper_width, 1 + net.n_weights + (net.n_biases if net.bias_mode == "trained" else 0))
+        parameters = len(net.parameters()) * (1 + len(STATE[net.optimizer]))  # and their state columns
+        return max(self.upper_width, 1 + parameters)
 
     @property
     def chart_box(self) -> tuple[int, int]:
@@ -215,9 +246,9 @@ class Layout:
     def columns(self) -> tuple[Column, ...]:
         net = self.network
         named: list[tuple[str, str]] = [(ITERATION, "iteration")]
-        named += [(weight_name(n), "weight") for n in range(1, net.n_weights + 1)]
-        if net.bias_mode == "trained":
-            named += [(bias_name(n), "bias") for n in range(1, net.n_biases + 1)]
+        for p in net.parameters():  # each with its optimizer's state beside it
+            named += [(p, "weight" if p.startswith("w") else "bias")]
+            named += [(state_name(prefix, p), "state") for prefix in STATE[net.optimizer]]
         for s in range(1, net.n_samples + 1):
             for layer in range(1, net.depth + 1):
                 for j in range(1, net.layers[layer] + 1):

@@ -17,8 +17,10 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "loss": ("loss", "FCE4D6", "0.000E+00"),
     "delta": ("δ backprop", "EDE2F6", "0.000E+00"),
     "gradient": ("gradient", "FFE0EC", "0.000E+00"),
+    "state": ("optimizer state", "BDD7EE", "0.000E+00"),  # m_w1, v_w1 ...: a deeper blue than their weight's
 }
 KINDS["bias"] = KINDS["weight"]
+OPTIONAL = ("state",)  # registered only in a workbook that has such cells (SGD's stay as they were)
 
 _thin = Side(style="thin", color="A6A6A6")
 _middle = Alignment(vertical="center")
@@ -29,11 +31,12 @@ def _font(**kw) -> Font:
     return Font(name=FONT, size=kw.pop("size", SIZE), **kw)
 
 
-def named_styles() -> dict[str, NamedStyle]:
-    """Fresh named styles (a workbook owns the ones it registers), keyed by kind."""
+def named_styles(state: bool = False) -> dict[str, NamedStyle]:
+    """Fresh named styles (a workbook owns the ones it registers), keyed by kind; the optimizer
+    state's with ``state``."""
     styles = {}
     for kind, (label, colour, number_format) in KINDS.items():
-        if kind == "bias":
+        if kind == "bias" or (kind in OPTIONAL and not state):
             continue
         styles[kind] = NamedStyle(
             name=f"xlbackprop {kind}", font=_font(), fill=PatternFill("solid", fgColor=colour),

@@ -11,6 +11,11 @@ each root cause what the cell holds and the formula xlbackprop writes there::
         uses δ_h1 (W14) where δ_h2 belongs (X14)
 
 The earliest in dependency order (iteration, then the layout's column order) comes first.
+check knows SGD's update only, so a workbook with another optimizer (Adam's ``m_w3`` ..) is
+held to xlbackprop's own formulas instead, each cell on its own inputs (:mod:`.rowlocal`)::
+
+    CULPRIT D20 (m_w3, iteration 5): holds 0.5, a constant where a formula belongs;
+        xlbackprop writes =beta1*D19+(1-beta1)*AQ20
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from ..check.judge import judge
 from ..sheets.expressions import Templates
 from ..sheets.layout import SHEET, Layout
 from ..xlsx import grid
+from . import rowlocal
+from .reader import RATE_SHEET_PREFIX
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class Culprit:
 
 def find(book: grid.Book, layout: Layout) -> list[Culprit]:
     """The root causes on every training sheet of a recalculated xlbackprop workbook, earliest first."""
+    if layout.network.optimizer != "sgd":
+        return _by_own_formulas(book, layout)
     order = {c.name: c.index for c in layout.columns}
     found = []
     for table in tables.find_all(book):
@@ -65,4 +74,21 @@ def find(book: grid.Book, layout: Layout) -> list[Culprit]:
             cell = f"{f.column}{f.row}"
             found.append(Culprit(cell if table.sheet.name == SHEET else f"{quote_sheetname(table.sheet.name)}!{cell}",
                                  f.quantity, iteration, f.kind, f.got, f.expected, f.formula, ours, f.cause))
+    return sorted(found, key=lambda c: (c.iteration, order.get(c.quantity, 0), c.cell))
+
+
+def _by_own_formulas(book: grid.Book, layout: Layout) -> list[Culprit]:
+    """The root causes of every training sheet (Training, then the rate sheets), by :mod:`.rowlocal`."""
+    found = []
+    for sheet in book.sheets:
+        if sheet.name != SHEET and not sheet.name.startswith(RATE_SHEET_PREFIX):
+            continue
+        templates = Templates(layout, layout.eta_reference(sheet.name))
+        for w in rowlocal.first_wrong(sheet, layout, templates):
+            cell = f"{layout.column[w.name].letter}{w.row}"
+            kind = "values-only" if w.formula is None else "formula"
+            found.append(Culprit(cell if sheet.name == SHEET else f"{quote_sheetname(sheet.name)}!{cell}", w.name,
+                                 w.iteration, kind, w.got, w.expected, w.formula, w.ours,
+                                 f"{cell}): its own inputs give {w.expected!r}, it holds {w.got!r}"))
+    order = {c.name: c.index for c in layout.columns}
     return sorted(found, key=lambda c: (c.iteration, order.get(c.quantity, 0), c.cell))

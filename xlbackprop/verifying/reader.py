@@ -23,13 +23,14 @@ from openpyxl.utils.cell import coordinate_to_tuple
 from ..core.activations import ACTIVATIONS
 from ..core.errors import SpecError, WorkbookError
 from ..core.network import ITERATION, Network
+from ..core.optimizers import NAMES
 from ..core.spec import Spec, from_mapping
 from ..sheets import derivation, diagram
 from ..sheets.derivation import SHEET as DERIVATION_SHEET
 from ..sheets.derivation import DerivationPlan
 from ..sheets.diagram import SHEET as DIAGRAM_SHEET
 from ..sheets.diagram import DiagramPlan
-from ..sheets.layout import ETA_ROW, META_KEYS, SAMPLES_TOP, SHEET, Layout
+from ..sheets.layout import ETA_ROW, META_KEYS, OPTIMIZER_LABEL, SAMPLES_TOP, SHEET, Layout
 from ..sheets.sweep import SHEET as SWEEP_SHEET
 from ..sheets.sweep import SweepPlan
 from ..xlsx.grid import Book, read_xlsx
@@ -222,7 +223,7 @@ def _parse(path: Path, sheet: str, rows: list[list[Any]], filled: list[list[Any]
         if _at(rows, f"A{top + k}") != key:
             raise WorkbookError(f"{where}: cell A{top + k} should read {key!r}; {NOT_OURS}")
         meta[key], at[key] = _at(rows, f"B{top + k}"), f"B{top + k}"
-    network = _network(where, meta, at)
+    network = _network(where, meta, at, _optimizer(where, rows, top))
     iterations = meta["iterations"]
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
         raise WorkbookError(f"{where}: cell {at['iterations']} (iterations) holds {iterations!r}, not a count")
@@ -271,7 +272,19 @@ def _continued(where: str, rows: list[list[Any]], layout: Layout) -> list[list[A
     return below[:whole]
 
 
-def _network(where: str, meta: dict[str, Any], at: dict[str, str]) -> Network:
+def _optimizer(where: str, rows: list[list[Any]], top: int) -> str:
+    """The optimizer the sheet's formulas apply: named under ``optimizer``, right above the folded
+    rows (``A5 optimizer``, ``A6 adam``); SGD where there is no such block."""
+    if top < SAMPLES_TOP + 4 or _at(rows, f"A{top - 2}") != OPTIMIZER_LABEL:
+        return "sgd"
+    name = _at(rows, f"A{top - 1}")
+    if name not in NAMES or name == "sgd":
+        raise WorkbookError(f"{where}: cell A{top - 1} (optimizer) holds {name!r}; it should name the "
+                            f"optimizer the sheet's formulas apply: {', '.join(NAMES[1:])}")
+    return name
+
+
+def _network(where: str, meta: dict[str, Any], at: dict[str, str], optimizer: str = "sgd") -> Network:
     try:
         layers = tuple(int(n) for n in str(meta["network"]).split("-"))
         activations = tuple(a.strip() for a in str(meta["activations"]).split(","))
@@ -287,7 +300,7 @@ def _network(where: str, meta: dict[str, Any], at: dict[str, str]) -> Network:
     samples = meta["samples"]
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise WorkbookError(f"{where}: cell {at['samples']} (samples) holds {samples!r}, not a count")
-    return Network(layers, activations, meta["biases"], samples)
+    return Network(layers, activations, meta["biases"], samples, optimizer)
 
 
 def _spec(where: str, rows: list[list[Any]], layout: Layout) -> Spec:
@@ -308,6 +321,9 @@ def _spec(where: str, rows: list[list[Any]], layout: Layout) -> Spec:
     if net.bias_mode != "none":
         data["biases"] = [_at(rows, layout.bias_cell(n)) for n in range(1, net.n_biases + 1)]
         data["train_biases"] = net.bias_mode == "trained"
+    if layout.constants:
+        data["optimizer"] = net.optimizer
+        data.update({name: _at(rows, layout.constant_cell(name)) for name in layout.constants})
     try:
         return from_mapping(data)
     except SpecError as exc:

@@ -32,8 +32,8 @@ UNIT_PT = 7.0 * 1.01
 DEFAULT_WIDTH = 8.43  # units of a column without a width of its own
 TABLE_SCALE = 70  # percent: a training table's 10-point text prints at 7 points
 # the parts of a training table that a page across keeps together where it can
-PARTS = {"weight": "parameters", "bias": "parameters", "forward": "forward", "loss": "forward",
-         "delta": "backward", "gradient": "backward"}
+PARTS = {"weight": "parameters", "bias": "parameters", "state": "parameters", "forward": "forward",
+         "loss": "forward", "delta": "backward", "gradient": "backward"}
 
 
 def _print_at_scale(ws, scale: int) -> None:

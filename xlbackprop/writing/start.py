@@ -64,7 +64,7 @@ def write(spec: Spec, path: str | Path, student: str | None = None, title: str |
     wb.custom_doc_props.append(StringProperty(name=outputs.PROPERTY, value=outputs.PLACEHOLDER))
     if student is not None:
         wb.custom_doc_props.append(StringProperty(name=STUDENT, value=student))
-    styles = named_styles()
+    styles = named_styles(state=bool(layout.constants))
     for style in dict.fromkeys(styles.values()):
         wb.add_named_style(style)
     ws = wb.create_sheet(SHEET)
@@ -95,6 +95,8 @@ def write(spec: Spec, path: str | Path, student: str | None = None, title: str |
             first.append(cell(None, c.kind))
     ws.append(first)
     wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
+    for name in layout.constants:
+        wb.defined_names[name] = DefinedName(name, attr_text=f"'{SHEET}'!{layout.constant_cell(name)}")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,7 @@ from ..core.network import bias_name, weight_name
 from ..core.spec import Spec
 from ..sheets import derivation, diagram, limits
 from ..sheets.chart import loss_chart, sweep_chart, title_formula
-from ..sheets.layout import ETA_LABEL, ETA_ROW, ROW_PT, SHEET, TITLE_ROW, Layout
+from ..sheets.layout import ETA_LABEL, ETA_ROW, OPTIMIZER_LABEL, ROW_PT, SHEET, TITLE_ROW, Layout
 from ..sheets.styles import KINDS, named_styles
 from ..sheets.sweep import DEFAULT_RATES, SweepPlan, axis, sheet_name, valid_rates
 from ..sheets.sweep import SHEET as SWEEP_SHEET
@@ -123,7 +123,7 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
     wb.properties.created = wb.properties.modified = FIXED_TIME
     # the digest of every other part, filled in as the package closes (Package.write_later)
     wb.custom_doc_props.append(StringProperty(name=outputs.PROPERTY, value=outputs.PLACEHOLDER))
-    styles = named_styles()
+    styles = named_styles(state=bool(layout.constants))
     for style in dict.fromkeys(styles.values()):
         wb.add_named_style(style)
 
@@ -135,6 +135,8 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
     ws, ids = _training_sheet(wb, SHEET, spec, layout, styles)
     values[_part(wb, ws)] = lambda: stored.Training(spec, layout, ids, rows_done(0))
     wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
+    for name in layout.constants:  # beta1, beta2, epsilon ...: no cell address (BETA is past Excel's XFD)
+        wb.defined_names[name] = DefinedName(name, attr_text=f"'{SHEET}'!{layout.constant_cell(name)}")
     names = tuple(sheet_name(r) for r in rates)
     e_totals: dict[float, dict[int, float]] = {}  # each rate sheet's E_total at the Sweep table's iterations
     if rates:
@@ -304,12 +306,18 @@ def _parameter_rows(spec: Spec, layout: Layout, cell: _CellMaker, sheet: str) ->
         rows[names_row] = [cell("bias (frozen)", "header", text=True)] + [
             cell(f"b{n}→{neuron}", "header", text=True) for n, neuron in enumerate(neurons, 1)]
         rows[values_row] = [cell("value", "label", text=True)] + [cell(b, "given") for b in spec.biases]
+    if layout.optimizer_rows is not None:  # Adam's: optimizer | beta1 | beta2 | epsilon over adam | 0.9 | ...
+        names_row, values_row = layout.optimizer_rows
+        constants = spec.constants()
+        rows[names_row] = [cell(OPTIMIZER_LABEL, "header", text=True)] + [
+            cell(name, "header", text=True) for name in constants]
+        rows[values_row] = [cell(net.optimizer, "label", text=True)] + [cell(v, "given") for v in constants.values()]
     meta = {"network": net.describe(), "activations": ", ".join(net.activations),
             "biases": net.bias_mode, "samples": net.n_samples, "iterations": spec.iterations}
     for key, row in layout.meta_rows.items():
         rows[row] = [cell(key, "label", text=True), cell(meta[key], text=isinstance(meta[key], str))]
     key = [cell("colour key", "label", text=True)]
-    for kind in ("given", "weight", "forward", "loss", "delta", "gradient"):
+    for kind in ("given", "weight") + (("state",) if layout.constants else ()) + ("forward", "loss", "delta", "gradient"):
         key.append(cell(KINDS[kind][0], kind, text=True))
     rows[layout.legend_row] = key
     initial = {layout.column[weight_name(n)].index: (net.connection(n), w) for n, w in enumerate(spec.weights, 1)}
