@@ -103,3 +103,17 @@ def test_a_planted_slip_is_the_one_root_cause(planted, case):
     [error] = result["tables"][0]["errors"]
     assert (error["quantity"], error["kind"], error["row"]) == (quantity, kind, row), error
     assert all(w in error["cause"].lower() for w in words), error["cause"]
+
+
+def test_a_workbook_trained_by_another_optimizer_is_said_not_misjudged(tmp_path):
+    """check reads plain gradient descent; xlbackprop's own Adam workbook is one line pointing to
+    verify (it had been read as SGD: minutes of search, and wrong updates everywhere)."""
+    from xlbackprop.api import build
+    from xlbackprop.core.spec import from_mapping
+    spec = from_mapping({"layers": [2, 2, 2], "weights": [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55],
+                         "inputs": [[0.05, 0.1]], "targets": [[0.01, 0.99]], "eta": 0.05, "iterations": 20,
+                         "optimizer": "adam"})
+    path = build(spec, tmp_path / "adam.xlsx")
+    result = check_file(path)
+    assert (result.status, result.tables) == ("unreadable", [])
+    assert "trained by adam" in result.message and "verify" in result.message

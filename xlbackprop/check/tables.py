@@ -25,6 +25,7 @@ from openpyxl.utils.cell import get_column_letter
 
 from ..core.activations import ACTIVATIONS
 from ..core.network import Network
+from ..core.optimizers import NAMES as OPTIMIZERS
 from ..xlsx.grid import Book, Sheet
 from .labels import quantity
 
@@ -136,6 +137,18 @@ def _network(columns: dict[str, int], meta) -> Network:
         inputs = max(1, (n_weights - n_hidden * n_out) // n_hidden)
     layers = (inputs, n_hidden, n_out)
     return Network(layers, ("sigmoid", "sigmoid"), "none", samples)
+
+
+def own_optimizer(book: Book) -> str | None:
+    """The optimizer of an xlbackprop workbook that trains with one other than SGD (``adam``): its
+    name in column A two rows below the title of the optimizer rows, right above the ``network``
+    row of the parameter block; None for SGD and for any other file."""
+    for sheet in book.sheets:
+        for (row, col), v in sheet.values.items():
+            if v == "network" and sheet.value(row - 2, col) == "optimizer" and \
+                    isinstance(name := sheet.value(row - 1, col), str) and name in OPTIMIZERS and name != "sgd":
+                return name
+    return None
 
 
 def _meta_block(sheet: Sheet) -> tuple[tuple[int, ...], tuple[str, ...], str] | None:
