@@ -4,6 +4,7 @@ equations (tests/paper_optimizers.py), and verify's culprit when a moment estima
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import zipfile
 
@@ -296,3 +297,29 @@ def test_sgd_is_the_default_and_adds_nothing():
     assert [c.name for c in Layout(from_mapping(SEED).network, 1).columns if c.kind == "state"] == []
     assert presets.load("class-2024").network.optimizer == "sgd"
     assert math.isclose(seed("adam").optimizer.beta2, 0.999)
+
+
+@pytest.mark.parametrize("preset, optimizer, iterations", [("mazur", "adam", 1), ("xor", "momentum", 30),
+                                                           ("deep", "rmsprop", 1), ("deep", "adam", 30)])
+def test_every_kind_of_network_trains_by_any_optimizer(tmp_path, preset, optimizer, iterations):
+    """Frozen biases (the optimizer's rows below theirs), samples on their side, trained biases and
+    three hidden layers, one iteration (the Derivation sheet's update then computed there alone) or
+    thirty with a sweep of two rates: every cell agrees in IronCalc, and the file reads back as its spec."""
+    spec = dataclasses.replace(presets.load(preset), iterations=iterations)
+    spec = from_mapping({**reader_mapping(spec), "optimizer": optimizer})
+    path = writer.build(spec, tmp_path / "book.xlsx", sweep=(0.1, 2.0) if iterations > 1 else ())
+    report = verify(path, engine="ironcalc")
+    assert report.ok, report.text
+    assert reader.read(path).spec == spec
+    assert any(c.name.startswith(("m_b", "v_b", "s_b")) for c in report.checks) == (spec.network.bias_mode == "trained")
+
+
+def reader_mapping(spec) -> dict:
+    """A spec as a network file's keys (the presets' own files hold comments and a title)."""
+    net = spec.network
+    out = {"title": spec.title, "layers": list(net.layers), "activation": list(net.activations),
+           "weights": list(spec.weights), "eta": spec.eta, "iterations": spec.iterations,
+           "inputs": [list(x) for x in spec.inputs], "targets": [list(t) for t in spec.targets]}
+    if net.bias_mode != "none":
+        out.update(biases=list(spec.biases), train_biases=net.bias_mode == "trained")
+    return out
