@@ -12,7 +12,7 @@ SEED = {"layers": [2, 2, 2], "weights": [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0
 
 
 def test_presets_are_the_design_documents():
-    assert presets.names() == ["class-2021", "class-2024", "deep", "mazur", "xor"]
+    assert presets.names() == ["class-2021", "class-2024", "deep", "mazur", "softmax-3class", "xor"]
     c24, c21, mazur = (presets.load(n) for n in ("class-2024", "class-2021", "mazur"))
     for spec in (c24, c21, mazur):
         assert spec.network.layers == (2, 2, 2)
@@ -35,7 +35,9 @@ BAD = [
     ({"layers": None}, "layers: is required"),
     ({"layers": [2]}, "layers: must list at least two sizes"),
     ({"layers": [2, 0, 2]}, "layers: sizes must be positive"),
-    ({"activation": "softmax"}, "activation: unknown activation 'softmax'"),
+    ({"activation": "softsign"}, "activation: unknown activation 'softsign'; choose from sigmoid, tanh, relu, "
+                                 "linear, softmax (softmax on the output layer)"),
+    ({"activation": "softmax"}, "activation: softmax is an output layer's activation, but layer 1 of 2 is hidden"),
     ({"weights": [0.1] * 7}, "weights: must hold 8 numbers for this network, got 7"),
     ({"weights": [0.1] * 7 + ["x"]}, "weights: must be a number, got 'x'"),
     ({"eta": "fast"}, "eta: must be a number, got 'fast'"),
@@ -123,10 +125,10 @@ def test_a_broken_preset_names_itself(tmp_path, monkeypatch):
 def test_the_presets_table_is_aligned_under_a_header():
     """Issue 18: the columns of `xlbackprop presets` did not line up."""
     header, *rows = presets.table().splitlines()
-    assert header == "name        network    activation              biases   samples  eta  iterations  title"
-    assert rows[1] == ("class-2024  2-2-2      sigmoid                 none           1    1         100  "
+    assert header == "name            network    activation              biases   samples  eta  iterations  title"
+    assert rows[1] == ("class-2024      2-2-2      sigmoid                 none           1    1         100  "
                        "the course's 2-2-2 sigmoid network, targets 0.5 and 0.5")
-    assert rows[2].startswith("deep        3-4-3-2-1  tanh/relu/tanh/sigmoid  trained        2  0.5         300  3-4-3")
+    assert rows[2].startswith("deep            3-4-3-2-1  tanh/relu/tanh/sigmoid  trained        2  0.5         300  3-4")
     assert [row.split()[0] for row in rows] == presets.names()
     left = [header.index(word) for word in ("network", "activation", "biases", "title")]
     right = [header.index(word) + len(word) for word in ("samples", "eta", "iterations")]

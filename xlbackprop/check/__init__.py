@@ -26,7 +26,7 @@ from ..xlsx import grid
 from . import graph, structure
 from .judge import TableResult, judge
 from .repair import Explained
-from .tables import own_optimizer
+from .tables import own_untaught
 
 STATUSES = ("right", "wrong", "incomplete", "no-table", "unreadable")
 
@@ -74,9 +74,10 @@ def check_file(path: str | Path, recalculate: bool = False, timeout: float = 120
         book = grid.read(path, recalculate=recalculate, timeout=timeout)
     except XlbackpropError as exc:
         return FileResult(name, "unreadable", str(exc).replace(f"{path}: ", "", 1))
-    if optimizer := own_optimizer(book):  # not yet read by check: said, not misjudged as plain descent
-        return FileResult(name, "unreadable", f"an xlbackprop workbook trained by {optimizer}: check reads plain "
-                          f"gradient descent (w − η·∂E/∂w) only; xlbackprop verify holds its every cell to the reference")
+    if untaught := own_untaught(book):  # not yet read by check: said, not misjudged as plain descent
+        return FileResult(name, "unreadable", f"an xlbackprop workbook {untaught}: check reads plain gradient "
+                          f"descent (w − η·∂E/∂w) on the squared error only; xlbackprop verify holds its every "
+                          f"cell to the reference")
     found = structure.find_all(book)  # by their labels, else (one row an iteration) by their formulas
     explained: Explained = {}  # one file's tables (one per η, on sheets alike) share their diagnoses
     results, unread = [_judged(book, t, explained) for t in found], []

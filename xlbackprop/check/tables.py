@@ -25,7 +25,9 @@ from openpyxl.utils.cell import get_column_letter
 
 from ..core.activations import ACTIVATIONS
 from ..core.network import Network
+from ..core.losses import NAMES as LOSSES
 from ..core.optimizers import NAMES as OPTIMIZERS
+from ..sheets.layout import LOSS_KEY, META_KEYS
 from ..xlsx.grid import Book, Sheet
 from .labels import quantity
 
@@ -139,15 +141,21 @@ def _network(columns: dict[str, int], meta) -> Network:
     return Network(layers, ("sigmoid", "sigmoid"), "none", samples)
 
 
-def own_optimizer(book: Book) -> str | None:
-    """The optimizer of an xlbackprop workbook that trains with one other than SGD (``adam``): its
-    name in column A two rows below the title of the optimizer rows, right above the ``network``
-    row of the parameter block; None for SGD and for any other file."""
+def own_untaught(book: Book) -> str | None:
+    """What check does not read yet of an xlbackprop workbook, in words: ``"trained by adam"`` for an
+    optimizer other than SGD (its name in column A two rows above the parameter block's ``network``
+    row, under ``optimizer``), ``"with a cross-entropy loss"`` for a ``loss`` row below the block's
+    iterations; None for SGD with the squared error and for any other file."""
     for sheet in book.sheets:
         for (row, col), v in sheet.values.items():
-            if v == "network" and sheet.value(row - 2, col) == "optimizer" and \
+            if v != "network":
+                continue
+            if sheet.value(row - 2, col) == "optimizer" and \
                     isinstance(name := sheet.value(row - 1, col), str) and name in OPTIMIZERS and name != "sgd":
-                return name
+                return f"trained by {name}"
+            if sheet.value(row + len(META_KEYS), col) == LOSS_KEY and sheet.value(row + 1, col) == "activations" \
+                    and (loss := sheet.value(row + len(META_KEYS), col + 1)) in LOSSES and loss != "squared":
+                return f"with a {loss} loss"
     return None
 
 

@@ -1,18 +1,18 @@
-"""Each loss once, with the output layer's δ: numpy and Excel side by side (issue 23's losses;
-the network file and the sheets do not use them yet).
+"""Each loss once, with the output layer's δ: numpy and Excel side by side (the network file's
+``loss`` key; a ``softmax`` output layer goes with ``"cross-entropy"``).
 
 For one sample, with ``o`` the output pre-activations, ``a`` the outputs and ``t`` the targets::
 
     squared            E = Σ ½(t_k − a_k)²                        δ_k = (a_k − t_k)·g'(o_k)
     cross-entropy      a = softmax(o):  m = max_k o_k,  e_k = e^(o_k − m),  S = Σ e_k,  a_k = e_k/S
-      (softmax)        E = −Σ t_k·ln a_k = −Σ t_k·((o_k − m) − ln S)   δ_k = a_k − t_k    (Σ t_k = 1)
+      (softmax)        E = −Σ t_k·ln a_k = ln S − Σ t_k·(o_k − m)      δ_k = a_k − t_k    (Σ t_k = 1)
     cross-entropy      a = σ(o):  E = −Σ [t_k·ln a_k + (1 − t_k)·ln(1 − a_k)]
       (sigmoid, binary)         = Σ [t_k·sp(−o_k) + (1 − t_k)·sp(o_k)],  sp(x) = max(x, 0) + ln(1 + e^−|x|)
                                                                   δ_k = a_k − t_k
 
 Every form is written so that nothing overflows and no logarithm meets 0, however large the
 pre-activations grow: the softmax subtracts the row's largest o before EXP (so each e_k ≤ 1 and
-S ≥ 1), its loss takes ln a_k as (o_k − m) − ln S, and the binary loss uses the softplus sp,
+S ≥ 1), its loss takes ln a_k as (o_k − m) − ln S and the targets' sum as 1, and the binary loss uses the softplus sp,
 whose EXP sees only −|x|. With several samples the iteration's loss is the mean of theirs, as for
 the squared error. Sums run left to right (:func:`~.arithmetic.left_sum`), as a sheet adds a
 formula's terms, so that an engine and the reference do the same operations.
@@ -31,6 +31,7 @@ from .arithmetic import IEEE, Arithmetic, left_sum
 
 Array = np.ndarray
 NAMES = ("squared", "cross-entropy")
+OUTPUT_ONLY = ("softmax",)  # activations of the output layer alone: not elementwise, not in ACTIVATIONS
 
 
 # numpy: one sample's outputs along the last axis ([..., k] is output k)
@@ -45,14 +46,20 @@ def softmax(o: Array, ops: Arithmetic = IEEE) -> tuple[Array, Array, Array]:
     return m, e, s
 
 
+def softmax_loss(o: Array, t: Array, m: Array, e: Sequence[Array] | Array, ops: Arithmetic = IEEE) -> Array:
+    """E = ln S − Σ t_k·(o_k − m), S = Σ e_k: the cross-entropy at sums ``o`` from any shift ``m`` and
+    its ``e_k = e^(o_k − m)`` (the softmax is the same whatever is subtracted; targets add up to 1)."""
+    o, t = np.asarray(o, dtype=float), np.asarray(t, dtype=float)
+    e = np.asarray(e, dtype=float)
+    total = left_sum([e[..., k] for k in range(e.shape[-1])], ops.add)
+    terms = t * ops.sub(o, m)
+    return ops.sub(ops.log(total), left_sum([terms[..., k] for k in range(terms.shape[-1])], ops.add))
+
+
 def softmax_cross_entropy(o: Array, t: Array, ops: Arithmetic = IEEE) -> tuple[Array, Array]:
-    """``(a, E)`` for a softmax output: the outputs and the loss −Σ t_k·((o_k − m) − ln S)."""
+    """``(a, E)`` for a softmax output: the outputs and the loss ln S − Σ t_k·(o_k − m)."""
     m, e, s = softmax(o, ops)
-    a = e / s
-    log_a = ops.sub(ops.sub(np.asarray(o, dtype=float), m), ops.log(s))
-    terms = np.asarray(t, dtype=float) * log_a
-    total = left_sum([terms[..., k] for k in range(terms.shape[-1])], ops.add)
-    return a, -total
+    return e / s, softmax_loss(o, t, m, e, ops)
 
 
 def softplus(x: Array, ops: Arithmetic = IEEE) -> Array:
@@ -92,9 +99,9 @@ def excel_softmax_output(e_k: str, e: Sequence[str]) -> str:
 
 
 def excel_softmax_cross_entropy(t: Sequence[str], o: Sequence[str], m: str, e: Sequence[str]) -> str:
-    """E = −Σ t_k·((o_k − m) − LN(S)): no LN of 0, whatever a_k underflows to."""
-    s = f"LN({'+'.join(e)})"
-    return "-(" + "+".join(f"{tk}*(({ok}-{m})-{s})" for tk, ok in zip(t, o)) + ")"
+    """E = LN(S) − Σ t_k·(o_k − m), :func:`softmax_loss`: no LN of 0, whatever a_k underflows to,
+    and as long as the layer is wide, never longer."""
+    return f"LN({'+'.join(e)})-(" + "+".join(f"{tk}*({ok}-{m})" for tk, ok in zip(t, o)) + ")"
 
 
 def excel_softplus(x: str) -> str:

@@ -34,6 +34,12 @@ class Network:
     bias_mode: str = "none"
     n_samples: int = 1
     optimizer: str = "sgd"
+    loss: str = "squared"
+
+    @property
+    def softmax(self) -> bool:
+        """Whether the output layer is a softmax (one loss per sample, columns of its own)."""
+        return self.activations[-1] == "softmax"
 
     @property
     def depth(self) -> int:
@@ -120,6 +126,28 @@ def delta_name(net: Network, s: int, layer: int, j: int) -> str:
 
 def loss_name(net: Network, s: int, k: int) -> str:
     return f"{net.prefix(s)}E{k}"
+
+
+def shift_name(net: Network, s: int) -> str:
+    """The softmax's shift: the sample's largest output sum, ``o_max``."""
+    return net.prefix(s) + "o_max"
+
+
+def exp_name(net: Network, s: int, k: int) -> str:
+    """The softmax's ``e_o1 = e^(o1 − o_max)``."""
+    return net.prefix(s) + "e_" + net.neuron(net.depth, k)
+
+
+def sample_loss_name(net: Network, s: int) -> str:
+    """A softmax's loss of one sample, ``E = −Σ t·ln a`` (``s2.E`` of sample 2 of several)."""
+    return net.prefix(s) + "E"
+
+
+def loss_names(net: Network, s: int) -> list[str]:
+    """The loss columns of sample ``s``: ``E1 E2`` (one per output), or ``E`` for a softmax."""
+    if net.softmax:
+        return [sample_loss_name(net, s)]
+    return [loss_name(net, s, k) for k in range(1, net.layers[-1] + 1)]
 
 
 def weight_name(n: int) -> str:

@@ -6,6 +6,9 @@ a_h1 at iteration 1). Each row follows the backprop delta rule:
     z = W a_prev (+ b),  a = g(z)                       forward, layer by layer
     E_k = 1/2 (t_k - a_ok)^2,  E_total = Σ E_k (mean over samples)
     δ_out = (a - t) g'(z),  δ_l = (Σ_k δ_{l+1,k} w_{k,j}) g'(z)      backward
+
+(with cross-entropy, :mod:`xlbackprop.core.losses`: a softmax output's o_max, e_o and a_o, its E per
+sample, and δ_out = a − t),
     ∂E/∂w = δ_target · a_source (mean over samples),  w <- w - eta ∂E/∂w
 
 or, with another ``optimizer``, its rule (:mod:`xlbackprop.core.optimizers`): row k's state
@@ -30,8 +33,9 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .arithmetic import LIBREOFFICE, Arithmetic, left_sum
 from .arithmetic import error_where_infinite as _err
-from .network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name,
-    weight_name, z_name)
+from .losses import binary_cross_entropy, softmax, softmax_loss
+from .network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, exp_name, loss_names, shift_name,
+    weight_grad_name, weight_name, z_name)
 from .optimizers import STATE, state_name
 from .optimizers import State as OptimizerState
 from .optimizers import start as start_state
@@ -121,7 +125,10 @@ class _Records:
         self.Z, self.A, self.D = ([np.empty((n_iter, S, sizes[l])) for l in range(1, depth + 1)] for _ in range(3))
         self.GW = [np.empty((n_iter,) + w.shape) for w in W[1:]]
         self.GB = [np.zeros((n_iter,) + b.shape) for b in B[1:]]
-        self.E = np.empty((n_iter, S, sizes[-1]))
+        self.E = np.empty((n_iter, S, 1 if spec.network.softmax else sizes[-1]))  # loss columns per sample
+        # a softmax's shift o_max and e_o1 .. of each sample (unused otherwise)
+        self.M = np.empty((n_iter, S, 1 if spec.network.softmax else 0))
+        self.X = np.empty((n_iter, S, sizes[-1] if spec.network.softmax else 0))
         self.Et = np.empty(n_iter)
         # the state after each row's update, by prefix: a column per trained parameter, as _Run.S
         self.S = {p: np.empty((n_iter,) + state.S.arrays[p].shape) for p in STATE[spec.network.optimizer]}
@@ -131,7 +138,7 @@ class _Records:
         or in the weights it leaves (the next iteration's, or ``state``'s after the last); None if none."""
         W, B = state
         finite = np.isfinite(self.Et) & np.isfinite(self.E).all(axis=(1, 2))
-        for arrays in (self.Z, self.A, self.D, self.GW, self.GB, list(self.S.values())):
+        for arrays in (self.Z, self.A, self.D, self.GW, self.GB, list(self.S.values()), [self.M, self.X]):
             for a in arrays:
                 finite &= np.isfinite(a.reshape(len(a), -1)).all(axis=1)
         for recorded, now in zip(self.W + self.B, W[1:] + B[1:]):
@@ -180,7 +187,8 @@ def _iterations(spec: Spec, ops: Arithmetic, state: _Run,
     W, B = state
     X = np.array(spec.inputs, dtype=float)
     T = np.array(spec.targets, dtype=float)
-    acts = [ACTIVATIONS[name] for name in net.activations]
+    acts = [ACTIVATIONS[name] for name in net.activations[:depth - net.softmax]]
+    loss, soft = net.loss, net.softmax
     biased, trained = net.bias_mode != "none", net.bias_mode == "trained"
     opt, sgd = spec.optimizer, net.optimizer == "sgd"
     shapes = [w.shape for w in W[1:]] + ([b.shape for b in B[1:]] if trained else [])
@@ -195,16 +203,27 @@ def _iterations(spec: Spec, ops: Arithmetic, state: _Run,
             if biased:
                 z = ops.add(z, B[l])
             Z.append(err(z))
-            A.append(acts[l - 1].forward(Z[l], ops))
-        E = err(0.5 * ops.sub(T, A[depth]) ** 2)
-        E_total = err(_mean([E[s, k] for s in range(S) for k in range(sizes[-1])], S, ops))
+            if l == depth and soft:
+                m, e, total = softmax(Z[l], ops)
+                rec.M[it], rec.X[it] = m, err(e)
+                A.append(err(e / total))
+            else:
+                A.append(acts[l - 1].forward(Z[l], ops))
+        if soft:
+            E = err(softmax_loss(Z[depth], T, m, e, ops)[:, None])
+        elif loss == "cross-entropy":
+            E = err(np.column_stack([binary_cross_entropy(Z[depth][:, k:k + 1], T[:, k:k + 1], ops)
+                                     for k in range(sizes[-1])]))
+        else:
+            E = err(0.5 * ops.sub(T, A[depth]) ** 2)
+        E_total = err(_mean([E[s, k] for s in range(S) for k in range(E.shape[1])], S, ops))
         D = [np.zeros(0)] * (depth + 1)
         for l in range(depth, 0, -1):
             if l == depth:
                 error = ops.sub(A[l], T)
             else:
                 error = left_sum([D[l + 1][:, k:k + 1] * W[l + 1][k, :] for k in range(sizes[l + 1])], ops.add)
-            if acts[l - 1].name != "linear":
+            if (l < depth or loss == "squared") and acts[l - 1].name != "linear":  # cross-entropy's δ: a − t
                 error = error * acts[l - 1].derivative(Z[l], A[l], ops)
             D[l] = err(error)
 
@@ -262,7 +281,11 @@ def _table(spec: Spec, rec: _Records) -> Table:
                 columns[z_name(net, s, l, j)] = rec_Z[l - 1][:, s - 1, j - 1]
                 columns[a_name(net, s, l, j)] = rec_A[l - 1][:, s - 1, j - 1]
                 columns[delta_name(net, s, l, j)] = rec_D[l - 1][:, s - 1, j - 1]
-        for k in range(1, sizes[-1] + 1):
-            columns[loss_name(net, s, k)] = rec_E[:, s - 1, k - 1]
+        for k, name in enumerate(loss_names(net, s)):
+            columns[name] = rec_E[:, s - 1, k]
+        if net.softmax:
+            columns[shift_name(net, s)] = rec.M[:, s - 1, 0]
+            for k in range(1, sizes[-1] + 1):
+                columns[exp_name(net, s, k)] = rec.X[:, s - 1, k - 1]
     columns[E_TOTAL] = rec_Et
     return Table(columns)

@@ -24,11 +24,13 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .errors import SpecError
+from .losses import NAMES as LOSSES
+from .losses import OUTPUT_ONLY
 from .network import Network, bias_name, weight_name
 from .optimizers import CONSTANTS, DEFAULTS, NAMES, Optimizer
 
 KEYS = ("title", "layers", "activation", "weights", "seed", "biases", "train_biases",
-        "eta", "iterations", "inputs", "targets", "optimizer", *DEFAULTS)
+        "eta", "iterations", "inputs", "targets", "loss", "optimizer", *DEFAULTS)
 DEFAULT_ITERATIONS = 100
 MAX_TITLE = 1_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what XML 1.0, and so a worksheet, cannot hold
@@ -128,7 +130,8 @@ def from_mapping(data: dict[str, Any]) -> Spec:
         biases = _vector(biases, "biases", n_biases)
         bias_mode = "trained" if train_biases else "frozen"
     optimizer, constants = _optimizer(data)
-    network = Network(tuple(layers), activations, bias_mode, len(inputs), optimizer)
+    loss = _loss(data, activations, targets)
+    network = Network(tuple(layers), activations, bias_mode, len(inputs), optimizer, loss)
     if "weights" in data:
         weights = _vector(data["weights"], "weights", network.n_weights)
     else:
@@ -180,6 +183,33 @@ def _optimizer(data: dict[str, Any]) -> tuple[str, dict[str, float]]:
     return name, constants
 
 
+def _loss(data: dict[str, Any], activations: tuple[str, ...], targets: tuple[tuple[float, ...], ...]) -> str:
+    """The loss, which must suit the output layer: cross-entropy needs a softmax output (each target
+    row a distribution) or a sigmoid one (targets in [0, 1]); a softmax output needs cross-entropy,
+    its default there, since its δ = a − t is cross-entropy's."""
+    output = activations[-1]
+    loss = data.get("loss", "cross-entropy" if output == "softmax" else "squared")
+    if loss not in LOSSES:
+        raise SpecError("loss", f"must be one of {', '.join(LOSSES)}, got {loss!r}")
+    if loss == "squared" and output == "softmax":
+        raise SpecError("loss", "a softmax output trains with loss = \"cross-entropy\" here, whose output "
+                                "δ is a − t; remove the key or set it so")
+    if loss == "cross-entropy" and output not in ("softmax", "sigmoid"):
+        raise SpecError("loss", f"cross-entropy needs a softmax output (classes) or a sigmoid one (binary), "
+                                f"not {output!r}; change the last activation or use loss = \"squared\"")
+    if output == "softmax" and len(targets[0]) < 2:
+        raise SpecError("activation", "a softmax output needs at least 2 outputs (one per class); with one, "
+                                      "use sigmoid and loss = \"cross-entropy\"")
+    for s, row in enumerate(targets, 1):
+        if loss == "cross-entropy" and any(not 0 <= t <= 1 for t in row):
+            raise SpecError(f"targets[{s}]", f"must lie in [0, 1] for cross-entropy, got {list(row)}")
+        if output == "softmax" and abs(math.fsum(row) - 1) > 1e-12:
+            raise SpecError(f"targets[{s}]", f"must add up to 1 for a softmax output (a probability per "
+                                             f"class, such as [0, 1, 0]), got {list(row)}, which adds up to "
+                                             f"{math.fsum(row):g}")
+    return loss
+
+
 def _draw_weights(network: Network, seed: int) -> tuple[float, ...]:
     """Uniform in ±1/sqrt(fan-in), rounded to 4 decimals so a person can read them."""
     rng = np.random.default_rng(seed)
@@ -229,9 +259,13 @@ def _activations(value: Any, count: int) -> tuple[str, ...]:
     names = [value] * count if isinstance(value, str) else value
     if not isinstance(names, list) or len(names) != count:
         raise SpecError("activation", f"must be one name or a list of {count} (one per non-input layer), got {value!r}")
-    for name in names:
-        if name not in ACTIVATIONS:
-            raise SpecError("activation", f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")
+    for layer, name in enumerate(names, 1):
+        if name in OUTPUT_ONLY and layer < count:
+            raise SpecError("activation", f"{name} is an output layer's activation, but layer {layer} of "
+                                          f"{count} is hidden; give it sigmoid, tanh, relu or linear")
+        if name not in ACTIVATIONS and name not in OUTPUT_ONLY:
+            raise SpecError("activation", f"unknown activation {name!r}; choose from "
+                                          f"{', '.join([*ACTIVATIONS, *OUTPUT_ONLY])} (softmax on the output layer)")
     return tuple(names)
 
 

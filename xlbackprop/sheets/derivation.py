@@ -29,8 +29,10 @@ from openpyxl.utils.cell import absolute_coordinate
 
 from ..core.activations import ACTIVATIONS
 from ..core.arithmetic import LIBREOFFICE, left_sum
-from ..core.network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, loss_name, weight_grad_name,
-    weight_name, z_name)
+from ..core.losses import (binary_cross_entropy, excel_binary_cross_entropy, excel_softmax_cross_entropy,
+    excel_softmax_exp, softmax_loss)
+from ..core.network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, exp_name, loss_name,
+    sample_loss_name, shift_name, weight_grad_name, weight_name, z_name)
 from ..core.optimizers import STATE, state_name
 from ..core.optimizers import State as OptimizerState
 from ..core.optimizers import step as optimizer_step
@@ -136,18 +138,18 @@ class _Steps:
         self.section("Forward pass: each neuron sums its weighted inputs, then its activation squashes the sum")
         for s in range(1, net.n_samples + 1):
             for layer in range(1, net.depth + 1):
-                act = ACTIVATIONS[net.activations[layer - 1]]
                 for j in range(1, net.layers[layer] + 1):
                     z, a = z_name(net, s, layer, j), a_name(net, s, layer, j)
                     self.column_step(z, f"weighted sum into {net.neuron(layer, j)}", f"{z} = {self.sum_math(layer, j)}")
-                    self.column_step(a, f"activation of {net.neuron(layer, j)}", f"{a} = g({z});  {act.formula}")
-        self.section("Loss: half the squared error of each output, added up")
-        for s in range(1, net.n_samples + 1):
-            for k in range(1, net.layers[-1] + 1):
-                e, a, t = loss_name(net, s, k), a_name(net, s, net.depth, k), f"t{k}"
-                self.column_step(e, f"error of output {k}", f"{e} = ½ ({t} − {a})²")
+                    if layer < net.depth or not net.softmax:
+                        act = ACTIVATIONS[net.activations[layer - 1]]
+                        self.column_step(a, f"activation of {net.neuron(layer, j)}", f"{a} = g({z});  {act.formula}")
+            if net.softmax:
+                self.softmax_steps(s)
+        self.loss_steps()
         mean = " (mean over samples)" if net.n_samples > 1 else ""
-        self.column_step(E_TOTAL, f"the loss to minimise{mean}", "E_total = E1 + E2 + ..." + mean)
+        terms = "E" if net.softmax else "E1 + E2 + ..."
+        self.column_step(E_TOTAL, f"the loss to minimise{mean}", f"E_total = {terms}{mean}")
         self.chain_rule()
         for layer in range(net.depth, 0, -1):
             self.layer_gradients(layer)
@@ -172,6 +174,8 @@ class _Steps:
         source = "i1" if depth == 1 else a_name(net, 1, depth - 1, 1)
         sample = " of sample 1" if net.n_samples > 1 else ""
         self.section(f"Chain rule for ∂E/∂{w}{sample}: how E changes with {w}, one link at a time")
+        if net.loss == "cross-entropy":
+            return self.cross_entropy_chain_rule(n)
         act = ACTIVATIONS[net.activations[depth - 1]]
         target = self.layout.target_cell(1, 1)
         f1 = self.step(f"∂E/∂{a_o}", "how the loss changes with the output", f"{a_o} − t1",
@@ -201,7 +205,9 @@ class _Steps:
         net = self.net
         label = "output layer" if layer == net.depth else f"hidden layer {layer}" if net.depth > 2 else "hidden layer"
         self.section(f"The {label}: δ = ∂E/∂(sum) once per neuron, then ∂E/∂w = δ · input")
-        act = ACTIVATIONS[net.activations[layer - 1]]
+        cross_entropy = layer == net.depth and net.loss == "cross-entropy"
+        slope = "with cross-entropy, the activation's slope cancels" if cross_entropy else \
+            ACTIVATIONS[net.activations[layer - 1]].formula.split(', ')[-1]
         for s in range(1, net.n_samples + 1):
             for j in range(1, net.layers[layer] + 1):
                 a, z, d = a_name(net, s, layer, j), z_name(net, s, layer, j), delta_name(net, s, layer, j)
@@ -213,9 +219,11 @@ class _Steps:
                               "=" + "+".join(f"{self.ref(dk)}*{self.ref(wk)}" for dk, wk in terms),
                               lambda c, terms=terms: _dot(c, terms))
                     math = f"{d} = ∂E/∂{a} · g'({z})"
+                elif cross_entropy:
+                    math = f"{d} = ∂E/∂{z} = {a} − t{j}"
                 else:
                     math = f"{d} = ({a} − t{j}) · g'({z})"
-                self.column_step(d, f"δ of {net.neuron(layer, j)}: {act.formula.split(', ')[-1]}", math)
+                self.column_step(d, f"δ of {net.neuron(layer, j)}: {slope}", math)
         mean = ", mean over samples" if net.n_samples > 1 else ""
         for (l, j, k), n in net.weight_numbers.items():
             if l == layer:
@@ -227,6 +235,115 @@ class _Steps:
                 if l == layer:
                     self.column_step(bias_grad_name(n), f"gradient of b{n}, the bias of {net.neuron(l, j)}{mean}",
                                      f"∂E/∂b{n} = δ_{net.neuron(l, j)}")
+
+    def softmax_steps(self, s: int) -> None:
+        """The softmax of sample ``s``: its shift, each exponential, each output."""
+        net, outputs = self.net, range(1, self.net.layers[-1] + 1)
+        o = [z_name(net, s, net.depth, k) for k in outputs]
+        m = shift_name(net, s)
+        self.column_step(m, "the largest output sum, subtracted before EXP so that no EXP overflows",
+                         f"{m} = max({', '.join(o)})")
+        for k in outputs:
+            self.column_step(exp_name(net, s, k), f"e to the shifted sum of {net.neuron(net.depth, k)}, at most 1",
+                             f"{exp_name(net, s, k)} = e^({o[k - 1]} − {m})")
+        total = " + ".join(exp_name(net, s, k) for k in outputs)
+        for k in outputs:
+            a = a_name(net, s, net.depth, k)
+            self.column_step(a, f"softmax: the share of class {k}, a probability (the outputs add up to 1)",
+                             f"{a} = {exp_name(net, s, k)} / ({total}) = e^{o[k - 1]} / Σ e^o")
+
+    def loss_steps(self) -> None:
+        net = self.net
+        if net.softmax:
+            self.section("Loss: the cross-entropy −Σ t·ln a of each sample, with ln a_k = (o_k − o_max) − ln Σ e "
+                         "(and Σ t = 1), so that no logarithm meets 0")
+        elif net.loss == "cross-entropy":
+            self.section("Loss: the binary cross-entropy of each output, −[t·ln a + (1 − t)·ln(1 − a)], computed "
+                         "from o with softplus sp(x) = max(x, 0) + ln(1 + e^−|x|), so that no logarithm meets 0")
+        else:
+            self.section("Loss: half the squared error of each output, added up")
+        for s in range(1, net.n_samples + 1):
+            if net.softmax:
+                e, m = sample_loss_name(net, s), shift_name(net, s)
+                self.column_step(e, "the cross-entropy of the sample: −ln of the probability of its class",
+                                 f"{e} = −Σ t_k·ln a_k = ln Σ e − Σ t_k·(o_k − {m})")
+                continue
+            for k in range(1, net.layers[-1] + 1):
+                e, a, o, t = loss_name(net, s, k), a_name(net, s, net.depth, k), z_name(net, s, net.depth, k), f"t{k}"
+                if net.loss == "cross-entropy":
+                    self.column_step(e, f"cross-entropy of output {k}",
+                                     f"{e} = −[{t}·ln {a} + (1 − {t})·ln(1 − {a})] = {t}·sp(−{o}) + (1 − {t})·sp({o})")
+                else:
+                    self.column_step(e, f"error of output {k}", f"{e} = ½ ({t} − {a})²")
+
+    def cross_entropy_chain_rule(self, n: int) -> None:
+        """∂E/∂w for the first weight into o1 with cross-entropy: two links, the first a − t, held to
+        a finite difference of the loss cell's own formula with o1 moved by ±h."""
+        net, depth = self.net, self.net.depth
+        w, a_o, o = weight_name(n), a_name(net, 1, depth, 1), z_name(net, 1, depth, 1)
+        source = "i1" if depth == 1 else a_name(net, 1, depth - 1, 1)
+        output = "the softmax" if net.softmax else "the sigmoid"
+        f1 = self.step(f"∂E/∂{o}", f"how the loss changes with the output's sum: for cross-entropy after {output}, "
+                       f"g' cancels and leaves the output minus its target", f"{a_o} − t1",
+                       f"={self.ref(a_o)}-{self.layout.target_cell(1, 1)}",
+                       lambda c: _sub(c.table[a_o][0], c.spec.targets[0][0]))
+        self.loss_difference(f1)
+        f3 = self.step(f"∂{o}/∂{w}", f"how the sum changes with {w}: the input it weighs", source,
+                       f"={self.source_ref(1, depth - 1, 1)}", lambda c: self.source_value(c, 1, depth - 1, 1))
+        product = f"={VALUE}{f1}*{VALUE}{f3}"
+        e = self.out.expected
+        sample = " of sample 1" if net.n_samples > 1 else ""
+        row = self.out.add([PlannedCell(f"∂E/∂{w}{sample}", "label", True),
+                            PlannedCell("the two factors multiplied", "text", True),
+                            PlannedCell(f"({a_o} − t1) · {source}", "text", True),
+                            PlannedCell(product, "text", True), PlannedCell(product, "gradient")])
+        e[f"{VALUE}{row}"] = lambda c: e[f"{VALUE}{f1}"](c) * e[f"{VALUE}{f3}"](c)
+        if net.n_samples == 1:
+            grad = weight_grad_name(n)
+            self.out.rows[row] += [PlannedCell(f"={TRAINING}!{self.layout.cell(grad, 1)}", "gradient"),
+                                   PlannedCell(f"={VALUE}{row}-{CHECK}{row}", "gradient")]
+            e[f"{CHECK}{row}"] = lambda c: c.table[grad][0]
+            e[f"{DIFFERENCE}{row}"] = lambda c: 0.0
+
+    def loss_difference(self, analytic: int) -> None:
+        """∂E/∂o1 of sample 1 by finite differences: the loss's own formula with o1 moved by +h and by
+        −h, in one cell, beside the analytic a − t (row ``analytic``) and their difference (about h²)."""
+        net = self.net
+        h = absolute_coordinate(H_CELL)
+        formulas = [self.moved_loss(+1), self.moved_loss(-1)]
+        formula = f"=(({formulas[0]})-({formulas[1]}))/(2*{h})"
+        o = z_name(net, 1, net.depth, 1)
+        row = row_of(self.out)
+        self.out.add([PlannedCell(f"∂E/∂{o}, numerically", "label", True),
+                            PlannedCell(f"the same slope by finite differences: the loss's formula with {o} moved "
+                                        f"by ±h", "text", True),
+                            PlannedCell(f"(E({o} + h) − E({o} − h)) / 2h", "text", True),
+                            PlannedCell(formula, "text", True), PlannedCell(formula, "delta"),
+                            PlannedCell(f"={VALUE}{analytic}", "delta"),
+                            PlannedCell(f"={VALUE}{row}-{CHECK}{row}", "delta")])
+        e = self.out.expected
+        e[f"{VALUE}{row}"] = lambda c: _loss_slope(c, self.net)
+        e[f"{CHECK}{row}"] = e[f"{VALUE}{analytic}"]
+        e[f"{DIFFERENCE}{row}"] = lambda c: _sub(e[f"{VALUE}{row}"](c), e[f"{VALUE}{analytic}"](c))
+        noise = lambda c: abs(c.table[sample_loss_name(net, 1) if net.softmax else loss_name(net, 1, 1)][0]) \
+            / (2 * c.h)  # noqa: E731
+        self.out.cancels[f"{VALUE}{row}"] = self.out.cancels[f"{DIFFERENCE}{row}"] = noise
+
+    def moved_loss(self, sign: int) -> str:
+        """Sample 1's loss (without ``=``) on Training's cells, with o1 moved by ``sign``·h: a softmax's
+        from Training's o_max, by which it may be shifted as by any number."""
+        net, layout = self.net, self.layout
+        h = absolute_coordinate(H_CELL)
+        on_training = lambda name: f"{TRAINING}!{self.ref(name)}"  # noqa: E731
+        o1 = f"({on_training(z_name(net, 1, net.depth, 1))}{'+' if sign > 0 else '-'}{h})"
+        outputs = range(1, net.layers[-1] + 1)
+        t = [f"{TRAINING}!{layout.target_cell(1, k)}" for k in outputs]
+        if not net.softmax:
+            return excel_binary_cross_entropy(t[:1], [o1])
+        m = on_training(shift_name(net, 1))
+        o = [o1] + [on_training(z_name(net, 1, net.depth, k)) for k in outputs[1:]]
+        e = [excel_softmax_exp(o1, m)] + [on_training(exp_name(net, 1, k)) for k in outputs[1:]]
+        return excel_softmax_cross_entropy(t, o, m, e)
 
     # -- one row -----------------------------------------------------------------------------
     def section(self, title: str) -> None:
@@ -321,6 +438,31 @@ def _first_update(c: Context, p: str) -> float:
     zero = OptimizerState(0, {prefix: np.zeros(1) for prefix in STATE[opt.name]})
     w, _ = optimizer_step(opt, np.array([c.table[p][0]]), np.array([c.table["∂E/∂" + p][0]]), zero, LIBREOFFICE)
     return float(w[0])
+
+
+def row_of(out: DerivationPlan) -> int:
+    """The row :meth:`DerivationPlan.add` fills next."""
+    return max(out.rows, default=0) + 1
+
+
+def _loss_slope(c: Context, net) -> float:
+    """What :meth:`_Steps.loss_difference`'s cell computes: (E(o1 + h) − E(o1 − h)) / 2h of sample 1,
+    operation for operation (:meth:`_Steps.moved_loss`)."""
+    ops, outputs = LIBREOFFICE, net.layers[-1]
+    one = lambda x: np.array([x], dtype=float)  # noqa: E731
+    o = [one(c.table[z_name(net, 1, net.depth, k)][0]) for k in range(1, outputs + 1)]
+    t = [one(x) for x in c.spec.targets[0]]
+    losses = []
+    for step in (ops.add, ops.sub):
+        o1 = step(o[0], one(c.h))
+        if net.softmax:
+            m = one(c.table[shift_name(net, 1)][0])
+            e = [ops.exp(ops.sub(o1, m))] + [one(c.table[exp_name(net, 1, k)][0]) for k in range(2, outputs + 1)]
+            losses.append(float(softmax_loss(np.column_stack([o1] + o[1:]), np.column_stack(t), m,
+                                             np.column_stack(e), ops)[0]))
+        else:
+            losses.append(float(binary_cross_entropy(o1[:, None], t[0][:, None], ops)[0]))
+    return _sub(losses[0], losses[1]) / (2 * c.h)
 
 
 def _sub(a: float, b: float) -> float:

@@ -23,6 +23,13 @@ Row k's state is the one after the update its own gradient makes, step t = k (co
 k+1's weight, like SGD's, reads only row k. Momentum: ``v ← momentum·v + g``, ``w ← w − η·v``;
 RMSProp: ``s ← alpha·s + (1−alpha)·g·g``, ``w ← w − η·g/(√s + epsilon)``.
 
+With cross-entropy (:mod:`xlbackprop.core.losses`) the output δ is ``a − t``, without the slope; a
+softmax output (2-3-3, one sample, iteration 1 on row 15), o1..o3 in W:Y, o_max in Z, e_o1..e_o3 in AA:AC,
+a_o1 in AD, targets in D4:F4::
+
+    o_max    =MAX(W15,X15,Y15)                 e_o1   =EXP(W15-Z15)            a_o1  =AA15/(AA15+AB15+AC15)
+    E        =LN(AA15+AB15+AC15)-($D$4*(W15-Z15)+$E$4*(X15-Z15)+$F$4*(Y15-Z15))        δ_o1  =AD15-$D$4
+
 Every shared term is computed once: a δ per neuron, each gradient a δ times an activation.
 The reference engine (:mod:`xlbackprop.core.reference`) performs the same operations in the same
 order, so the two agree bit for bit.
@@ -31,8 +38,10 @@ order, so the two agree bit for bit.
 from __future__ import annotations
 
 from ..core.activations import ACTIVATIONS
-from ..core.network import (E_TOTAL, Network, a_name, bias_grad_name, bias_name, delta_name, loss_name,
-    weight_grad_name, weight_name, z_name)
+from ..core.losses import (excel_binary_cross_entropy, excel_output_delta, excel_softmax_cross_entropy,
+    excel_softmax_exp, excel_softmax_output, excel_softmax_shift)
+from ..core.network import (E_TOTAL, Network, a_name, bias_grad_name, bias_name, delta_name, exp_name, loss_name,
+    loss_names, sample_loss_name, shift_name, weight_grad_name, weight_name, z_name)
 from ..core.optimizers import STATE, state_name
 from .layout import Layout
 
@@ -60,13 +69,13 @@ class Templates:
             for layer in range(1, net.depth + 1):
                 for j in range(1, net.layers[layer] + 1):
                     shared[z_name(net, s, layer, j)] = self._z(s, layer, j)
+                    if layer == net.depth and net.softmax:
+                        continue
                     act = ACTIVATIONS[net.activations[layer - 1]]
                     shared[a_name(net, s, layer, j)] = "=" + act.excel_forward(self._ref(z_name(net, s, layer, j)))
-            for k in range(1, net.layers[-1] + 1):
-                target = layout.target_cell(s, k)
-                shared[loss_name(net, s, k)] = f"=0.5*({target}-{self._ref(a_name(net, s, net.depth, k))})^2"
-        losses = [self._ref(loss_name(net, s, k)) for s in range(1, net.n_samples + 1)
-                  for k in range(1, net.layers[-1] + 1)]
+            shared.update(self._softmax(s) if net.softmax else {})
+            shared.update(self._loss(s))
+        losses = [self._ref(name) for s in range(1, net.n_samples + 1) for name in loss_names(net, s)]
         shared[E_TOTAL] = "=" + _mean(losses, net.n_samples)
         for s in range(1, net.n_samples + 1):
             for layer in range(net.depth, 0, -1):
@@ -126,6 +135,32 @@ class Templates:
         t = self._ref("iteration", "{p}")  # the step of the row above's update: its iteration
         return f"({s['m']}/(1-{c['beta1']}^{t}))/(SQRT({s['v']}/(1-{c['beta2']}^{t}))+{c['epsilon']})"
 
+    def _softmax(self, s: int) -> dict[str, str]:
+        """The softmax output of sample ``s``: o_max, then e_o1 = EXP(o1 − o_max) .., then a_o1 = e_o1/Σe."""
+        net: Network = self.layout.network
+        outputs = range(1, net.layers[-1] + 1)
+        o = [self._ref(z_name(net, s, net.depth, k)) for k in outputs]
+        e = [self._ref(exp_name(net, s, k)) for k in outputs]
+        m = self._ref(shift_name(net, s))
+        formulas = {shift_name(net, s): "=" + excel_softmax_shift(o)}
+        formulas.update({exp_name(net, s, k): "=" + excel_softmax_exp(o[k - 1], m) for k in outputs})
+        formulas.update({a_name(net, s, net.depth, k): "=" + excel_softmax_output(e[k - 1], e) for k in outputs})
+        return formulas
+
+    def _loss(self, s: int) -> dict[str, str]:
+        """The loss cells of sample ``s``: ½(t − a)² or the binary cross-entropy per output, or a softmax's E."""
+        net: Network = self.layout.network
+        outputs = range(1, net.layers[-1] + 1)
+        t = [self.layout.target_cell(s, k) for k in outputs]
+        o = [self._ref(z_name(net, s, net.depth, k)) for k in outputs]
+        if net.softmax:
+            e = [self._ref(exp_name(net, s, k)) for k in outputs]
+            return {sample_loss_name(net, s): "=" + excel_softmax_cross_entropy(t, o, self._ref(shift_name(net, s)), e)}
+        if net.loss == "cross-entropy":
+            return {loss_name(net, s, k): "=" + excel_binary_cross_entropy([t[k - 1]], [o[k - 1]]) for k in outputs}
+        return {loss_name(net, s, k): f"=0.5*({t[k - 1]}-{self._ref(a_name(net, s, net.depth, k))})^2"
+                for k in outputs}
+
     def _source(self, s: int, layer: int, k: int) -> str:
         """Activation feeding the next layer: an input cell for layer 0, else an ``a_`` column."""
         if layer == 0:
@@ -147,6 +182,8 @@ class Templates:
         """δ of neuron j: ∂E/∂a times g'(z); ∂E/∂a is (a - t) at the output, Σ δ·w below it."""
         net: Network = self.layout.network
         a = self._ref(a_name(net, s, layer, j))
+        if layer == net.depth and net.loss == "cross-entropy":  # the activation's slope cancels: a − t
+            return "=" + excel_output_delta(a, self.layout.target_cell(s, j))
         act = ACTIVATIONS[net.activations[layer - 1]]
         derivative = act.excel_derivative(self._ref(z_name(net, s, layer, j)), a)
         if layer == net.depth:

@@ -21,7 +21,9 @@ column per sample, one row per input and target, whichever takes fewer rows. Fro
 row, in their columns. An optimizer other than SGD gets two rows below those, its constants
 (``A5 optimizer  B5 beta1  C5 beta2  D5 epsilon`` over ``A6 adam  B6 0.9 ...``, each value the
 workbook-scoped defined name it is headed by), and its state columns beside each weight:
-``w1 m_w1 v_w1 w2 m_w2 v_w2 ...``. Rows and columns are 1-based, as in openpyxl; references come from
+``w1 m_w1 v_w1 w2 m_w2 v_w2 ...``. A softmax output layer takes its sums, its shift, its exponentials
+and its outputs in turn, and one loss per sample (``o1 o2 o3 o_max e_o1 e_o2 e_o3 a_o1 a_o2 a_o3 E``);
+a loss other than the squared error says so in one more folded row, ``loss cross-entropy``. Rows and columns are 1-based, as in openpyxl; references come from
 ``openpyxl.utils.cell``.
 """
 
@@ -33,8 +35,8 @@ from functools import cached_property
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 
 from ..core.errors import ExcelLimitError
-from ..core.network import (E_TOTAL, ITERATION, Network, a_name, bias_grad_name, bias_name, delta_name, loss_name,
-    weight_grad_name, weight_name, z_name)
+from ..core.network import (E_TOTAL, ITERATION, Network, a_name, bias_grad_name, bias_name, delta_name, exp_name,
+    loss_names, shift_name, weight_grad_name, weight_name, z_name)
 from ..core.optimizers import CONSTANTS, STATE, state_name
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -45,6 +47,7 @@ TITLE_ROW = 1
 ETA_ROW = 2
 SAMPLES_TOP = 3
 META_KEYS = ("network", "activations", "biases", "samples", "iterations")  # labels in A, values in B
+LOSS_KEY = "loss"  # one more folded row, after iterations, where the loss is not the squared error
 ETA_LABEL = "learning rate η (eta)"
 OPTIMIZER_LABEL = "optimizer"  # above the optimizer's name, beside its constants' names
 
@@ -157,13 +160,15 @@ class Layout:
 
     @property
     def meta_rows(self) -> dict[str, int]:
-        """The folded rows saying what the sheet trains: ``network 2-2-2``, ... (readers find them by label)."""
+        """The folded rows saying what the sheet trains: ``network 2-2-2``, ... (readers find them by
+        label), and ``loss cross-entropy`` last where the loss is not the squared error."""
         top = (self.optimizer_rows or self.frozen_bias_rows or self.samples_rows)[1] + 1
-        return {key: top + k for k, key in enumerate(META_KEYS)}
+        keys = META_KEYS + ((LOSS_KEY,) if self.network.loss != "squared" else ())
+        return {key: top + k for k, key in enumerate(keys)}
 
     @property
     def legend_row(self) -> int:
-        return self.meta_rows[META_KEYS[-1]] + 1
+        return max(self.meta_rows.values()) + 1
 
     @property
     def connection_row(self) -> int:
@@ -250,10 +255,16 @@ class Layout:
             named += [(p, "weight" if p.startswith("w") else "bias")]
             named += [(state_name(prefix, p), "state") for prefix in STATE[net.optimizer]]
         for s in range(1, net.n_samples + 1):
-            for layer in range(1, net.depth + 1):
+            for layer in range(1, net.depth + 1 - net.softmax):
                 for j in range(1, net.layers[layer] + 1):
                     named += [(z_name(net, s, layer, j), "forward"), (a_name(net, s, layer, j), "forward")]
-            named += [(loss_name(net, s, k), "loss") for k in range(1, net.layers[-1] + 1)]
+            if net.softmax:  # o1 o2 o3 | o_max | e_o1 e_o2 e_o3 | a_o1 a_o2 a_o3
+                outputs = range(1, net.layers[-1] + 1)
+                named += [(z_name(net, s, net.depth, k), "forward") for k in outputs]
+                named += [(shift_name(net, s), "forward")]
+                named += [(exp_name(net, s, k), "forward") for k in outputs]
+                named += [(a_name(net, s, net.depth, k), "forward") for k in outputs]
+            named += [(name, "loss") for name in loss_names(net, s)]
         named.append((E_TOTAL, "loss"))
         for s in range(1, net.n_samples + 1):
             for layer in range(net.depth, 0, -1):

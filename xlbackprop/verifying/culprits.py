@@ -11,8 +11,8 @@ each root cause what the cell holds and the formula xlbackprop writes there::
         uses δ_h1 (W14) where δ_h2 belongs (X14)
 
 The earliest in dependency order (iteration, then the layout's column order) comes first.
-check knows SGD's update only, so a workbook with another optimizer (Adam's ``m_w3`` ..) is
-held to xlbackprop's own formulas instead, each cell on its own inputs (:mod:`.rowlocal`)::
+check knows SGD's update and the squared error only, so a workbook with another optimizer (Adam's
+``m_w3`` ..) or with cross-entropy (a softmax's ``e_o1`` ..) is held to xlbackprop's own formulas instead, each cell on its own inputs (:mod:`.rowlocal`)::
 
     CULPRIT D20 (m_w3, iteration 5): holds 0.5, a constant where a formula belongs;
         xlbackprop writes =beta1*D19+(1-beta1)*AQ20
@@ -58,7 +58,7 @@ class Culprit:
 
 def find(book: grid.Book, layout: Layout) -> list[Culprit]:
     """The root causes on every training sheet of a recalculated xlbackprop workbook, earliest first."""
-    if layout.network.optimizer != "sgd":
+    if layout.network.optimizer != "sgd" or layout.network.loss != "squared":
         return _by_own_formulas(book, layout)
     order = {c.name: c.index for c in layout.columns}
     found = []

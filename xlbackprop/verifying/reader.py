@@ -21,6 +21,8 @@ from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils.cell import coordinate_to_tuple
 
 from ..core.activations import ACTIVATIONS
+from ..core.losses import NAMES as LOSSES
+from ..core.losses import OUTPUT_ONLY
 from ..core.errors import SpecError, WorkbookError
 from ..core.network import ITERATION, Network
 from ..core.optimizers import NAMES
@@ -30,7 +32,7 @@ from ..sheets.derivation import SHEET as DERIVATION_SHEET
 from ..sheets.derivation import DerivationPlan
 from ..sheets.diagram import SHEET as DIAGRAM_SHEET
 from ..sheets.diagram import DiagramPlan
-from ..sheets.layout import ETA_ROW, META_KEYS, OPTIMIZER_LABEL, SAMPLES_TOP, SHEET, Layout
+from ..sheets.layout import ETA_ROW, LOSS_KEY, META_KEYS, OPTIMIZER_LABEL, SAMPLES_TOP, SHEET, Layout
 from ..sheets.sweep import SHEET as SWEEP_SHEET
 from ..sheets.sweep import SweepPlan
 from ..xlsx.grid import Book, read_xlsx
@@ -223,6 +225,9 @@ def _parse(path: Path, sheet: str, rows: list[list[Any]], filled: list[list[Any]
         if _at(rows, f"A{top + k}") != key:
             raise WorkbookError(f"{where}: cell A{top + k} should read {key!r}; {NOT_OURS}")
         meta[key], at[key] = _at(rows, f"B{top + k}"), f"B{top + k}"
+    below = top + len(META_KEYS)  # the loss, where it is not the squared error
+    meta[LOSS_KEY] = _at(rows, f"B{below}") if _at(rows, f"A{below}") == LOSS_KEY else "squared"
+    at[LOSS_KEY] = f"B{below}"
     network = _network(where, meta, at, _optimizer(where, rows, top))
     iterations = meta["iterations"]
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
@@ -292,7 +297,8 @@ def _network(where: str, meta: dict[str, Any], at: dict[str, str], optimizer: st
         raise WorkbookError(f"{where}: cell {at['network']} should hold layer sizes like 2-2-2, "
                             f"got {meta['network']!r}") from None
     if len(layers) < 2 or min(layers) < 1 or len(activations) != len(layers) - 1 \
-            or any(a not in ACTIVATIONS for a in activations):
+            or any(a not in ACTIVATIONS for a in activations[:-1]) \
+            or activations[-1] not in (*ACTIVATIONS, *OUTPUT_ONLY):
         raise WorkbookError(f"{where}: network {meta['network']!r} with activations {meta['activations']!r} "
                             f"is not a network xlbackprop makes")
     if meta["biases"] not in ("none", "frozen", "trained"):
@@ -300,7 +306,10 @@ def _network(where: str, meta: dict[str, Any], at: dict[str, str], optimizer: st
     samples = meta["samples"]
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise WorkbookError(f"{where}: cell {at['samples']} (samples) holds {samples!r}, not a count")
-    return Network(layers, activations, meta["biases"], samples, optimizer)
+    if meta[LOSS_KEY] not in LOSSES:
+        raise WorkbookError(f"{where}: cell {at[LOSS_KEY]} (loss) holds {meta[LOSS_KEY]!r}; it should be "
+                            f"{' or '.join(LOSSES)}")
+    return Network(layers, activations, meta["biases"], samples, optimizer, meta[LOSS_KEY])
 
 
 def _spec(where: str, rows: list[list[Any]], layout: Layout) -> Spec:
@@ -310,6 +319,7 @@ def _spec(where: str, rows: list[list[Any]], layout: Layout) -> Spec:
         "title": str(_at(rows, "A1") or ""),
         "layers": list(net.layers),
         "activation": list(net.activations),
+        "loss": net.loss,
         "eta": _at(rows, f"B{ETA_ROW}"),
         "iterations": layout.iterations,
         "inputs": [[_at(rows, layout.input_cell(s, k)) for k in range(1, net.layers[0] + 1)]

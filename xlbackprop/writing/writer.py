@@ -313,7 +313,7 @@ def _parameter_rows(spec: Spec, layout: Layout, cell: _CellMaker, sheet: str) ->
             cell(name, "header", text=True) for name in constants]
         rows[values_row] = [cell(net.optimizer, "label", text=True)] + [cell(v, "given") for v in constants.values()]
     meta = {"network": net.describe(), "activations": ", ".join(net.activations),
-            "biases": net.bias_mode, "samples": net.n_samples, "iterations": spec.iterations}
+            "biases": net.bias_mode, "samples": net.n_samples, "iterations": spec.iterations, "loss": net.loss}
     for key, row in layout.meta_rows.items():
         rows[row] = [cell(key, "label", text=True), cell(meta[key], text=isinstance(meta[key], str))]
     key = [cell("colour key", "label", text=True)]
