@@ -107,9 +107,11 @@ class MatricesPlan:
     rows: dict[int, list[PlannedCell]] = field(default_factory=dict)
     arrays: dict[str, str] = field(default_factory=dict)  # anchor cell -> the array formula's range
     interior: set[str] = field(default_factory=set)  # the other cells of an array formula: values only
+    constants: set[str] = field(default_factory=set)  # numbers typed in, not formulas (the ones row)
     expected: dict[str, Lookup] = field(default_factory=dict)
     blocks: dict[str, Block] = field(default_factory=dict)
     compares: dict[str, str] = field(default_factory=dict)  # difference block -> the block it checks
+    labels: dict[str, list[str]] = field(default_factory=dict)  # block -> its column labels
 
     def put(self, row: int, column: int, cell: PlannedCell) -> None:
         cells = self.rows.setdefault(row, [])
@@ -122,7 +124,7 @@ class _Band:
 
     def __init__(self, plan: MatricesPlan, top: int, title: str):
         self.plan, self.top, self.column, self.height = plan, top, 2, 0
-        plan.put(top, 1, PlannedCell(title, "header", True))
+        plan.put(top, 1, PlannedCell(title, "label", True))
 
     def block(self, name: str, title: str, row_labels: list[str], col_labels: list[str], kind: str,
               labelled: bool = True) -> Block:
@@ -131,6 +133,7 @@ class _Band:
                 self.plan.put(self.top + 3 + i, self.column, PlannedCell(label, "label", True))
             self.column += 1
         block = Block(name, self.top + 3, self.column, len(row_labels), len(col_labels))
+        self.plan.labels[name] = col_labels
         self.plan.put(self.top + 1, self.column - labelled, PlannedCell(title, "hint" if kind == "difference"
                                                                          else "label", True))
         for j, label in enumerate(col_labels):
@@ -185,8 +188,9 @@ def plan(layout: Layout) -> MatricesPlan:
 
     def difference(band: _Band, block: Block, training: Callable[[int, int], str | None], next_row: bool = False):
         """Beside ``block``, ``=<its cell> - <Training's cell>``: 0 where they agree."""
-        title = "− Training's next row" if next_row else "− Training"
-        d = band.block("Δ" + block.name, title, [""] * block.rows, [""] * block.cols, "difference", labelled=False)
+        title = f"{block.name} − Training's next row" if next_row else f"{block.name} − Training's cells"
+        d = band.block("Δ" + block.name, title, [""] * block.rows, out.labels[block.name], "difference",
+                       labelled=False)
         out.compares[d.name] = block.name
 
         def formula(i, j):
@@ -234,6 +238,7 @@ def plan(layout: Layout) -> MatricesPlan:
     if S > 1 and net.bias_mode != "none":
         ones = band.block("1", "1: b·1 repeats b for each sample", ["1"], samples, "given")
         fill(ones, lambda i, j: 1, lambda i, j: lambda table, spec, k: 1.0, "given")
+        out.constants.update(ones.cell(1, j) for j in range(1, S + 1))
     top = band.bottom
 
     # forward, a band a layer
@@ -245,7 +250,7 @@ def plan(layout: Layout) -> MatricesPlan:
         targets, sources = net.neurons(l), net.neurons(l - 1)
         names = band.block(f"w{l}", f"W{l}: which weight", targets, sources, "hint")
         fill(names, lambda i, j: f"w{net.weight_numbers[(l, i, j)]}", None, "hint", text=True)
-        W[l] = band.block(f"W{l}", f"W{l}, iteration's weights", targets, sources, "weight")
+        W[l] = band.block(f"W{l}", f"W{l}, this iteration's weights", targets, sources, "weight")
         fill(W[l], lambda i, j: f"={at(weight_name(net.weight_numbers[(l, i, j)]))}",
              lambda i, j: row_of(weight_name(net.weight_numbers[(l, i, j)])), "weight")
         wa = f"MMULT({W[l].ref},{A[l - 1].ref})"
@@ -334,6 +339,12 @@ def plan(layout: Layout) -> MatricesPlan:
             difference(band, nxt, lambda i, j, name=name: at(name(i, j), "+1"), next_row=True)
         top = band.bottom
     return out
+
+
+def formula_cells(plan: MatricesPlan) -> list[str]:
+    """The cells that must hold a formula: every computed cell but the inside of an array formula's
+    range, which holds its values only, and the given numbers (the ones row)."""
+    return [c for c in plan.expected if c not in plan.interior and c not in plan.constants]
 
 
 def _frozen(n: int) -> Lookup:
