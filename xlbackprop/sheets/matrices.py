@@ -27,6 +27,7 @@ from typing import Callable
 import numpy as np
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 
+from ..core.activations import ACTIVATIONS
 from ..core.network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, weight_grad_name, weight_name,
     z_name)
 from ..core.optimizers import STATE, Optimizer, State, state_name
@@ -44,33 +45,28 @@ TOP = 7  # the first band's title row
 Lookup = Callable[[object, object, int], object]
 
 
-# The activation over a matrix, elementwise inside an array formula. ``MAX(0,Z)`` would be one number
-# there, so relu branches with IF; sigmoid takes e^-|z| in both branches, as the reference does, and
-# never overflows. A softmax output layer is to be added here (and in output_delta).
+# The activation over a matrix, elementwise inside an array formula: each activation's own Excel
+# form (:mod:`xlbackprop.core.activations`, the one place EXP and TANH are spelled), whose IF picks
+# a branch entry by entry, but relu's: MAX(0,Z) would be one number over a whole matrix. A softmax
+# output layer is to be added here (and in output_delta).
+_OVER_A_MATRIX = {"relu": lambda z: f"IF({z}>0,{z},0)"}
+
+
+def _activation(name: str):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation: the Matrices sheet has no matrix form of {name!r}")
+    return ACTIVATIONS[name]
+
+
 def forward(activation: str, z: str) -> str:
     """``g(Z)`` of the range ``z`` (``D20:E21``), as array-formula text without ``=``."""
-    if activation == "sigmoid":
-        return f"IF({z}>=0,1,EXP(-ABS({z})))/(1+EXP(-ABS({z})))"
-    if activation == "tanh":
-        return f"TANH({z})"
-    if activation == "relu":
-        return f"IF({z}>0,{z},0)"
-    if activation == "linear":
-        return z
-    raise ValueError(f"activation: the Matrices sheet has no matrix form of {activation!r}")
+    return _OVER_A_MATRIX.get(activation, _activation(activation).excel_forward)(z)
 
 
 def slope(activation: str, z: str, a: str) -> str | None:
-    """``g′`` over the ranges ``z`` and ``a``, or None where it is 1 (linear)."""
-    if activation == "sigmoid":
-        return f"{a}*(1-{a})"
-    if activation == "tanh":
-        return f"(1-{a}^2)"
-    if activation == "relu":
-        return f"IF({z}>0,1,0)"
-    if activation == "linear":
-        return None
-    raise ValueError(f"activation: the Matrices sheet has no matrix form of {activation!r}")
+    """``g′`` over the ranges ``z`` and ``a``, one factor in parentheses, or None where it is 1 (linear)."""
+    g = _activation(activation).excel_derivative(z, a)
+    return None if g is None else f"({g})"
 
 
 def output_delta(activation: str, z: str, a: str, t: str) -> str:

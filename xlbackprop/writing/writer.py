@@ -4,7 +4,8 @@ The layout (:mod:`xlbackprop.sheets.layout`) says where each quantity lives and 
 (:mod:`xlbackprop.sheets.expressions`) what each formula says; this module streams them into a
 write-only workbook, row by row, so memory stays flat however many iterations there are.
 The sheets, in order: ``Training``, ``Sweep`` (with a learning-rate sweep, :mod:`xlbackprop.sheets.sweep`),
-``Derivation``, ``Network``, then one training sheet per rate of the sweep (``eta 0.1``, ...).
+``Derivation``, ``Network``, ``Matrices`` (:mod:`xlbackprop.sheets.matrices`), then one training sheet
+per rate of the sweep (``eta 0.1``, ...).
 The training rows themselves are written as ready XML as the sheet parts are zipped, each formula
 with its computed value (:mod:`xlbackprop.writing.stored`), and :mod:`xlbackprop.writing.package`
 gives drawing and chart parts Excel's namespace prefixes; how each sheet prints is
