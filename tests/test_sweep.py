@@ -98,11 +98,11 @@ def test_sweep_option(tmp_path):
     path = tmp_path / "s.xlsx"
     result = runner.invoke(main, ["build", "--sweep", "0.1,1,10,100", "--iterations", "20", "-o", str(path)])
     assert result.exit_code == 0, result.output
-    assert load_workbook(path, read_only=True).sheetnames == ["Training", "Sweep", "Derivation", "Network", "Matrices", "eta 0.1",
-                                                              "eta 1", "eta 10", "eta 100"]
+    assert load_workbook(path, read_only=True).sheetnames == ["Training", "Sweep", "Derivation", "Network", "Matrices",
+                                                              "eta 0.1", "eta 1", "eta 10", "eta 100"]
     result = runner.invoke(main, ["build", "--sweep", "none", "-o", str(path)])
     assert result.exit_code == 0, result.output
-    assert load_workbook(path, read_only=True).sheetnames == ["Training", "Derivation", "Network"]
+    assert load_workbook(path, read_only=True).sheetnames == ["Training", "Derivation", "Network", "Matrices"]
 
 
 @pytest.mark.parametrize("text, message", [
