@@ -107,7 +107,7 @@ def test_a_larger_h_is_read_from_the_sheet_and_still_verifies(built, tmp_path):
 
 def test_derivation_sheet_is_in_every_workbook(built):
     wb = load_workbook(built("mazur"), read_only=True)
-    assert wb.sheetnames == ["Training", "Derivation", "Network"]
+    assert wb.sheetnames == ["Training", "Derivation", "Network", "Matrices"]
 
 
 @pytest.mark.libreoffice

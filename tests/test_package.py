@@ -64,5 +64,5 @@ const ExcelJS = require({json.dumps(str(EXCELJS))});
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout)
-    assert loaded["sheets"][:4] == ["Training", "Sweep", "Derivation", "Network"] and len(loaded["sheets"]) == 10
+    assert loaded["sheets"][:4] == ["Training", "Sweep", "Derivation", "Network"] and len(loaded["sheets"]) == 11
     assert (loaded["h1"], loaded["header"]) == ("B14*$B$4+C14*$C$4", "w1")

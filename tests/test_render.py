@@ -31,7 +31,7 @@ def test_the_copy_prints_only_the_chart_slide_shaped_at_full_scale(built, tmp_pa
     assert "Print_Titles" not in book
     areas = re.findall(r'<definedName name="_xlnm.Print_Area" localSheetId="0">([^<]*)<', book)
     assert areas == ["'Training'!$AH$14:$AH$36"]
-    assert re.findall(r'state="(\w+)"', book).count("hidden") == 5
+    assert re.findall(r'state="(\w+)"', book).count("hidden") == 6  # every sheet but Training
     assert '<col min="34" max="34" width="150" customWidth="1"/></cols>' in sheet  # AH, right of AF (∂E/∂w8)
     assert "fitToPage" not in sheet and "headerFooter" not in sheet and "colBreaks" not in sheet
     assert re.findall(r"<pageSetup [^>]*/>", sheet) == ['<pageSetup paperSize="8" orientation="landscape" scale="100"/>']

@@ -24,7 +24,7 @@ RATE_SHEETS = ["eta 0.1", "eta 0.2", "eta 0.5", "eta 0.8", "eta 1", "eta 2"]
 
 def test_default_workbook_has_one_training_sheet_per_rate_of_the_assignment(built):
     wb = load_workbook(built("class-2024", sweep=RATES))
-    assert wb.sheetnames == ["Training", "Sweep", "Derivation", "Network"] + RATE_SHEETS
+    assert wb.sheetnames == ["Training", "Sweep", "Derivation", "Network", "Matrices"] + RATE_SHEETS
     assert wb.defined_names["eta"].attr_text == "'Training'!$B$2"
     assert wb["Training"]["F15"].value == "=F14-eta*AC14"
     for name, rate in zip(RATE_SHEETS, RATES):
@@ -98,11 +98,11 @@ def test_sweep_option(tmp_path):
     path = tmp_path / "s.xlsx"
     result = runner.invoke(main, ["build", "--sweep", "0.1,1,10,100", "--iterations", "20", "-o", str(path)])
     assert result.exit_code == 0, result.output
-    assert load_workbook(path, read_only=True).sheetnames == ["Training", "Sweep", "Derivation", "Network", "eta 0.1",
-                                                              "eta 1", "eta 10", "eta 100"]
+    assert load_workbook(path, read_only=True).sheetnames == ["Training", "Sweep", "Derivation", "Network", "Matrices",
+                                                              "eta 0.1", "eta 1", "eta 10", "eta 100"]
     result = runner.invoke(main, ["build", "--sweep", "none", "-o", str(path)])
     assert result.exit_code == 0, result.output
-    assert load_workbook(path, read_only=True).sheetnames == ["Training", "Derivation", "Network"]
+    assert load_workbook(path, read_only=True).sheetnames == ["Training", "Derivation", "Network", "Matrices"]
 
 
 @pytest.mark.parametrize("text, message", [

@@ -19,7 +19,7 @@ from openpyxl.utils.cell import get_column_letter
 from ..core.errors import ExcelLimitError
 from ..core.spec import Spec
 from ..xlsx.formula import FormulaError, Node, parse
-from . import derivation, diagram
+from . import derivation, diagram, matrices
 from .expressions import Templates
 from .layout import SHEET, Layout, enforce_grid
 
@@ -30,12 +30,13 @@ MAX_NESTING = 64
 
 def formulas(layout: Layout) -> Iterator[tuple[str, str, str]]:
     """``(sheet, what, formula)`` for the formulas that differ in shape: each training column's first
-    and last row (row numbers are longest there), and every formula of Derivation and Network."""
+    and last row (row numbers are longest there), and every formula of Derivation, Network and Matrices."""
     templates = Templates(layout)
     for name in templates.rest:
         yield SHEET, name, templates.first[name].format(r=layout.first_row, p=layout.first_row - 1)
         yield SHEET, name, templates.rest[name].format(r=layout.last_row, p=layout.last_row - 1)
-    for sheet, plan in ((derivation.SHEET, derivation.plan(layout)), (diagram.SHEET, diagram.plan(layout))):
+    for sheet, plan in ((derivation.SHEET, derivation.plan(layout)), (diagram.SHEET, diagram.plan(layout)),
+                        (matrices.SHEET, matrices.plan(layout))):
         for row, cells in plan.rows.items():
             for k, cell in enumerate(cells, 1):
                 if isinstance(cell.value, str) and cell.value.startswith("=") and not cell.text:

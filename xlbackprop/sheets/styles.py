@@ -55,5 +55,8 @@ def named_styles(state: bool = False) -> dict[str, NamedStyle]:
         name="xlbackprop eta", font=_font(bold=True, size=14), fill=PatternFill("solid", fgColor="FFD966"),
         border=Border(left=_thin, right=_thin, top=_thin, bottom=_thin), number_format="General",
         alignment=Alignment(horizontal="center", vertical="center"))
+    # a matrix's difference from the Training sheet's cells (Matrices): 0 where they agree
+    styles["difference"] = NamedStyle(name="xlbackprop difference", font=_font(color="595959"),
+                                      fill=PatternFill("solid", fgColor="F2F2F2"), number_format="General")
     styles["hint"] = NamedStyle(name="xlbackprop hint", font=_font(italic=True, color="7F7F7F"), alignment=_middle)
     return styles

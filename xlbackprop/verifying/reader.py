@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterator
@@ -27,12 +27,14 @@ from ..core.errors import SpecError, WorkbookError
 from ..core.network import ITERATION, Network
 from ..core.optimizers import NAMES
 from ..core.spec import Spec, from_mapping
-from ..sheets import derivation, diagram
+from ..sheets import derivation, diagram, matrices
 from ..sheets.derivation import SHEET as DERIVATION_SHEET
 from ..sheets.derivation import DerivationPlan
 from ..sheets.diagram import SHEET as DIAGRAM_SHEET
 from ..sheets.diagram import DiagramPlan
 from ..sheets.layout import ETA_ROW, LOSS_KEY, META_KEYS, OPTIMIZER_LABEL, SAMPLES_TOP, SHEET, Layout
+from ..sheets.matrices import SHEET as MATRICES_SHEET
+from ..sheets.matrices import MatricesPlan
 from ..sheets.sweep import SHEET as SWEEP_SHEET
 from ..sheets.sweep import SweepPlan
 from ..xlsx.grid import Book, read_xlsx
@@ -76,6 +78,8 @@ class Contents:
     derivation_cells: dict[str, Any]  # coordinate -> cell, for every live cell of the plan and h
     diagram: DiagramPlan | None
     diagram_cells: dict[str, Any]  # coordinate -> cell, for every live cell and the chosen iteration, sample
+    matrices: MatricesPlan | None = None
+    matrices_cells: dict[str, Any] = field(default_factory=dict)  # coordinate -> cell, and the chosen iteration
 
 
 def read(path: str | Path, values: bool = True, sheet: str = SHEET) -> WorkbookData:
@@ -154,7 +158,12 @@ def _contents(path: Path, wb: _Streamed) -> Contents:
         drawing = diagram.plan(training[SHEET].layout)
         rows = _rows(wb, path, DIAGRAM_SHEET)
         drawing_cells = {c: _at(rows, c) for c in [diagram.ITERATION_CELL, diagram.SAMPLE_CELL, *drawing.expected]}
-    return Contents(training, plan, cells, steps, step_cells, drawing, drawing_cells)
+    views, view_cells = None, {}
+    if MATRICES_SHEET in wb.sheetnames:
+        views = matrices.plan(training[SHEET].layout)
+        rows = _rows(wb, path, MATRICES_SHEET)
+        view_cells = {c: _at(rows, c) for c in [matrices.ITERATION_CELL, *views.expected]}
+    return Contents(training, plan, cells, steps, step_cells, drawing, drawing_cells, views, view_cells)
 
 
 def read_charts(path: str | Path) -> tuple[Layout, SweepPlan | None]:

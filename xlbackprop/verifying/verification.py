@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable
@@ -32,9 +32,10 @@ from ..core.arithmetic import IEEE, LIBREOFFICE, Arithmetic
 from ..core.errors import WorkbookError
 from ..core.network import E_TOTAL
 from ..core.reference import train
-from ..sheets import derivation, diagram
+from ..sheets import derivation, diagram, matrices
 from ..sheets.derivation import SHEET as DERIVATION_SHEET
 from ..sheets.diagram import SHEET as DIAGRAM_SHEET
+from ..sheets.matrices import SHEET as MATRICES_SHEET
 from ..sheets.layout import SHEET
 from ..sheets.sweep import SHEET as SWEEP_SHEET
 from ..xlsx import engines, grid, model
@@ -86,6 +87,9 @@ ENGINES = {
     "ironcalc": Engine("ironcalc", None, model.version, IEEE, RTOL, 1e-13, 1e-13),
 }
 SHOW_MISMATCHES = 10
+# the Matrices sheet's MMULT adds in its own order: a cell may differ from the Training sheet's left
+# to right sums by a few units in the last place of its matrix's largest value
+MATRIX_ATOL = 1e-13
 
 
 @dataclass
@@ -311,6 +315,10 @@ def _report(path: Path, data: reader.Contents, formulas: reader.Contents, expect
         checks.append(_check_diagram(path, data, expected[SHEET], chosen))
         not_formulas += [_ref(DIAGRAM_SHEET, c) for c in data.diagram.expected
                          if not _is_formula(formulas.diagram_cells[c])]
+    if data.matrices is not None:
+        checks += _check_matrices(path, data, expected[SHEET], chosen)
+        not_formulas += [_ref(MATRICES_SHEET, c) for c in matrices.formula_cells(data.matrices)
+                         if not _is_formula(formulas.matrices_cells[c])]
     longer = [f"sheet {sheet!r} holds {c.rows:,} iteration rows, {c.rows - c.layout.iterations:,} more than its iterations cell says "
               f"({c.layout.iterations:,}); every row was checked"
               for sheet, c in formulas.training.items() if c.rows > c.layout.iterations]
@@ -357,10 +365,55 @@ def _check_diagram(path: Path, data: reader.Contents, table, engine: Engine) -> 
                     engine)
 
 
-def _chosen(path: Path, cells: dict, coordinate: str, most: int) -> int:
+def _check_matrices(path: Path, data: reader.Contents, table, engine: Engine) -> list[QuantityCheck]:
+    """The Matrices sheet's values against the reference at the iteration it shows, and its
+    difference cells against 0 (blank where they compare with a next row the table does not have).
+    MMULT may add in another order than the Training sheet's sums (LibreOffice's compensates), so
+    each cell is allowed :data:`MATRIX_ATOL` of its matrix's largest value (for a difference, of
+    the matrix it compares), besides the engine's own tolerance; a difference's relative error is
+    reported against that largest value, as its expected 0 has none."""
+    plan, cells, spec = data.matrices, data.matrices_cells, data.training[SHEET].spec
+    iteration = _chosen(path, cells, matrices.ITERATION_CELL, data.training[SHEET].layout.iterations, MATRICES_SHEET)
+    values = {c: e(table, spec, iteration) for c, e in plan.expected.items()}
+    largest, differences = {}, set()
+    for name, block in plan.blocks.items():
+        source = plan.blocks[plan.compares.get(name, name)]
+        magnitudes = [abs(v) for v in (values.get(source.cell(i, j)) for i in range(1, source.rows + 1)
+                                       for j in range(1, source.cols + 1)) if isinstance(v, float)]
+        for i in range(1, block.rows + 1):
+            for j in range(1, block.cols + 1):
+                largest[block.cell(i, j)] = max(magnitudes, default=0.0)
+                if name in plan.compares:
+                    differences.add(block.cell(i, j))
+    looser = replace(engine, atol=max(engine.atol, MATRIX_ATOL))
+    note = [f"iteration {iteration}"]
+    checks = []
+    for label, group in ((MATRICES_SHEET, [c for c in values if c not in differences]),
+                         (f"{MATRICES_SHEET} Δ", [c for c in values if c in differences])):
+        numeric = [c for c in group if not isinstance(values[c], str)]
+        exp = np.array([values[c] for c in numeric], dtype=float)
+        scale = np.array([largest.get(c, abs(values[c])) for c in numeric], dtype=float)
+        got = [cells[c] for c in numeric]
+        check = _compare(label, got, exp, [_ref(MATRICES_SHEET, c) for c in numeric], note * len(numeric), looser,
+                         scale)
+        if label != MATRICES_SHEET and numeric:
+            share = [abs(g) / m if isinstance(g, (int, float)) and m > 0 else (0.0 if g == 0 else math.inf)
+                     for g, m in zip(got, scale)]
+            check.max_rel = float(max(share))
+        for c in group:
+            if isinstance(values[c], str) and cells[c] not in (None, ""):
+                check.n_mismatches += 1
+                check.mismatches.append(f"{_ref(MATRICES_SHEET, c)} (iteration {iteration}, the last): got "
+                                        f"{cells[c]!r}, expected it blank (Training has no next row)")
+        check.cells = len(group)
+        checks.append(check)
+    return checks
+
+
+def _chosen(path: Path, cells: dict, coordinate: str, most: int, sheet: str = DIAGRAM_SHEET) -> int:
     value = cells[coordinate]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or not 1 <= value <= most:
-        raise WorkbookError(f"{path}: cell {coordinate} of {DIAGRAM_SHEET!r} holds {value!r}; "
+        raise WorkbookError(f"{path}: cell {coordinate} of {sheet!r} holds {value!r}; "
                             f"it should be a whole number from 1 to {most}")
     return int(value)
 

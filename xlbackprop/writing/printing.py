@@ -3,7 +3,7 @@ to one page (where the wide sheets' 10-point text printed at 3 to 4 points).
 
     table(ws, layout)          a training sheet: 70 %, its header row and iteration column on every page
     derivation(ws, widths)     the steps on one page across, as large as they fit
-    network(ws, columns)       one page across where it fits at 70 % or more
+    network(ws, columns)       one page across where it fits at 70 % or more (matrices likewise)
     sweep(ws, plan)            the table on one page, the chart on the next
 
 Each sets openpyxl's page setup of a write-only sheet before its rows are written.
@@ -140,6 +140,12 @@ def network(ws, columns: int) -> None:
     seed's at 76 %), a larger one on as many pages across as it needs at that scale."""
     units = sum(_width(ws, c) for c in range(1, columns + 1))
     _print_at_scale(ws, max(TABLE_SCALE, _fitting_scale(units, most=100)))
+
+
+def matrices(ws, columns: int) -> None:
+    """The matrices print as the network does: on one page across where they fit at
+    :data:`TABLE_SCALE` or more, else on as many pages across as they need at that scale."""
+    network(ws, columns)
 
 
 def sweep(ws, plan: SweepPlan) -> None:

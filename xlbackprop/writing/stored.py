@@ -35,7 +35,7 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, g
 from ..core.network import E_TOTAL
 from ..core.reference import train, train_in_blocks
 from ..core.spec import Spec
-from ..sheets import derivation, diagram
+from ..sheets import derivation, diagram, matrices
 from ..sheets.chart import TITLE, title_cell
 from ..sheets.expressions import Templates
 from ..sheets.layout import SHEET, Layout
@@ -46,7 +46,9 @@ Value = Union[float, str, None]
 CHUNK = 1 << 22
 ROWS_PER_BLOCK = 2_000  # iteration rows made and zipped at a time
 BLOCK_CELLS = 100_000  # and at most this many cells (a wide network's rows); a long run is computed so many at a time
-_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"((?: [^>]*?)?)><f>([^<]*)</f><v></v></c>')
+# a formula cell openpyxl wrote, its value empty: <c r="B5" s="3"><f>...</f><v></v></c>, or an array
+# formula's first cell, <f t="array" ref="B9:C10">MMULT(...)</f>
+_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"((?: [^>]*?)?)><f((?: t="array" ref="[A-Z0-9:]+")?)>([^<]*)</f><v></v></c>')
 
 
 CACHED_RUNS = 10_000  # iterations up to which the charts cache their points
@@ -247,6 +249,17 @@ def diagram_sheet(spec: Spec, layout: Layout) -> Planned:
     return Planned({c: float(e(table, spec, 1, 1)) for c, e in plan.expected.items()})
 
 
+def matrices_sheet(spec: Spec, layout: Layout) -> Planned:
+    """The Matrices sheet at the iteration it opens on (1), and the next iteration's row it compares."""
+    plan = matrices.plan(layout)
+    table = train(replace(spec, iterations=min(2, spec.iterations)))
+    values: dict[str, Value] = {}
+    for c, e in plan.expected.items():
+        v = e(table, spec, 1)
+        values[c] = v if isinstance(v, str) else float(v)
+    return Planned(values)
+
+
 def _braced(formula: str) -> str:
     """A formula template (``{r}``, ``{p}``) inside a row template: its braces doubled but those two."""
     return formula.replace("{", "{{").replace("}", "}}").replace("{{r}}", "{r}").replace("{{p}}", "{p}")
@@ -260,8 +273,8 @@ def fill(src: IO[bytes], dst: IO[bytes], values: Values) -> None:
         if found is None:
             return match[0]
         kind, text = found
-        return b'<c r="' + match[1] + match[2] + b'"' + match[3] + kind + b"><f>" + match[4] + b"</f><v>" + text \
-            + b"</v></c>"
+        return b'<c r="' + match[1] + match[2] + b'"' + match[3] + kind + b"><f" + match[4] + b">" + match[5] \
+            + b"</f><v>" + text + b"</v></c>"
 
     def write(data: bytes) -> None:
         end = data.find(b"</sheetData>")

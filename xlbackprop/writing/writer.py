@@ -4,7 +4,8 @@ The layout (:mod:`xlbackprop.sheets.layout`) says where each quantity lives and 
 (:mod:`xlbackprop.sheets.expressions`) what each formula says; this module streams them into a
 write-only workbook, row by row, so memory stays flat however many iterations there are.
 The sheets, in order: ``Training``, ``Sweep`` (with a learning-rate sweep, :mod:`xlbackprop.sheets.sweep`),
-``Derivation``, ``Network``, then one training sheet per rate of the sweep (``eta 0.1``, ...).
+``Derivation``, ``Network``, ``Matrices`` (:mod:`xlbackprop.sheets.matrices`), then one training sheet
+per rate of the sweep (``eta 0.1``, ...).
 The training rows themselves are written as ready XML as the sheet parts are zipped, each formula
 with its computed value (:mod:`xlbackprop.writing.stored`), and :mod:`xlbackprop.writing.package`
 gives drawing and chart parts Excel's namespace prefixes; how each sheet prints is
@@ -28,13 +29,14 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.utils.cell import absolute_coordinate, get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.writer.excel import ExcelWriter
 
 from ..core import outputs
 from ..core.errors import OutputError
 from ..core.network import bias_name, weight_name
 from ..core.spec import Spec
-from ..sheets import derivation, diagram, limits
+from ..sheets import derivation, diagram, limits, matrices
 from ..sheets.chart import loss_chart, sweep_chart, title_formula
 from ..sheets.layout import ETA_LABEL, ETA_ROW, OPTIMIZER_LABEL, ROW_PT, SHEET, TITLE_ROW, Layout
 from ..sheets.styles import KINDS, named_styles
@@ -148,6 +150,9 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
     values[_part(wb, ws)] = lambda: stored.derivation_sheet(spec, layout)
     ws = _diagram_sheet(wb, layout, styles)
     values[_part(wb, ws)] = lambda: stored.diagram_sheet(spec, layout)
+    matrix_values = stored.matrices_sheet(spec, layout)
+    ws = _matrices_sheet(wb, layout, styles, matrix_values)
+    values[_part(wb, ws)] = lambda: matrix_values
     for k, (name, rate) in enumerate(zip(names, rates), 1):
         title = f"{spec.title} (learning rate {rate:g})"
         rate_spec = replace(spec, eta=rate, title=title)
@@ -223,6 +228,34 @@ def _diagram_sheet(wb: Workbook, layout: Layout, styles):
         samples.add(diagram.SAMPLE_CELL)
         ws.data_validations.append(samples)
     _planned_rows(ws, styles, plan.rows)
+    return ws
+
+
+def _matrices_sheet(wb: Workbook, layout: Layout, styles, values: stored.Planned):
+    """The ``Matrices`` sheet: each layer's W, the forward and backward pass and the update as matrices,
+    array formulas on them, live at the iteration typed into B3. The cells inside an array formula's
+    range hold its values only, written here from ``values`` (the anchor's is filled in as it zips)."""
+    plan = matrices.plan(layout)
+    ws = wb.create_sheet(matrices.SHEET)
+    ws.sheet_properties.tabColor = "BF8F00"
+    width = max(len(r) for r in plan.rows.values())
+    ws.column_dimensions["A"].width = 10
+    for column in range(2, width + 1):
+        ws.column_dimensions[get_column_letter(column)].width = 11
+    printing.matrices(ws, width)
+    iterations = DataValidation(type="whole", operator="between", formula1="1", formula2=str(layout.iterations),
+                                showErrorMessage=True, error=f"an iteration from 1 to {layout.iterations}")
+    iterations.add(matrices.ITERATION_CELL)
+    ws.data_validations.append(iterations)
+
+    def placed(row: int, column: int, cell):
+        coordinate = f"{get_column_letter(column)}{row}"
+        if coordinate in plan.arrays:
+            return replace(cell, value=ArrayFormula(plan.arrays[coordinate], cell.value))
+        if coordinate in plan.interior:
+            return replace(cell, value=values.value(row, column))
+        return cell
+    _planned_rows(ws, styles, {r: [placed(r, k, c) for k, c in enumerate(cells, 1)] for r, cells in plan.rows.items()})
     return ws
 
 
