@@ -106,7 +106,7 @@ def whatif(path: str | Path, changes: Mapping[str, float], sheet: str = SHEET, e
     sheets = _sheet_names(path)
     if SHEET not in sheets:
         raise WorkbookError(f"{path}: no sheet named {SHEET!r}; {reader.NOT_OURS}")
-    training = [s for s in sheets if s == SHEET or s.startswith(reader.RATE_SHEET_PREFIX)]
+    training = [SHEET, *reader.training_sheets(sheets)]
     if sheet not in training:
         kind = "no training sheet" if sheet in sheets else "no sheet"
         raise WhatIfError("sheet", f"{path} has {kind} {sheet!r}; its training sheets: {', '.join(training)}")
