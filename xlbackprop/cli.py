@@ -196,9 +196,10 @@ def verify(file: Path, timeout: float, engine: str | None, show_all: bool) -> No
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--set", "changes", multiple=True, required=True, metavar="NAME=VALUE",
-              help="A given value to change: eta, or an initial weight w1.. or bias b1.. (repeatable).")
+              help="A given value to change: eta, an initial weight w1.. or bias b1.., or a constant of the "
+                   "sheet's optimizer (momentum; alpha; beta1, beta2, epsilon) (repeatable).")
 @click.option("--sheet", default="Training", show_default=True, help="The training sheet to change (a rate "
-              "sheet of the sweep: 'eta 0.1').")
+              "sheet of the sweep: 'eta 0.1'; an optimizer sheet of a comparison: adam).")
 @click.option("--engine", type=click.Choice(ENGINES), default=None,
               help="The spreadsheet engine that recalculates (default: LibreOffice where it is installed, else IronCalc).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=900, show_default=True,
@@ -212,6 +213,7 @@ def whatif(file: Path, changes: tuple[str, ...], sheet: str, engine: str | None,
     \b
     Example:
       xlbackprop whatif output/backprop.xlsx --set eta=0.5 --sheet "eta 0.1"
+      xlbackprop whatif output/compare.xlsx --set beta1=0.8 --sheet adam
     """
     from .verifying.whatif import parse_changes
     from .verifying.whatif import whatif as run
