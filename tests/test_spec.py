@@ -12,7 +12,7 @@ SEED = {"layers": [2, 2, 2], "weights": [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0
 
 
 def test_presets_are_the_design_documents():
-    assert presets.names() == ["class-2021", "class-2024", "deep", "mazur", "xor"]
+    assert presets.names() == ["adam-vs-sgd", "class-2021", "class-2024", "deep", "mazur", "xor"]
     c24, c21, mazur = (presets.load(n) for n in ("class-2024", "class-2021", "mazur"))
     for spec in (c24, c21, mazur):
         assert spec.network.layers == (2, 2, 2)
