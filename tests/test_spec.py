@@ -123,10 +123,10 @@ def test_a_broken_preset_names_itself(tmp_path, monkeypatch):
 def test_the_presets_table_is_aligned_under_a_header():
     """Issue 18: the columns of `xlbackprop presets` did not line up."""
     header, *rows = presets.table().splitlines()
-    assert header == "name        network    activation              biases   samples  eta  iterations  title"
-    assert rows[1] == ("class-2024  2-2-2      sigmoid                 none           1    1         100  "
+    assert header == "name         network    activation              biases   samples  eta  iterations  title"
+    assert rows[2] == ("class-2024   2-2-2      sigmoid                 none           1    1         100  "
                        "the course's 2-2-2 sigmoid network, targets 0.5 and 0.5")
-    assert rows[2].startswith("deep        3-4-3-2-1  tanh/relu/tanh/sigmoid  trained        2  0.5         300  3-4-3")
+    assert rows[3].startswith("deep         3-4-3-2-1  tanh/relu/tanh/sigmoid  trained        2  0.5         300  3-4-3")
     assert [row.split()[0] for row in rows] == presets.names()
     left = [header.index(word) for word in ("network", "activation", "biases", "title")]
     right = [header.index(word) + len(word) for word in ("samples", "eta", "iterations")]
