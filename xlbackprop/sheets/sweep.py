@@ -160,22 +160,21 @@ class SweepPlan:
     @property
     def rows(self) -> dict[int, list[PlannedCell]]:
         """The sheet's cells by row: title, hint, the table's header and its rows (the chart is apart)."""
-        if self.compares:
-            title = "Optimizer comparison: E_total for each optimizer, at one eta"
-            hint = (f"Each curve is one sheet ({', '.join(self.sheets)}), the same network and eta trained by "
-                    f"that optimizer's update rule. Type a new rate into {self.layout.eta_cell} of a sheet, or a "
-                    f"new constant under its optimizer row, and only its curve moves.")
+        rows: dict[int, list[PlannedCell]] = {}
+        if self.compares:  # short lines: the table of a few optimizers prints narrow
+            rows[TITLE_ROW] = [PlannedCell("Optimizers compared: E_total of each", "title", True)]
+            rows[HINT_ROW] = [PlannedCell(f"One sheet per optimizer ({', '.join(self.sheets)}), all at one eta.",
+                                          "hint", True)]
+            rows[HINT_ROW + 1] = [PlannedCell(f"Type a new eta into {self.layout.eta_cell} of a sheet, or a "
+                                              f"constant, and only its curve moves.", "hint", True)]
             headers = [PlannedCell(name, "header", True) for name in self.sheets]
         else:
-            title = "Learning-rate sweep: E_total for each eta"
-            hint = (f"Each curve is one sheet (eta 0.1, eta 0.2, ...). Type a new rate into {self.layout.eta_cell} "
-                    f"of that sheet, which its updates read, and only its curve moves.")
+            rows[TITLE_ROW] = [PlannedCell("Learning-rate sweep: E_total for each eta", "title", True)]
+            rows[HINT_ROW] = [PlannedCell(f"Each curve is one sheet (eta 0.1, eta 0.2, ...). Type a new rate into "
+                                          f"{self.layout.eta_cell} of that sheet, which its updates read, and only "
+                                          f"its curve moves.", "hint", True)]
             headers = [PlannedCell(self.header_formula(name), "header") for name in self.sheets]
-        rows = {
-            TITLE_ROW: [PlannedCell(title, "title", True)],
-            HINT_ROW: [PlannedCell(hint, "hint", True)],
-            HEADER_ROW: [PlannedCell("iteration", "header", True)] + headers,
-        }
+        rows[HEADER_ROW] = [PlannedCell("iteration", "header", True)] + headers
         for iteration in self.iterations:
             rows[self.table_row(iteration)] = [PlannedCell(iteration, "iteration")] + [
                 PlannedCell(self.value_formula(name, iteration), "loss") for name in self.sheets]
