@@ -319,3 +319,22 @@ def test_whatif_on_the_command_line_refuses_in_one_line(books):
     result = _cli("whatif", str(books["short"]), "--set", "beta1=2", "--sheet", "adam", "--engine", "ironcalc")
     assert result.returncode == 2
     assert result.stderr == "error: --set: beta1 must be in [0, 1), got 2\n"
+
+
+def test_a_network_file_carries_a_comparison_and_its_errors_name_the_file(tmp_path):
+    net = ('layers = [2, 2, 2]\nweights = [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55]\n'
+           'inputs = [[0.05, 0.1]]\ntargets = [[0.5, 0.5]]\niterations = 5\n')
+    (tmp_path / "good.toml").write_text(net + 'compare = ["momentum", "adam"]\nmomentum = 0.5\n')
+    result = _cli("build", "--config", str(tmp_path / "good.toml"), "-o", str(tmp_path / "g.xlsx"))
+    assert result.returncode == 0, result.stderr
+    sheets = _sheets(tmp_path / "g.xlsx")
+    assert list(sheets)[4:] == ["momentum", "adam"]
+    assert _agree(_column(sheets["momentum"], "E_total", 5), _paper("momentum", 5, eta=0.5, momentum=0.5)["E_total"]) \
+        <= RTOL
+    (tmp_path / "bad.toml").write_text(net + 'compare = ["adam", "nadam"]\n')
+    result = _cli("build", "--config", str(tmp_path / "bad.toml"), "-o", str(tmp_path / "b.xlsx"))
+    assert result.returncode == 2
+    assert result.stderr == (f"error: {tmp_path / 'bad.toml'}: compare: 'nadam' is not an optimizer; choose from "
+                             f"sgd, momentum, rmsprop, adam\n")
+    result = _cli("build", "--config", str(tmp_path / "good.toml"), "--sweep", "1", "-o", str(tmp_path / "b.xlsx"))
+    assert result.returncode == 2 and result.stderr.startswith("error: --compare: cannot go with a learning-rate sweep")
