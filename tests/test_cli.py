@@ -51,7 +51,7 @@ def test_presets_lists_one_line_each():
     result = run("presets")
     assert result.exit_code == 0
     lines = [line for line in result.output.splitlines() if not line.startswith("name ")]  # the header, if printed
-    assert [line.split()[0] for line in lines] == ["class-2021", "class-2024", "deep", "mazur", "softmax-3class", "xor"]
+    assert [line.split()[0] for line in lines] == ["adam-vs-sgd", "class-2021", "class-2024", "deep", "mazur", "softmax-3class", "xor"]
     titles = {line.index(presets.load(line.split()[0]).title.split(": ", 1)[-1]) for line in lines}
     assert len(titles) == 1, result.output  # aligned: every title starts in the same column
 
@@ -66,7 +66,8 @@ def test_a_bad_network_file_is_named_in_the_error(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["build", "--preset", "nope"], "error: --preset: unknown preset 'nope'; choose from class-2021, class-2024, deep, mazur, softmax-3class, xor"),
+    (["build", "--preset", "nope"], "error: --preset: unknown preset 'nope'; choose from adam-vs-sgd, class-2021, "
+                                    "class-2024, deep, mazur, softmax-3class, xor"),
     (["build", "--iterations", "0"], "error: --iterations: must be a positive whole number, got 0"),
     (["build", "--lr", "inf"], "error: --lr: must be a finite number, got inf"),
     (["build", "--lr", "abc"], "error: Invalid value for '--lr': 'abc' is not a number"),

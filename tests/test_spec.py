@@ -12,7 +12,7 @@ SEED = {"layers": [2, 2, 2], "weights": [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0
 
 
 def test_presets_are_the_design_documents():
-    assert presets.names() == ["class-2021", "class-2024", "deep", "mazur", "softmax-3class", "xor"]
+    assert presets.names() == ["adam-vs-sgd", "class-2021", "class-2024", "deep", "mazur", "softmax-3class", "xor"]
     c24, c21, mazur = (presets.load(n) for n in ("class-2024", "class-2021", "mazur"))
     for spec in (c24, c21, mazur):
         assert spec.network.layers == (2, 2, 2)
@@ -126,9 +126,9 @@ def test_the_presets_table_is_aligned_under_a_header():
     """Issue 18: the columns of `xlbackprop presets` did not line up."""
     header, *rows = presets.table().splitlines()
     assert header == "name            network    activation              biases   samples  eta  iterations  title"
-    assert rows[1] == ("class-2024      2-2-2      sigmoid                 none           1    1         100  "
+    assert rows[2] == ("class-2024      2-2-2      sigmoid                 none           1    1         100  "
                        "the course's 2-2-2 sigmoid network, targets 0.5 and 0.5")
-    assert rows[2].startswith("deep            3-4-3-2-1  tanh/relu/tanh/sigmoid  trained        2  0.5         300  3-4")
+    assert rows[3].startswith("deep            3-4-3-2-1  tanh/relu/tanh/sigmoid  trained        2  0.5         300  3-4")
     assert [row.split()[0] for row in rows] == presets.names()
     left = [header.index(word) for word in ("network", "activation", "biases", "title")]
     right = [header.index(word) + len(word) for word in ("samples", "eta", "iterations")]

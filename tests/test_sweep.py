@@ -143,12 +143,17 @@ def test_render_draws_the_sweep_overlay_with_one_colour_per_rate(built, tmp_path
 
 def test_the_overlay_axis_is_linear_only_where_a_loss_reaches_zero():
     spec = presets.load("class-2024")
-    assert sweep.axis(spec, RATES) == (None, False)  # every E_total > 0: a log axis, its range the spreadsheet's
+
+    def rates(spec, etas):  # the specs of the rate sheets, as the axis is given them
+        return [spec.with_overrides(eta=r) for r in etas]
+
+    assert sweep.axis(rates(spec, RATES)) == (None, False)  # every E_total > 0: a log axis, its range the spreadsheet's
     fast = (0.1, 1, 10, 100, 1000)
     losses = np.concatenate([train(spec.with_overrides(eta=r))["E_total"] for r in fast])
     assert losses.min() == 0 and 0 < losses[losses > 0].min() < 1e-16  # a_o - t cancels to exactly 0
-    assert sweep.axis(spec, fast) == (1e-16, True)  # linear, and a log axis would start at its floor, 1e-16
-    assert sweep.axis(spec.with_overrides(iterations=10_000), fast) == (1e-16, False)  # too long to look first
+    assert sweep.axis(rates(spec, fast)) == (1e-16, True)  # linear, and a log axis would start at its floor, 1e-16
+    long = spec.with_overrides(iterations=10_000)
+    assert sweep.axis(rates(long, fast)) == (1e-16, False)  # too long to look first
 
 
 @pytest.mark.libreoffice

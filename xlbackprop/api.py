@@ -5,6 +5,7 @@
     >>> round(table["E_total"][0], 12)
     0.014181377938
     >>> path = xlbackprop.build("mazur", "output/mazur.xlsx", iterations=50, sweep=())
+    >>> path = xlbackprop.build("class-2024", "output/compare.xlsx", compare=("sgd", "momentum", "adam"))
 
 ``source`` is a preset name (``"class-2024"``), a TOML network file (``"my-net.toml"`` or a
 Path), a mapping with the network file's keys, or a :class:`~xlbackprop.core.spec.Spec`;
@@ -24,7 +25,6 @@ from .core.errors import SpecError
 from .core.network import ITERATION
 from .core.spec import Spec, from_mapping, load
 from .sheets.layout import Layout
-from .sheets.sweep import DEFAULT_RATES
 
 
 def as_spec(source: Any, eta: float | None = None, iterations: int | None = None) -> Spec:
@@ -42,12 +42,14 @@ def as_spec(source: Any, eta: float | None = None, iterations: int | None = None
     return spec.with_overrides(eta=eta, iterations=iterations)
 
 
-def build(source: Any, path: str | Path = "output/backprop.xlsx", sweep: Sequence[float] = DEFAULT_RATES,
-          **overrides) -> Path:
-    """Write the workbook of ``source`` to ``path`` (with a learning-rate sweep; ``sweep=()`` for none)."""
+def build(source: Any, path: str | Path = "output/backprop.xlsx", sweep: Sequence[float] | None = None,
+          compare: Sequence[str] | None = None, **overrides) -> Path:
+    """Write the workbook of ``source`` to ``path``: with a learning-rate sweep (``sweep``: the rates;
+    None: 0.1, 0.2, 0.5, 0.8, 1, 2; ``()`` for none), or with one sheet per optimizer of ``compare``
+    (``("sgd", "adam")``; None: the network file's ``compare`` key, if any; ``()`` for none), not both."""
     from .writing.writer import build as write
 
-    return write(as_spec(source, **overrides), path, sweep=sweep)
+    return write(as_spec(source, **overrides), path, sweep=sweep, compare=compare)
 
 
 class TrainingTable(reference.Table):

@@ -1,7 +1,8 @@
 """The command line: a thin click layer over the library.
 
     xlbackprop build [--preset NAME | --config FILE.toml] [--lr X] [--iterations N]
-                     [--sweep RATES | --sweep none] [-o PATH] [--force] [--progress/--no-progress]
+                     [--sweep RATES | --sweep none] [--compare OPTIMIZERS] [-o PATH] [--force]
+                     [--progress/--no-progress]
     xlbackprop verify FILE [--engine libreoffice|gnumeric|ironcalc] [--timeout SECONDS] [--all]
     xlbackprop render FILE [-o DIR] [--dpi N]
     xlbackprop check FILE|FOLDER... [--json] [--html REPORT.html] [--recursive] [--recalc]
@@ -28,7 +29,7 @@ from . import __version__
 from .core import console, presets
 from .core import spec as spec_module
 from .core.errors import FieldError, XlbackpropError
-from .sheets.sweep import DEFAULT_RATES, parse_rates
+from .sheets.sweep import DEFAULT_RATES, parse_compare, parse_rates
 
 DEFAULT_OUTPUT = Path("output") / "backprop.xlsx"
 PROGRESS_MIN_ROWS = 5_000  # about two seconds of writing
@@ -36,7 +37,7 @@ DEFAULT_SWEEP = ",".join(f"{r:g}" for r in DEFAULT_RATES)
 ENGINES = ("libreoffice", "gnumeric", "ironcalc")  # verify.ENGINES, named here so that build loads none of it
 INTERRUPTED = 130  # the shell's code for a run stopped by Ctrl-C (128 + SIGINT)
 # the library's name of a value -> the flag that gives it here: the one place the two differ
-FLAGS = {"eta": "--lr", "iterations": "--iterations", "sweep": "--sweep", "preset": "--preset",
+FLAGS = {"eta": "--lr", "iterations": "--iterations", "sweep": "--sweep", "compare": "--compare", "preset": "--preset",
          "config": "--config", "path": "-o", "report": "--html", "pictures": "-o", "changes": "--set",
          "sheet": "--sheet", "roster": "--roster", "key": "--key", "rubric": "--rubric",
          "gradebook": "--gradebook", "folder": "-o", "gradescope": "--gradescope"}
@@ -110,6 +111,11 @@ def main() -> None:
 @click.option("--sweep", "sweep", metavar="RATES", default=DEFAULT_SWEEP, show_default=True,
               help="Learning rates of the sweep: one training sheet each, their E_total curves overlaid "
                    "on the Sweep sheet; 'none' leaves the sweep out.")
+@click.option("--compare", "compare", metavar="OPTIMIZERS",
+              help="Optimizers to compare instead of rates, such as sgd,momentum,adam (of sgd, momentum, "
+                   "rmsprop, adam): one training sheet each, named by it, all at the network's eta, their "
+                   "E_total curves overlaid on the Sweep sheet; 'none' drops a network file's compare key. "
+                   "Not with --sweep.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=DEFAULT_OUTPUT, show_default=True,
               help="Where to write the .xlsx.")
 @click.option("--progress/--no-progress", default=None,
@@ -117,11 +123,15 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Replace the output even if it is not xlbackprop's own unchanged "
               "workbook (one you edited, or saved from Excel or LibreOffice).")
 def build(preset: str | None, config: Path | None, lr: float | None, iterations: int | None,
-          sweep: str, output: Path, progress: bool | None, force: bool) -> None:
+          sweep: str, compare: str | None, output: Path, progress: bool | None, force: bool) -> None:
     """Write the workbook of a preset or network file.
 
     An existing output is replaced only when it is xlbackprop's own unchanged workbook: one you
     edited or saved from another program is kept, unless --force.
+
+    \b
+    Example, three optimizers on the seed network, one curve each on the Sweep sheet:
+      xlbackprop build --compare sgd,momentum,adam --iterations 200
     """
     from .writing.writer import build as write_workbook
     from .writing.writer import refusals
@@ -130,20 +140,25 @@ def build(preset: str | None, config: Path | None, lr: float | None, iterations:
         raise XlbackpropError("--preset and --config: give one or the other, not both")
     spec = spec_module.load(config) if config else presets.load(preset or presets.DEFAULT)
     spec = spec.with_overrides(eta=lr, iterations=iterations)
-    rates = parse_rates(sweep)
-    refusals(spec, output, rates, force)  # said in one line before a progress bar starts
-    rows = spec.iterations * (1 + len(rates))
+    given = click.get_current_context().get_parameter_source("sweep") != click.core.ParameterSource.DEFAULT
+    optimizers = parse_compare(compare) if compare is not None else None
+    # the default rates give way to a comparison (the option's or the network file's); given ones refuse it
+    rates, optimizers, _ = refusals(spec, output, parse_rates(sweep) if given else None, force, optimizers)
+    rows = spec.iterations * (1 + len(rates) + len(optimizers))
     show = progress if progress is not None else (sys.stderr.isatty() and rows >= PROGRESS_MIN_ROWS)
     start = time.perf_counter()
     if show:
         from tqdm import tqdm
 
         with tqdm(total=rows, unit="row", desc="writing", file=sys.stderr) as bar:
-            path = write_workbook(spec, output, progress=lambda k: bar.update(k - bar.n), sweep=rates, force=force)
+            path = write_workbook(spec, output, progress=lambda k: bar.update(k - bar.n), sweep=rates, force=force,
+                                  compare=optimizers)
     else:
-        path = write_workbook(spec, output, sweep=rates, force=force)
+        path = write_workbook(spec, output, sweep=rates, force=force, compare=optimizers)
     seconds = time.perf_counter() - start
     swept = f", sweep of {len(rates)} rate{'s' if len(rates) != 1 else ''}" if rates else ""
+    if optimizers:
+        swept = f", optimizers {', '.join(optimizers)} compared"
     click.echo(f"wrote {path}: {spec.network.describe()} network, {spec.iterations:,} iterations, "
                f"eta {spec.eta:g}{swept} ({path.stat().st_size / 1e6:.1f} MB in {seconds:.1f} s)")
 
@@ -181,9 +196,10 @@ def verify(file: Path, timeout: float, engine: str | None, show_all: bool) -> No
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--set", "changes", multiple=True, required=True, metavar="NAME=VALUE",
-              help="A given value to change: eta, or an initial weight w1.. or bias b1.. (repeatable).")
+              help="A given value to change: eta, an initial weight w1.. or bias b1.., or a constant of the "
+                   "sheet's optimizer (momentum; alpha; beta1, beta2, epsilon) (repeatable).")
 @click.option("--sheet", default="Training", show_default=True, help="The training sheet to change (a rate "
-              "sheet of the sweep: 'eta 0.1').")
+              "sheet of the sweep: 'eta 0.1'; an optimizer sheet of a comparison: adam).")
 @click.option("--engine", type=click.Choice(ENGINES), default=None,
               help="The spreadsheet engine that recalculates (default: LibreOffice where it is installed, else IronCalc).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=900, show_default=True,
@@ -197,6 +213,7 @@ def whatif(file: Path, changes: tuple[str, ...], sheet: str, engine: str | None,
     \b
     Example:
       xlbackprop whatif output/backprop.xlsx --set eta=0.5 --sheet "eta 0.1"
+      xlbackprop whatif output/compare.xlsx --set beta1=0.8 --sheet adam
     """
     from .verifying.whatif import parse_changes
     from .verifying.whatif import whatif as run

@@ -31,12 +31,31 @@ from typing import Callable
 import numpy as np
 
 from .arithmetic import IEEE, Arithmetic, error_where_infinite
+from .errors import SpecError
 
 NAMES = ("sgd", "momentum", "rmsprop", "adam")
 STATE = {"sgd": (), "momentum": ("v",), "rmsprop": ("s",), "adam": ("m", "v")}  # the state columns, by prefix
 # each optimizer's constants, as the network file and the sheet's defined names call them, and their defaults
 CONSTANTS = {"sgd": (), "momentum": ("momentum",), "rmsprop": ("alpha", "epsilon"), "adam": ("beta1", "beta2", "epsilon")}
 DEFAULTS = {"momentum": 0.9, "alpha": 0.99, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+
+
+def compared(names, field: str = "compare") -> tuple[str, ...]:
+    """Validate the optimizers of a comparison (``--compare sgd,momentum,adam``, or the network
+    file's ``compare`` key): known names, each once, at least one; raises ``SpecError(field, ...)``."""
+    if isinstance(names, str) or not isinstance(names, (list, tuple)):
+        raise SpecError(field, f"must be a list of optimizers such as [\"sgd\", \"momentum\", \"adam\"], got {names!r}")
+    if not names:
+        raise SpecError(field, f"lists no optimizer; name at least one of {', '.join(NAMES)}")
+    out: list[str] = []
+    for name in names:
+        if not isinstance(name, str) or name not in NAMES:
+            shown = name.strip() if isinstance(name, str) else name
+            raise SpecError(field, f"{shown!r} is not an optimizer; choose from {', '.join(NAMES)}")
+        if name in out:
+            raise SpecError(field, f"{name!r} is listed twice; each optimizer gets one sheet")
+        out.append(name)
+    return tuple(out)
 
 
 def state_name(prefix: str, parameter: str) -> str:

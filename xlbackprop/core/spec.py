@@ -27,10 +27,10 @@ from .errors import SpecError
 from .losses import NAMES as LOSSES
 from .losses import OUTPUT_ONLY
 from .network import Network, bias_name, weight_name
-from .optimizers import CONSTANTS, DEFAULTS, NAMES, Optimizer
+from .optimizers import CONSTANTS, DEFAULTS, NAMES, Optimizer, compared
 
 KEYS = ("title", "layers", "activation", "weights", "seed", "biases", "train_biases",
-        "eta", "iterations", "inputs", "targets", "loss", "optimizer", *DEFAULTS)
+        "eta", "iterations", "inputs", "targets", "loss", "optimizer", *DEFAULTS, "compare")
 DEFAULT_ITERATIONS = 100
 MAX_TITLE = 1_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what XML 1.0, and so a worksheet, cannot hold
@@ -59,6 +59,7 @@ class Spec:
     beta1: float = DEFAULTS["beta1"]
     beta2: float = DEFAULTS["beta2"]
     epsilon: float = DEFAULTS["epsilon"]
+    compare: tuple[str, ...] = ()  # optimizers to compare, one training sheet each (the Sweep sheet overlays them)
 
     @property
     def optimizer(self) -> Optimizer:
@@ -69,6 +70,11 @@ class Spec:
     def constants(self) -> dict[str, float]:
         """The optimizer's constants by name, in the order the sheet shows them: ``{"beta1": 0.9, ...}``."""
         return {name: getattr(self, name) for name in CONSTANTS[self.network.optimizer]}
+
+    def trained_by(self, optimizer: str) -> "Spec":
+        """This network and its numbers trained by ``optimizer`` (its constants as this spec gives
+        them): the spec of one sheet of a comparison."""
+        return dataclasses.replace(self, network=dataclasses.replace(self.network, optimizer=optimizer), compare=())
 
     def with_overrides(self, eta: float | None = None, iterations: int | None = None) -> "Spec":
         """This spec with ``eta`` and ``iterations`` replaced, validated as a network file's are."""
@@ -129,7 +135,8 @@ def from_mapping(data: dict[str, Any]) -> Spec:
     else:
         biases = _vector(biases, "biases", n_biases)
         bias_mode = "trained" if train_biases else "frozen"
-    optimizer, constants = _optimizer(data)
+    compare = compared(data["compare"]) if "compare" in data else ()
+    optimizer, constants = _optimizer(data, compare)
     loss = _loss(data, activations, targets)
     network = Network(tuple(layers), activations, bias_mode, len(inputs), optimizer, loss)
     if "weights" in data:
@@ -153,14 +160,16 @@ def from_mapping(data: dict[str, Any]) -> Spec:
         inputs=inputs,
         targets=targets,
         title=title,
+        compare=compare,
         **constants,
     )
     return spec
 
 
-def _optimizer(data: dict[str, Any]) -> tuple[str, dict[str, float]]:
+def _optimizer(data: dict[str, Any], compare: tuple[str, ...] = ()) -> tuple[str, dict[str, float]]:
     """The optimizer's name and the constants the file gives it. A constant of another optimizer
-    is refused, as a slip (``beta1`` with ``optimizer = "momentum"`` would silently do nothing)."""
+    is refused, as a slip (``beta1`` with ``optimizer = "momentum"`` would silently do nothing),
+    unless an optimizer the file compares (``compare``) has it."""
     name = data.get("optimizer", "sgd")
     if name not in NAMES:
         raise SpecError("optimizer", f"must be one of {', '.join(NAMES)}, got {name!r}")
@@ -168,7 +177,7 @@ def _optimizer(data: dict[str, Any]) -> tuple[str, dict[str, float]]:
     for key in DEFAULTS:
         if key not in data:
             continue
-        if key not in CONSTANTS[name]:
+        if all(key not in CONSTANTS[n] for n in (name, *compare)):
             owners = " and ".join(n for n in NAMES if key in CONSTANTS[n])
             raise SpecError(key, f"is a constant of {owners}, not of optimizer {name!r}; remove it, "
                                  f"or set optimizer = \"{owners.split()[0]}\"")

@@ -76,11 +76,13 @@ def loss_chart(ws, layout: Layout, eta: float, losses: list[float] | None = None
 
 def sweep_chart(plan: SweepPlan, losses: list[list[float] | None] | None = None) -> ScatterChart:
     """E_total of every rate sheet, overlaid on a logarithmic y axis (the curves of different rates
-    span orders of magnitude); each curve's legend entry is the live header cell ``="eta "&...``."""
-    chart = _e_total_chart("E_total by iteration, one curve per learning rate", plan.layout)
+    span orders of magnitude); each curve's legend entry is the live header cell ``="eta "&...``
+    (of a comparison: the optimizer's name, each curve read from its sheet's own E_total column)."""
+    title = f"E_total by iteration, one curve per {'optimizer' if plan.compares else 'learning rate'}"
+    chart = _e_total_chart(title, plan.layout)
     for k, sheet in enumerate(plan.sheets):
         label = absolute_coordinate(f"{get_column_letter(plan.column(k))}{HEADER_ROW}")
-        chart.series.append(_e_total_series(sheet, plan.layout,
+        chart.series.append(_e_total_series(sheet, plan.sheet_layout(k),
                                             SeriesLabel(strRef=StrRef(f"{quote_sheetname(SWEEP_SHEET)}!{label}")),
                                             SWEEP_COLOURS[k % len(SWEEP_COLOURS)], 22225,  # 1.75 pt
                                             losses[k] if losses else None))

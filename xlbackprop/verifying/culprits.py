@@ -30,7 +30,6 @@ from ..sheets.expressions import Templates
 from ..sheets.layout import SHEET, Layout
 from ..xlsx import grid
 from . import rowlocal
-from .reader import RATE_SHEET_PREFIX
 
 
 @dataclass(frozen=True)
@@ -56,14 +55,31 @@ class Culprit:
         return f"{head}: {self.formula} where xlbackprop writes {self.ours}: {why}"
 
 
-def find(book: grid.Book, layout: Layout) -> list[Culprit]:
-    """The root causes on every training sheet of a recalculated xlbackprop workbook, earliest first."""
-    if layout.network.optimizer != "sgd" or layout.network.loss != "squared":
-        return _by_own_formulas(book, layout)
-    order = {c.name: c.index for c in layout.columns}
+def find(book: grid.Book, layouts: dict[str, Layout]) -> list[Culprit]:
+    """The root causes on every training sheet of a recalculated xlbackprop workbook, earliest
+    first; ``layouts``: each training sheet's (Training, the rate sheets, a comparison's optimizer
+    sheets, each trained by its own optimizer)."""
+    found = []
+    sgd = {sheet: layout for sheet, layout in layouts.items()  # what check's judge knows
+           if layout.network.optimizer == "sgd" and layout.network.loss == "squared"}
+    if sgd:
+        found += _by_check(book, sgd)
+    others = {sheet: layout for sheet, layout in layouts.items() if sheet not in sgd}
+    if others:
+        found += _by_own_formulas(book, others)
+    order: dict[str, int] = {}  # the columns' order, Training's where a quantity is on it
+    for layout in layouts.values():
+        for c in layout.columns:
+            order.setdefault(c.name, c.index)
+    return sorted(found, key=lambda c: (c.iteration, order.get(c.quantity, 0), c.cell))
+
+
+def _by_check(book: grid.Book, layouts: dict[str, Layout]) -> list[Culprit]:
+    """The root causes of the training sheets trained by SGD, by check's judge (which knows its math)."""
     found = []
     for table in tables.find_all(book):
-        if table.header_row != layout.header_row or table.network != layout.network:
+        layout = layouts.get(table.sheet.name)
+        if layout is None or table.header_row != layout.header_row or table.network != layout.network:
             continue
         templates = Templates(layout, layout.eta_reference(table.sheet.name))
         for f in judge(book, table).errors:
@@ -74,14 +90,15 @@ def find(book: grid.Book, layout: Layout) -> list[Culprit]:
             cell = f"{f.column}{f.row}"
             found.append(Culprit(cell if table.sheet.name == SHEET else f"{quote_sheetname(table.sheet.name)}!{cell}",
                                  f.quantity, iteration, f.kind, f.got, f.expected, f.formula, ours, f.cause))
-    return sorted(found, key=lambda c: (c.iteration, order.get(c.quantity, 0), c.cell))
+    return found
 
 
-def _by_own_formulas(book: grid.Book, layout: Layout) -> list[Culprit]:
-    """The root causes of every training sheet (Training, then the rate sheets), by :mod:`.rowlocal`."""
+def _by_own_formulas(book: grid.Book, layouts: dict[str, Layout]) -> list[Culprit]:
+    """The root causes of the training sheets of another optimizer, by :mod:`.rowlocal`."""
     found = []
     for sheet in book.sheets:
-        if sheet.name != SHEET and not sheet.name.startswith(RATE_SHEET_PREFIX):
+        layout = layouts.get(sheet.name)
+        if layout is None:
             continue
         templates = Templates(layout, layout.eta_reference(sheet.name))
         for w in rowlocal.first_wrong(sheet, layout, templates):
@@ -90,5 +107,4 @@ def _by_own_formulas(book: grid.Book, layout: Layout) -> list[Culprit]:
             found.append(Culprit(cell if sheet.name == SHEET else f"{quote_sheetname(sheet.name)}!{cell}", w.name,
                                  w.iteration, kind, w.got, w.expected, w.formula, w.ours,
                                  f"{cell}): its own inputs give {w.expected!r}, it holds {w.got!r}"))
-    order = {c.name: c.index for c in layout.columns}
-    return sorted(found, key=lambda c: (c.iteration, order.get(c.quantity, 0), c.cell))
+    return found

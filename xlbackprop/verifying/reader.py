@@ -36,7 +36,7 @@ from ..sheets.layout import ETA_ROW, LOSS_KEY, META_KEYS, OPTIMIZER_LABEL, SAMPL
 from ..sheets.matrices import SHEET as MATRICES_SHEET
 from ..sheets.matrices import MatricesPlan
 from ..sheets.sweep import SHEET as SWEEP_SHEET
-from ..sheets.sweep import SweepPlan
+from ..sheets.sweep import SweepPlan, is_compare_sheet
 from ..xlsx.grid import Book, read_xlsx
 from ..xlsx.guards import MAX_CELLS_VERIFY, damaged, guard
 
@@ -69,11 +69,12 @@ class WorkbookData:
 @dataclass(frozen=True)
 class Contents:
     """Everything verify checks in one file: each training sheet by name (``Training`` first,
-    then the rate sheets of a sweep), the ``Sweep`` table, the ``Derivation`` and ``Network`` sheets."""
+    then the rate sheets of a sweep or the optimizer sheets of a comparison), the ``Sweep`` table,
+    the ``Derivation`` and ``Network`` sheets."""
 
     training: dict[str, WorkbookData]
     sweep: SweepPlan | None
-    sweep_cells: dict[tuple[str, int], Any]  # (rate sheet, iteration) -> the table's cell
+    sweep_cells: dict[tuple[str, int], Any]  # (rate or optimizer sheet, iteration) -> the table's cell
     derivation: DerivationPlan | None
     derivation_cells: dict[str, Any]  # coordinate -> cell, for every live cell of the plan and h
     diagram: DiagramPlan | None
@@ -141,9 +142,9 @@ def read_both(path: str | Path, book: Book | None = None) -> tuple[Contents, Con
 
 
 def _contents(path: Path, wb: _Streamed) -> Contents:
-    names = [SHEET, *_rate_sheets(wb)]
+    names = [SHEET, *training_sheets(wb.sheetnames)]
     training = {name: _parse(path, name, _rows(wb, path, name), wb.rows(name, filled=True)) for name in names}
-    plan, cells = _sweep_plan(wb, training[SHEET].layout), {}
+    plan, cells = _sweep_plan(wb, training[SHEET].layout, {n: c.layout for n, c in training.items()}), {}
     if plan is not None:
         rows = _rows(wb, path, SWEEP_SHEET)
         cells = {(name, it): _at(rows, plan.cell(k, it)) for k, name in enumerate(plan.sheets)
@@ -171,16 +172,31 @@ def read_charts(path: str | Path) -> tuple[Layout, SweepPlan | None]:
     path = Path(path)
     with open_workbook(path, values=False) as wb:
         layout = _parse(path, SHEET, _rows(wb, path, SHEET)).layout
-        return layout, _sweep_plan(wb, layout)
+        layouts = {n: _parse(path, n, _rows(wb, path, n)).layout for n in _compare_sheets(wb.sheetnames)}
+        return layout, _sweep_plan(wb, layout, layouts)
 
 
-def _rate_sheets(wb) -> list[str]:
-    return [n for n in wb.sheetnames if n.startswith(RATE_SHEET_PREFIX)]
+def training_sheets(sheetnames: list[str]) -> list[str]:
+    """The training sheets besides ``Training``: a sweep's rate sheets (``eta 0.1`` ..) and a
+    comparison's optimizer sheets (``sgd``, ``adam`` ..), in the workbook's order."""
+    return [n for n in sheetnames if n.startswith(RATE_SHEET_PREFIX) or is_compare_sheet(n)]
 
 
-def _sweep_plan(wb, layout: Layout) -> SweepPlan | None:
-    rates = _rate_sheets(wb)
-    return SweepPlan(tuple(rates), layout) if SWEEP_SHEET in wb.sheetnames and rates else None
+def _compare_sheets(sheetnames: list[str]) -> list[str]:
+    return [n for n in sheetnames if is_compare_sheet(n)]
+
+
+def _sweep_plan(wb, layout: Layout, layouts: dict[str, Layout]) -> SweepPlan | None:
+    """The Sweep sheet's plan: over the rate sheets, or else the optimizer sheets (each its own layout)."""
+    if SWEEP_SHEET not in wb.sheetnames:
+        return None
+    rates = [n for n in wb.sheetnames if n.startswith(RATE_SHEET_PREFIX)]
+    if rates:
+        return SweepPlan(tuple(rates), layout)
+    optimizers = _compare_sheets(wb.sheetnames)
+    if optimizers:
+        return SweepPlan(tuple(optimizers), layout, layouts=tuple(layouts[n] for n in optimizers))
+    return None
 
 
 @contextmanager

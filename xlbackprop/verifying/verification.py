@@ -262,7 +262,7 @@ def _judged(path: Path, formulas: reader.Contents, before: reader.Contents, data
     seconds["compare"] = time.perf_counter() - mark
     if not report.ok:
         say("looking for the root causes")
-        report.culprits = culprits.find(recalculated(), data.training[SHEET].layout)
+        report.culprits = culprits.find(recalculated(), {sheet: c.layout for sheet, c in data.training.items()})
     return report
 
 
@@ -277,25 +277,21 @@ def _report(path: Path, data: reader.Contents, formulas: reader.Contents, expect
     for sheet, contents in data.training.items():  # the engine's copy should hold the file's parameters
         if sheet not in expected or contents.spec != formulas.training[sheet].spec:
             expected[sheet] = train(contents.spec, chosen.arithmetic)
-    layout = data.training[SHEET].layout
     checks = []
-    sheets = list(data.training)
-    starts = np.cumsum([0] + [contents.rows for contents in data.training.values()])  # each sheet's first index
-
-    def where(k: int) -> tuple[str, int]:
-        """Sheet and iteration of index k of the sheets' rows laid end to end."""
-        s = int(np.searchsorted(starts, k, side="right")) - 1
-        return sheets[s], k - int(starts[s]) + 1
-
-    notes = _Lazy(lambda k: f"iteration {where(k)[1]}")
-    for column in layout.columns[1:]:
+    # every quantity of any training sheet, in Training's order, then the state columns only a
+    # comparison's optimizer sheets have (Training trained by SGD, a sheet ``adam`` with m_w1 ..)
+    names = list(dict.fromkeys(c.name for contents in data.training.values() for c in contents.layout.columns[1:]))
+    for name in names:
+        having = [(sheet, contents) for sheet, contents in data.training.items() if name in contents.layout.column]
         got, exp = [], []
-        for sheet, contents in data.training.items():
-            got += contents.cells[column.name]
-            exp.append(expected[sheet][column.name])
-        refs = _Lazy(lambda k, letter=column.letter: _ref(where(k)[0], f"{letter}{layout.row(where(k)[1])}"))
-        checks.append(compare(column.name, got, np.concatenate(exp), refs, notes))
-    not_formulas = [_ref(sheet, f"{layout.column[name].letter}{layout.first_row + k}")
+        for sheet, contents in having:
+            got += contents.cells[name]
+            exp.append(expected[sheet][name])
+        where = _Where([sheet for sheet, _ in having], [contents.rows for _, contents in having])
+        notes = _Lazy(lambda k, where=where: f"iteration {where(k)[1]}")
+        refs = _Lazy(lambda k, where=where, name=name: _cell(data, name, *where(k)))
+        checks.append(compare(name, got, np.concatenate(exp), refs, notes))
+    not_formulas = [_ref(sheet, f"{contents.layout.column[name].letter}{contents.layout.first_row + k}")
                     for sheet, contents in formulas.training.items()
                     for name, cells in contents.cells.items()
                     for k, v in enumerate(cells) if not _is_formula(v)]
@@ -323,6 +319,23 @@ def _report(path: Path, data: reader.Contents, formulas: reader.Contents, expect
               f"({c.layout.iterations:,}); every row was checked"
               for sheet, c in formulas.training.items() if c.rows > c.layout.iterations]
     return Report(path, checks, not_formulas, version, seconds, chosen.describe(), show_all=show_all, notes=longer)
+
+
+class _Where:
+    """Sheet and iteration of index k of some sheets' rows laid end to end: ``where(k)``."""
+
+    def __init__(self, sheets: list[str], rows: list[int]):
+        self.sheets, self.starts = sheets, np.cumsum([0] + rows)
+
+    def __call__(self, k: int) -> tuple[str, int]:
+        s = int(np.searchsorted(self.starts, k, side="right")) - 1
+        return self.sheets[s], k - int(self.starts[s]) + 1
+
+
+def _cell(data: reader.Contents, name: str, sheet: str, iteration: int) -> str:
+    """The cell of quantity ``name`` at ``iteration`` on training sheet ``sheet``, as the report names it."""
+    layout = data.training[sheet].layout
+    return _ref(sheet, f"{layout.column[name].letter}{layout.row(iteration)}")
 
 
 def _stale(before: reader.Contents, after: reader.Contents, engine: Engine) -> list[str]:

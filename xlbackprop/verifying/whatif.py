@@ -8,7 +8,10 @@
 
 The file itself is never changed: IronCalc changes its model in memory, LibreOffice and Gnumeric
 recalculate an edited copy in a temporary folder. What can be set are the given values of a
-training sheet's parameter block: ``eta``, the initial weights ``w1`` … and biases ``b1`` ….
+training sheet's parameter block: ``eta``, the initial weights ``w1`` … and biases ``b1`` …, and
+the constants of the sheet's optimizer (``beta1``, ``beta2``, ``epsilon`` on an Adam sheet;
+``momentum``; RMSProp's ``alpha``), held to the network file's rules (a constant in [0, 1),
+epsilon above 0).
 The numpy reference trains the same numbers, and the result says how closely the engine agrees.
 """
 
@@ -27,6 +30,7 @@ from openpyxl.utils.cell import coordinate_to_tuple
 from ..core import scratch
 from ..core.errors import FieldError, WorkbookError
 from ..core.network import E_TOTAL
+from ..core.optimizers import CONSTANTS, DEFAULTS, NAMES
 from ..core.reference import train
 from ..sheets.layout import SHEET, Layout
 from ..xlsx import engines, grid, scan
@@ -36,6 +40,7 @@ from .verification import ENGINES
 
 BELOW = 0.01  # "falls below 1 % of its start"
 _NAME = re.compile(r"^(eta|w\d+|b\d+)$")
+OWNERS = {key: [n for n in NAMES if key in CONSTANTS[n]] for key in DEFAULTS}  # beta1: adam
 
 
 class WhatIfError(FieldError):
@@ -106,12 +111,12 @@ def whatif(path: str | Path, changes: Mapping[str, float], sheet: str = SHEET, e
     sheets = _sheet_names(path)
     if SHEET not in sheets:
         raise WorkbookError(f"{path}: no sheet named {SHEET!r}; {reader.NOT_OURS}")
-    training = [s for s in sheets if s == SHEET or s.startswith(reader.RATE_SHEET_PREFIX)]
+    training = [SHEET, *reader.training_sheets(sheets)]
     if sheet not in training:
         kind = "no training sheet" if sheet in sheets else "no sheet"
         raise WhatIfError("sheet", f"{path} has {kind} {sheet!r}; its training sheets: {', '.join(training)}")
     before = reader.read(path, sheet=sheet)
-    cells = {name: _cell(before.layout, name, value) for name, value in changes.items()}
+    cells = {name: _cell(before.layout, name, value, sheet) for name, value in changes.items()}
     if not cells:
         raise WhatIfError("changes", "give at least one value to change, such as eta=0.5")
     was = {name: _given(before.spec, name) for name in cells}
@@ -165,12 +170,15 @@ def parse_changes(texts: list[str] | tuple[str, ...]) -> dict[str, float]:
     return out
 
 
-def _cell(layout: Layout, name: str, value: float) -> tuple[str, float]:
+def _cell(layout: Layout, name: str, value: float, sheet: str = SHEET) -> tuple[str, float]:
     """Where given value ``name`` lives (``"B2"`` for eta), with its new value checked."""
     net = layout.network
+    if name in DEFAULTS:
+        return _constant_cell(layout, name, value, sheet)
     if not _NAME.match(name):
+        constants = "".join(f", {c}" for c in layout.constants)
         raise WhatIfError("changes", f"{name!r} is not a given value whatif can change: eta, w1..w{net.n_weights}"
-                                 + (f" or b1..b{net.n_biases}" if net.bias_mode != "none" else ""))
+                                 + (f", b1..b{net.n_biases}" if net.bias_mode != "none" else "") + constants)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise WhatIfError("changes", f"{name} must be a finite number, got {value!r}")
     if name == "eta":
@@ -185,9 +193,29 @@ def _cell(layout: Layout, name: str, value: float) -> tuple[str, float]:
     return cell.replace("$", ""), float(value)
 
 
+def _constant_cell(layout: Layout, name: str, value: float, sheet: str) -> tuple[str, float]:
+    """Where optimizer constant ``name`` lives on ``sheet`` (``"B6"`` for Adam's beta1 on the seed),
+    with its new value held to the network file's rules."""
+    optimizer = layout.network.optimizer
+    if name not in layout.constants:
+        has = f"whose constants are {', '.join(layout.constants)}" if layout.constants else "which has no constants"
+        raise WhatIfError("changes", f"{name} is a constant of {' and '.join(OWNERS[name])}; sheet {sheet!r} "
+                                     f"trains by {optimizer}, {has}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise WhatIfError("changes", f"{name} must be a finite number, got {value!r}")
+    if name == "epsilon" and value <= 0:
+        raise WhatIfError("changes", f"epsilon must be above 0, got {value:g}: it keeps the step finite where the "
+                                     f"squared gradients are 0")
+    if name != "epsilon" and not 0 <= value < 1:
+        raise WhatIfError("changes", f"{name} must be in [0, 1), got {value:g}")
+    return layout.constant_cell(name).replace("$", ""), float(value)
+
+
 def _given(spec, name: str) -> float:
     if name == "eta":
         return spec.eta
+    if name in DEFAULTS:
+        return getattr(spec, name)
     values = spec.weights if name[0] == "w" else spec.biases
     return values[int(name[1:]) - 1]
 

@@ -148,12 +148,12 @@ class Training(Values):
     k rows written so far."""
 
     def __init__(self, spec: Spec, layout: Layout, styles: list[int],
-                 progress: Callable[[int], None] | None = None, e_totals: dict[float, dict[int, float]] | None = None,
+                 progress: Callable[[int], None] | None = None, e_totals: dict[str, dict[int, float]] | None = None,
                  sheet: str = SHEET):
         self.spec, self.layout, self.sheet = spec, layout, sheet
         self.title = coordinate_to_tuple(title_cell(layout))
         self.styles, self.progress = styles, progress
-        self.e_totals = e_totals  # once the rows are written, E_total at the Sweep table's iterations, under the rate
+        self.e_totals = e_totals  # once the rows are written, E_total at the Sweep table's iterations, by sheet
 
     def rows(self) -> Iterator[bytes]:
         """The iteration rows' XML, a block of rows at a time::
@@ -188,7 +188,7 @@ class Training(Values):
                     self.progress(done + min(start + step, len(matrix)))
             done += len(matrix)
         if self.e_totals is not None:
-            self.e_totals[self.spec.eta] = losses
+            self.e_totals[self.sheet] = losses
 
     def _row_template(self, columns, formulas: dict[str, str]) -> str:
         head = f'<row r="{{r}}"><c r="A{{r}}" s="{self.styles[0]}" t="n"><v>{{k}}</v></c>'
@@ -215,18 +215,19 @@ class Training(Values):
         return TITLE + general(self.spec.eta) if (row, col) == self.title else None
 
 
-def sweep(plan, spec: Spec, rates: tuple[float, ...], e_totals: dict[float, dict[int, float]] | None = None) \
-        -> Planned:
-    """The Sweep table: each rate sheet's E_total at the table's iterations, and the live labels.
-    ``e_totals`` holds, by rate, the E_total at those iterations of the rate sheets already written
+def sweep(plan, specs: list[Spec], e_totals: dict[str, dict[int, float]] | None = None) -> Planned:
+    """The Sweep table: each rate (or optimizer) sheet's E_total at the table's iterations, and the
+    live labels of the rates. ``specs`` are the sheets' specs, in ``plan.sheets``' order;
+    ``e_totals`` holds, by sheet, the E_total at those iterations of the sheets already written
     (the writer writes this sheet after them, so that a long run is not trained again for it)."""
     cells: dict[str, Value] = {}
-    for k, (sheet, rate) in enumerate(zip(plan.sheets, rates)):
-        losses = (e_totals or {}).get(rate)
+    for k, (sheet, spec) in enumerate(zip(plan.sheets, specs)):
+        losses = (e_totals or {}).get(sheet)
         if losses is None:
-            run_losses = e_total(replace(spec, eta=rate))
+            run_losses = e_total(spec)
             losses = {iteration: float(run_losses[iteration - 1]) for iteration in plan.iterations}
-        cells[f"{get_column_letter(plan.column(k))}{HEADER_ROW}"] = f"eta {general(rate)}"
+        if not plan.compares:  # a comparison's labels are text, not formulas
+            cells[f"{get_column_letter(plan.column(k))}{HEADER_ROW}"] = f"eta {general(spec.eta)}"
         for iteration in plan.iterations:
             cells[plan.cell(k, iteration)] = losses[iteration]
     return Planned(cells)

@@ -5,7 +5,7 @@ The layout (:mod:`xlbackprop.sheets.layout`) says where each quantity lives and 
 write-only workbook, row by row, so memory stays flat however many iterations there are.
 The sheets, in order: ``Training``, ``Sweep`` (with a learning-rate sweep, :mod:`xlbackprop.sheets.sweep`),
 ``Derivation``, ``Network``, ``Matrices`` (:mod:`xlbackprop.sheets.matrices`), then one training sheet
-per rate of the sweep (``eta 0.1``, ...).
+per rate of the sweep (``eta 0.1``, ...), or per optimizer of a comparison (``sgd``, ``momentum``, ``adam``).
 The training rows themselves are written as ready XML as the sheet parts are zipped, each formula
 with its computed value (:mod:`xlbackprop.writing.stored`), and :mod:`xlbackprop.writing.package`
 gives drawing and chart parts Excel's namespace prefixes; how each sheet prints is
@@ -33,14 +33,15 @@ from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.writer.excel import ExcelWriter
 
 from ..core import outputs
-from ..core.errors import OutputError
+from ..core.errors import OutputError, SpecError
 from ..core.network import bias_name, weight_name
 from ..core.spec import Spec
 from ..sheets import derivation, diagram, limits, matrices
 from ..sheets.chart import loss_chart, sweep_chart, title_formula
 from ..sheets.layout import ETA_LABEL, ETA_ROW, OPTIMIZER_LABEL, ROW_PT, SHEET, TITLE_ROW, Layout
 from ..sheets.styles import KINDS, named_styles
-from ..sheets.sweep import DEFAULT_RATES, SweepPlan, axis, sheet_name, valid_rates
+from ..core.optimizers import compared
+from ..sheets.sweep import DEFAULT_RATES, SweepPlan, axis, compare_sheet_name, sheet_name, valid_rates
 from ..sheets.sweep import SHEET as SWEEP_SHEET
 from . import printing, stored
 from .package import Package
@@ -49,12 +50,14 @@ FIXED_TIME = dt.datetime(2024, 2, 9, 0, 0, 0)  # the seed lecture's date; keeps 
 
 
 def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None = None,
-          sweep: Sequence[float] = DEFAULT_RATES, force: bool = False) -> Path:
+          sweep: Sequence[float] | None = None, force: bool = False, compare: Sequence[str] | None = None) -> Path:
     """Write the workbook of ``spec`` to ``path``, with one training sheet per rate of ``sweep``
-    (``()`` for none); ``progress(k)`` is told of the k training rows written so far, over all sheets.
-    An existing ``path`` is replaced only when it is xlbackprop's own unchanged output, or with
-    ``force`` (:func:`xlbackprop.core.outputs.workbook_target`)."""
-    rates, path = refusals(spec, path, sweep, force)
+    (``()`` for none; None: :data:`DEFAULT_RATES`, or none when optimizers are compared), or per
+    optimizer of ``compare`` (None: the spec's ``compare``; ``()`` for none); ``progress(k)`` is told
+    of the k training rows written so far, over all sheets. An existing ``path`` is replaced only
+    when it is xlbackprop's own unchanged output, or with ``force``
+    (:func:`xlbackprop.core.outputs.workbook_target`)."""
+    rates, optimizers, path = refusals(spec, path, sweep, force, compare)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -62,7 +65,7 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     wb = Workbook(write_only=True)
     try:
-        values = _fill(wb, spec, rates, progress)
+        values = _fill(wb, spec, rates, optimizers, progress)
         with Package(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True, values=values) as archive:
             ExcelWriter(wb, archive).write_data()
             archive.write_later()
@@ -79,15 +82,25 @@ def build(spec: Spec, path: str | Path, progress: Callable[[int], None] | None =
     return path
 
 
-def refusals(spec: Spec, path: str | Path, sweep: Sequence[float], force: bool) -> tuple[tuple[float, ...], Path]:
+def refusals(spec: Spec, path: str | Path, sweep: Sequence[float] | None, force: bool,
+             compare: Sequence[str] | None = None) -> tuple[tuple[float, ...], tuple[str, ...], Path]:
     """Raise, before anything is written, what :func:`build` would refuse: a spec past Excel's
-    limits, a bad sweep, an output that is a folder, not .xlsx, or a file build must not replace.
-    Returns the sweep's rates and the path (the command line calls it before its progress bar)."""
+    limits, a bad sweep or comparison, both at once, an output that is a folder, not .xlsx, or a
+    file build must not replace. Returns the sweep's rates, the compared optimizers and the path
+    (the command line calls it before its progress bar)."""
     if not isinstance(spec, Spec):
         raise TypeError(f"writer.build takes a Spec, got {type(spec).__name__}; xlbackprop.build takes a preset "
                         f"name, a network file or a mapping as well")
-    rates = valid_rates(sweep)
+    optimizers = spec.compare if compare is None else (compared(tuple(compare)) if len(compare) else ())
+    if optimizers and sweep is not None and len(sweep):
+        raise SpecError("compare", f"cannot go with a learning-rate sweep: the Sweep sheet overlays either rates "
+                                   f"or optimizers ({', '.join(optimizers)}); give --sweep none, or --compare none "
+                                   f"for the sweep, or build two workbooks")
+    rates = valid_rates(() if optimizers else (DEFAULT_RATES if sweep is None else sweep))
     limits.enforce(spec)  # every formula within Excel's limits, or one line saying which is not
+    for optimizer in optimizers:
+        if optimizer != spec.network.optimizer:
+            limits.enforce(spec.trained_by(optimizer))
     path = Path(path)
     if path.is_dir():
         raise OutputError("path", f"{path} is a folder; give a file name such as {path / 'backprop.xlsx'}")
@@ -95,7 +108,7 @@ def refusals(spec: Spec, path: str | Path, sweep: Sequence[float], force: bool) 
         raise OutputError("path", f"{path} must end in .xlsx, as the workbook is an Excel file; "
                                   f"try {path.with_suffix('.xlsx')}")
     outputs.workbook_target(path, force)  # no edit of the user's is lost
-    return rates, path
+    return rates, optimizers, path
 
 
 def _discard(wb: Workbook) -> None:
@@ -116,7 +129,7 @@ def _discard(wb: Workbook) -> None:
             pass
 
 
-def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
+def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...], optimizers: tuple[str, ...],
           progress: Callable[[int], None] | None) -> dict[str, Callable[[], stored.Values]]:
     """Plan and stream every sheet; return, per worksheet part, how to get its stored values."""
     layout = Layout(spec.network, spec.iterations)
@@ -125,7 +138,15 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
     wb.properties.created = wb.properties.modified = FIXED_TIME
     # the digest of every other part, filled in as the package closes (Package.write_later)
     wb.custom_doc_props.append(StringProperty(name=outputs.PROPERTY, value=outputs.PLACEHOLDER))
-    styles = named_styles(state=bool(layout.constants))
+    # each extra training sheet: its name, spec (its rate, or its optimizer) and layout
+    if optimizers:
+        extra = [(compare_sheet_name(o), spec.trained_by(o)) for o in optimizers]
+        extra = [(name, replace(s, title=f"{spec.title} (optimizer {s.network.optimizer}, learning rate {spec.eta:g})"))
+                 for name, s in extra]
+    else:
+        extra = [(sheet_name(r), replace(spec, eta=r, title=f"{spec.title} (learning rate {r:g})")) for r in rates]
+    layouts = [Layout(s.network, s.iterations) for _, s in extra]
+    styles = named_styles(state=any(lay.constants for lay in [layout, *layouts]))
     for style in dict.fromkeys(styles.values()):
         wb.add_named_style(style)
 
@@ -139,13 +160,14 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
     wb.defined_names["eta"] = DefinedName("eta", attr_text=f"'{SHEET}'!{absolute_coordinate(layout.eta_cell)}")
     for name in layout.constants:  # beta1, beta2, epsilon ...: no cell address (BETA is past Excel's XFD)
         wb.defined_names[name] = DefinedName(name, attr_text=f"'{SHEET}'!{layout.constant_cell(name)}")
-    names = tuple(sheet_name(r) for r in rates)
-    e_totals: dict[float, dict[int, float]] = {}  # each rate sheet's E_total at the Sweep table's iterations
-    if rates:
-        floor, zero = axis(spec, rates, losses=stored.e_total)
-        plan = SweepPlan(names, layout, floor, zero)
-        ws = _sweep_sheet(wb, plan, styles, [stored.losses(replace(spec, eta=r)) for r in rates])
-        values[_part(wb, ws)] = stored.Later(lambda: stored.sweep(plan, spec, rates, e_totals))
+    names = tuple(name for name, _ in extra)
+    specs = [s for _, s in extra]
+    e_totals: dict[str, dict[int, float]] = {}  # each extra sheet's E_total at the Sweep table's iterations
+    if extra:
+        floor, zero = axis(specs, losses=stored.e_total)
+        plan = SweepPlan(names, layout, floor, zero, tuple(layouts) if optimizers else ())
+        ws = _sweep_sheet(wb, plan, styles, [stored.losses(s) for s in specs])
+        values[_part(wb, ws)] = stored.Later(lambda: stored.sweep(plan, specs, e_totals))
     ws = _derivation_sheet(wb, layout, styles)
     values[_part(wb, ws)] = lambda: stored.derivation_sheet(spec, layout)
     ws = _diagram_sheet(wb, layout, styles)
@@ -153,12 +175,10 @@ def _fill(wb: Workbook, spec: Spec, rates: tuple[float, ...],
     matrix_values = stored.matrices_sheet(spec, layout)
     ws = _matrices_sheet(wb, layout, styles, matrix_values)
     values[_part(wb, ws)] = lambda: matrix_values
-    for k, (name, rate) in enumerate(zip(names, rates), 1):
-        title = f"{spec.title} (learning rate {rate:g})"
-        rate_spec = replace(spec, eta=rate, title=title)
-        ws, ids = _training_sheet(wb, name, rate_spec, layout, styles)
-        values[_part(wb, ws)] = lambda rate_spec=rate_spec, ids=ids, k=k, name=name: stored.Training(
-            rate_spec, layout, ids, rows_done(k), e_totals, sheet=name)
+    for k, ((name, sheet_spec), sheet_layout) in enumerate(zip(extra, layouts), 1):
+        ws, ids = _training_sheet(wb, name, sheet_spec, sheet_layout, styles)
+        values[_part(wb, ws)] = lambda sheet_spec=sheet_spec, sheet_layout=sheet_layout, ids=ids, k=k, name=name: \
+            stored.Training(sheet_spec, sheet_layout, ids, rows_done(k), e_totals, sheet=name)
     return values
 
 
