@@ -76,7 +76,7 @@ def books(tmp_path_factory):
 
 def test_one_sheet_per_optimizer_each_reading_its_own_constants_by_address(books):
     sheets = _sheets(books["short"], formulas=True)
-    assert list(sheets) == ["Training", "Sweep", "Derivation", "Network", "sgd", "momentum", "adam"]
+    assert list(sheets) == ["Training", "Sweep", "Derivation", "Network", "Matrices", "sgd", "momentum", "adam"]
     adam = sheets["adam"]
     row, columns = _table(adam)
     update = adam.formulas[(row + 2, columns["w1"])]  # iteration 2's w1
@@ -142,12 +142,12 @@ def test_the_chart_names_each_optimizer_and_draws_it_from_its_sheet(books):
 
 def test_the_api_builds_a_comparison_and_the_file_key_carries_one(tmp_path):
     path = xlbackprop.build("class-2024", tmp_path / "api.xlsx", compare=["adam", "sgd"], iterations=5)
-    assert [s.name for s in grid.read_xlsx(path).sheets][4:] == ["adam", "sgd"]
+    assert [s.name for s in grid.read_xlsx(path).sheets][5:] == ["adam", "sgd"]
     spec = from_mapping({**SEED, "compare": ["sgd", "adam"], "beta1": 0.8})  # adam's constant, for its sheet
     assert spec.compare == ("sgd", "adam") and spec.beta1 == 0.8
     path = writer.build(spec.with_overrides(iterations=5), tmp_path / "key.xlsx")
     sheets = _sheets(path)
-    assert [s for s in sheets][4:] == ["sgd", "adam"]  # no rate sheets: the comparison takes their place
+    assert [s for s in sheets][5:] == ["sgd", "adam"]  # no rate sheets: the comparison takes their place
     assert 0.8 in sheets["adam"].values.values()
     assert _agree(_column(sheets["adam"], "E_total", 5), _paper("adam", 5, beta1=0.8)["E_total"]) <= RTOL
 
@@ -193,11 +193,11 @@ def test_the_command_line_compares_and_a_file_key_gives_way_to_none(tmp_path):
     result = _cli("build", "--compare", "sgd,adam", "--iterations", "4", "-o", str(tmp_path / "c.xlsx"))
     assert result.returncode == 0, result.stderr
     assert "optimizers sgd, adam compared" in result.stdout
-    assert [s.name for s in grid.read_xlsx(tmp_path / "c.xlsx").sheets][4:] == ["sgd", "adam"]
+    assert [s.name for s in grid.read_xlsx(tmp_path / "c.xlsx").sheets][5:] == ["sgd", "adam"]
     result = _cli("build", "--preset", "adam-vs-sgd", "--compare", "none", "--sweep", "0.5", "--iterations", "4",
                   "-o", str(tmp_path / "s.xlsx"))
     assert result.returncode == 0, result.stderr
-    assert [s.name for s in grid.read_xlsx(tmp_path / "s.xlsx").sheets][4:] == ["eta 0.5"]
+    assert [s.name for s in grid.read_xlsx(tmp_path / "s.xlsx").sheets][5:] == ["eta 0.5"]
 
 
 # -- the preset ---------------------------------------------------------------------------------
@@ -328,7 +328,7 @@ def test_a_network_file_carries_a_comparison_and_its_errors_name_the_file(tmp_pa
     result = _cli("build", "--config", str(tmp_path / "good.toml"), "-o", str(tmp_path / "g.xlsx"))
     assert result.returncode == 0, result.stderr
     sheets = _sheets(tmp_path / "g.xlsx")
-    assert list(sheets)[4:] == ["momentum", "adam"]
+    assert list(sheets)[5:] == ["momentum", "adam"]
     assert _agree(_column(sheets["momentum"], "E_total", 5), _paper("momentum", 5, eta=0.5, momentum=0.5)["E_total"]) \
         <= RTOL
     (tmp_path / "bad.toml").write_text(net + 'compare = ["adam", "nadam"]\n')
