@@ -122,3 +122,30 @@ def step(opt: Optimizer, w: np.ndarray, g: np.ndarray, state: State, ops: Arithm
     # v̂ overflowing would vanish from the step (x / ∞ = 0) where the sheet shows #NUM!: always marked
     v_hat = error_where_infinite(v / _one_minus(opt.beta2 ** t, ops))
     return err(ops.sub(w, err(err(opt.eta * m_hat) / (np.sqrt(v_hat) + opt.epsilon)))), State(t, {"m": m, "v": v})
+
+
+# Excel: the same rules as formula text, over cell references or ranges (an array formula's) and the
+# constants as the sheet reads them (``c["beta1"]``: a defined name, ``beta1``, or a cell, ``$B$6``)
+
+def excel_state(optimizer: str, prefix: str, before: str, g: str, c: dict[str, str]) -> str:
+    """The new state ``prefix`` from the state ``before`` and the gradient ``g``, without ``=``:
+    ``excel_state("adam", "m", "G16", "AS17", {"beta1": "beta1"}) == "beta1*G16+(1-beta1)*AS17"``."""
+    if optimizer == "momentum":
+        return f"{c['momentum']}*{before}+{g}"
+    if optimizer == "rmsprop":
+        return f"{c['alpha']}*{before}+(1-{c['alpha']})*{g}*{g}"
+    if prefix == "m":
+        return f"{c['beta1']}*{before}+(1-{c['beta1']})*{g}"
+    return f"{c['beta2']}*{before}+(1-{c['beta2']})*{g}*{g}"
+
+
+def excel_step(optimizer: str, g: str, s: dict[str, str], t: str, c: dict[str, str]) -> str:
+    """What η multiplies in the update, from the gradient ``g``, the state ``s`` (by prefix) and the
+    step ``t``: ``v`` for momentum, ``g/(SQRT(s)+epsilon)`` for RMSProp, ``m̂/(√v̂+epsilon)`` for Adam."""
+    if optimizer == "sgd":
+        return g
+    if optimizer == "momentum":
+        return s["v"]
+    if optimizer == "rmsprop":
+        return f"{g}/(SQRT({s['s']})+{c['epsilon']})"
+    return f"({s['m']}/(1-{c['beta1']}^{t}))/(SQRT({s['v']}/(1-{c['beta2']}^{t}))+{c['epsilon']})"

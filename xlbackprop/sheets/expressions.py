@@ -42,7 +42,7 @@ from ..core.losses import (excel_binary_cross_entropy, excel_output_delta, excel
     excel_softmax_exp, excel_softmax_output, excel_softmax_shift)
 from ..core.network import (E_TOTAL, Network, a_name, bias_grad_name, bias_name, delta_name, exp_name, loss_name,
     loss_names, sample_loss_name, shift_name, weight_grad_name, weight_name, z_name)
-from ..core.optimizers import STATE, state_name
+from ..core.optimizers import STATE, excel_state, excel_step, state_name
 from .layout import Layout
 
 
@@ -117,23 +117,12 @@ class Templates:
 
     def _state(self, optimizer: str, state: dict[str, str], before: dict[str, str], g: str) -> dict[str, str]:
         """The state columns' formulas, from the state ``before`` (by prefix) and this row's gradient ``g``."""
-        c = self.constant
-        if optimizer == "momentum":
-            return {state["v"]: f"={c['momentum']}*{before['v']}+{g}"}
-        if optimizer == "rmsprop":
-            return {state["s"]: f"={c['alpha']}*{before['s']}+(1-{c['alpha']})*{g}*{g}"}
-        return {state["m"]: f"={c['beta1']}*{before['m']}+(1-{c['beta1']})*{g}",
-                state["v"]: f"={c['beta2']}*{before['v']}+(1-{c['beta2']})*{g}*{g}"}
+        return {state[p]: "=" + excel_state(optimizer, p, before[p], g, self.constant) for p in state}
 
     def _step(self, optimizer: str, g: str, s: dict[str, str]) -> str:
         """What eta multiplies in the update, from the row above's gradient ``g`` and state ``s``."""
-        c = self.constant
-        if optimizer == "momentum":
-            return s["v"]
-        if optimizer == "rmsprop":
-            return f"{g}/(SQRT({s['s']})+{c['epsilon']})"
         t = self._ref("iteration", "{p}")  # the step of the row above's update: its iteration
-        return f"({s['m']}/(1-{c['beta1']}^{t}))/(SQRT({s['v']}/(1-{c['beta2']}^{t}))+{c['epsilon']})"
+        return excel_step(optimizer, g, s, t, self.constant)
 
     def _softmax(self, s: int) -> dict[str, str]:
         """The softmax output of sample ``s``: o_max, then e_o1 = EXP(o1 − o_max) .., then a_o1 = e_o1/Σe."""

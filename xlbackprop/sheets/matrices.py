@@ -31,7 +31,7 @@ from ..core.activations import ACTIVATIONS
 from ..core.losses import excel_softmax_exp, excel_softmax_output
 from ..core.network import (E_TOTAL, a_name, bias_grad_name, bias_name, delta_name, exp_name, shift_name,
     weight_grad_name, weight_name, z_name)
-from ..core.optimizers import STATE, Optimizer, State, state_name
+from ..core.optimizers import CONSTANTS, STATE, Optimizer, State, excel_state, excel_step, state_name
 from ..core.optimizers import step as optimizer_step
 from .cells import PlannedCell
 from .layout import SHEET as TRAINING
@@ -407,25 +407,16 @@ def _step_text(optimizer: str, p: str) -> str:
             "adam": f"{p} − η·m̂/(√v̂ + epsilon)"}[optimizer]
 
 
+_NAMED = {name: name for names in CONSTANTS.values() for name in names}  # the constants by their defined names
+
+
 def _state(optimizer: str, prefix: str, before: str, g: str) -> str:
     """The new state over the ranges, in the Training sheet's order of operations."""
-    if optimizer == "momentum":
-        return f"momentum*{before}+{g}"
-    if optimizer == "rmsprop":
-        return f"alpha*{before}+(1-alpha)*{g}*{g}"
-    if prefix == "m":
-        return f"beta1*{before}+(1-beta1)*{g}"
-    return f"beta2*{before}+(1-beta2)*{g}*{g}"
+    return excel_state(optimizer, prefix, before, g, _NAMED)
 
 
 def _step(optimizer: str, p: str, g: str, state: dict[str, Block], it: str) -> str:
-    if optimizer == "sgd":
-        return f"{p}-{ETA}*{g}"
-    if optimizer == "momentum":
-        return f"{p}-{ETA}*{state['v'].ref}"
-    if optimizer == "rmsprop":
-        return f"{p}-{ETA}*{g}/(SQRT({state['s'].ref})+epsilon)"
-    return f"{p}-{ETA}*({state['m'].ref}/(1-beta1^{it}))/(SQRT({state['v'].ref}/(1-beta2^{it}))+epsilon)"
+    return f"{p}-{ETA}*{excel_step(optimizer, g, {k: b.ref for k, b in state.items()}, it, _NAMED)}"
 
 
 ETA = "eta"
