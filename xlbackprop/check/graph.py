@@ -1255,11 +1255,21 @@ class _Judge:
             act = next((c for c in forward if cells.deps(c) == (s,)), s)  # or the sum inside its activation
             text = (cells.formula(act) or "").upper()
             kinds.append("tanh" if "TANH" in text else "sigmoid" if "EXP" in text else "relu" if "MAX" in text
+                         else "softmax" if act == s and self._softmax(forward, layers[d], neurons, step)
                          else "linear")
         kind = kinds[0] if len(set(kinds)) == 1 else "/".join(kinds)
         samples = self._samples(step)
         return (f"{shape} {kind}" + (", with biases" if biased else "")
                 + (f", {samples} samples a step" if samples > 1 else ""))
+
+    def _softmax(self, forward: list[Cell], layer: list[frozenset], neurons: dict, step: _Step) -> bool:
+        """A layer of two neurons or more with no activation of one sum alone, and a cell before the
+        loss that takes EXP of the layer's every sum (their Σe^z, or one share e^z/Σe^z): a softmax."""
+        def every_sum(c: Cell) -> bool:  # of one sample at least: a sum of each neuron of the layer
+            deps = set(self.cells.deps(c))
+            return all(any(m in deps for m in neurons[ws]) for ws in layer)
+        return len(layer) > 1 and any(
+            c != step.loss and "EXP" in (self.cells.formula(c) or "").upper() and every_sum(c) for c in forward)
 
     def _times_one(self, term: Node, here: Cell, step: _Step) -> bool:
         """A weight times a cell that holds 1 and that no weight changes: a bias as a constant-1 input."""
