@@ -15,7 +15,7 @@ from ..core import presets
 from ..sheets.sweep import DEFAULT_RATES
 from .writer import build
 
-# file name: (preset, learning-rate sweep, what it shows)
+# file name: (preset, learning-rate sweep (None: the preset's comparison of optimizers), what it shows)
 EXAMPLES = {
     "backprop.xlsx": ("class-2024", DEFAULT_RATES, "the default: the course's 2024 network, and the assignment's "
                                                    "six rates on their own sheets and the Sweep chart"),
@@ -23,6 +23,9 @@ EXAMPLES = {
                                                      "with the assignment's sweep"),
     "mazur.xlsx": ("mazur", (), "Matt Mazur's step-by-step example, with his frozen biases"),
     "xor.xlsx": ("xor", (), "a 2-3-1 network learning XOR from four samples, 1,000 iterations"),
+    "adam-vs-sgd.xlsx": ("adam-vs-sgd", None, "the seed network trained by SGD, momentum and Adam, a sheet each, "
+                                              "their curves overlaid on the Sweep sheet"),
+    "softmax-3class.xlsx": ("softmax-3class", (), "a softmax classifier of 12 iris flowers, cross-entropy"),
 }
 
 
