@@ -10,6 +10,10 @@ difference (0 when the two agree to the last bit). For the seed (iteration 1 on 
                       ∂o1/∂w5   a_h1             =K14
                       ∂E/∂w5    the three factors multiplied, beside Training's ∂E/∂w5
 
+With cross-entropy (a softmax output's o_max, e_o1 .., a_o1 ..; or a sigmoid's binary loss) the
+chain rule has two links, ∂E/∂o1 = a_o1 − t1 and the input, and ``∂E/∂o1, numerically`` holds the
+loss's formula with o1 moved by ±h beside it.
+
 Then a finite-difference check of every gradient, computed in cells: a forward pass with one
 parameter moved by +h and one by −h (a block of rows laid out in Training's columns, below),
 and ``(E(w+h) − E(w−h)) / 2h`` beside the analytic ∂E/∂w. Each value cell carries the numpy
@@ -313,14 +317,14 @@ class _Steps:
         formulas = [self.moved_loss(+1), self.moved_loss(-1)]
         formula = f"=(({formulas[0]})-({formulas[1]}))/(2*{h})"
         o = z_name(net, 1, net.depth, 1)
-        row = row_of(self.out)
+        row = _next_row(self.out)
         self.out.add([PlannedCell(f"∂E/∂{o}, numerically", "label", True),
-                            PlannedCell(f"the same slope by finite differences: the loss's formula with {o} moved "
-                                        f"by ±h", "text", True),
-                            PlannedCell(f"(E({o} + h) − E({o} − h)) / 2h", "text", True),
-                            PlannedCell(formula, "text", True), PlannedCell(formula, "delta"),
-                            PlannedCell(f"={VALUE}{analytic}", "delta"),
-                            PlannedCell(f"={VALUE}{row}-{CHECK}{row}", "delta")])
+                      PlannedCell(f"the same slope by finite differences: the loss's formula with {o} moved by ±h",
+                                  "text", True),
+                      PlannedCell(f"(E({o} + h) − E({o} − h)) / 2h", "text", True),
+                      PlannedCell(formula, "text", True), PlannedCell(formula, "delta"),
+                      PlannedCell(f"={VALUE}{analytic}", "delta"),
+                      PlannedCell(f"={VALUE}{row}-{CHECK}{row}", "delta")])
         e = self.out.expected
         e[f"{VALUE}{row}"] = lambda c: _loss_slope(c, self.net)
         e[f"{CHECK}{row}"] = e[f"{VALUE}{analytic}"]
@@ -440,7 +444,7 @@ def _first_update(c: Context, p: str) -> float:
     return float(w[0])
 
 
-def row_of(out: DerivationPlan) -> int:
+def _next_row(out: DerivationPlan) -> int:
     """The row :meth:`DerivationPlan.add` fills next."""
     return max(out.rows, default=0) + 1
 
