@@ -86,6 +86,8 @@ def check_file(path: str | Path, recalculate: bool = False, timeout: float = 120
         # network under w1, w2 ... labels) is read by its formulas too, and that reading stands
         unsure = {r.table.sheet.name for r in results if r.verdict == "incomplete"}
         unsure -= {r.table.sheet.name for r in results if r.verdict != "incomplete"}
+        if found:  # momentum or Adam under the course's labels: its states are read by the graph
+            unsure |= graph.optimized(book)
         by_graph, unread = graph.judge_all(book, {t.sheet.name for t in found} - unsure)
         read = {r.table.sheet.name for r in by_graph}
         results = [r for r in results if r.table.sheet.name not in read] + by_graph

@@ -47,7 +47,7 @@ from openpyxl.utils.cell import get_column_letter
 
 from ..xlsx.formula import COMPLEX_STEP, FormulaError, Node, Ref, evaluate, leaves, pinned, relative_form
 from ..xlsx.grid import Book, Sheet
-from . import updates
+from . import states, updates
 from .judge import Finding, TableResult
 
 Cell = tuple[str, int, int]
@@ -61,6 +61,10 @@ ATOL = 1e-12
 # (a loss with or without ½, times a batch of m samples summed or averaged, either way round)
 SCALES = sorted({f * m ** e for f in (1.0, 2.0, 0.5) for m in range(1, 17) for e in (1, -1)})
 _SUM_OPS = ("+", "-")
+
+
+ROLES = {"momentum": ("velocity",), "adam": ("first moment", "second moment")}
+SYMBOLS = {"momentum": ("μ",), "adam": ("β1", "β2")}
 
 
 class GraphError(ValueError):
@@ -269,6 +273,8 @@ class _Update:
     factors: list[Node]  # g's factors
     odd: bool = False  # its η is a cell that holds no typed number (a weight read for η: a slip)
     locus: Cell = ("", 0, 0)  # the cell whose formula holds c·g: the update, or the weight change it reads
+    optimizer: states.Optimizer | None = None  # momentum's or Adam's states between the update and g
+    through: tuple[list[Node], Cell] | None = None  # the update's own factors and locus, when g is a state's
 
     def __post_init__(self):
         if not self.locus[0]:
@@ -417,6 +423,20 @@ def judge_all(book: Book, skip: set[str]) -> tuple[list[TableResult], list[str]]
     return out, unread
 
 
+def optimized(book: Book) -> set[str]:
+    """The sheets whose weight updates read an optimizer's states (momentum, Adam): read by the
+    formula graph even where their labels are the course's, whose plain descent they are not."""
+    cells, out = _Cells(book), set()
+    for found in updates.find(book):
+        try:
+            with np.errstate(all="ignore"):
+                if any(u.optimizer for s in _Judge(cells, found).steps()[:2] for u in s.updates):
+                    out |= set(found.sheets)
+        except GraphError:
+            continue
+    return out
+
+
 def _table(cells: _Cells, training: updates.Training, steps: list[_Step], loss: Cell | None, network: str,
            eta: tuple[float, Cell | None] | None) -> FormulaTable:
     first = [chain[0] for chain in training.weights]
@@ -529,6 +549,9 @@ class _Judge:
         for s in sorted(by_index)[:MAX_STEPS]:
             pairs = by_index[s]
             ups = [_update(self.cells, u, self.chain_cells) for _, u in pairs]
+            for u in ups:
+                if u is not None:
+                    self._optimized(u)
             kept = [(w, u) for (w, _), u in zip(pairs, ups) if u is not None]
             for group in self._apart(kept):  # independent runs side by side: each its own loss
                 out.append(_Step(s, [w for w, _ in group], [u for _, u in group]))
@@ -537,6 +560,200 @@ class _Judge:
         if not out:
             raise GraphError("but no update reads a learning rate and a gradient this reader can compute")
         return out
+
+    # ---- an optimizer's states ------------------------------------------------------------
+    def _shift(self, cell: Cell, k: int) -> Cell | None:
+        """The same cell ``k`` steps later (earlier, k < 0) along the layout; None over sheets."""
+        if self.training.step == updates.SHEETS or self.training.layout == "cells":
+            return None
+        dr, dc = self.training.step
+        row, col = cell[1] + k * dr, cell[2] + k * dc
+        return (cell[0], row, col) if row >= 1 and col >= 1 else None
+
+    def _varies(self, cell: Cell) -> bool:
+        """Whether a cell depends on a weight (a gradient, a state; not a constant such as 1 − β1)."""
+        seen, todo = set(), [cell]
+        while todo:
+            c = todo.pop()
+            if c in self.chain_cells:
+                return True
+            if c in seen or len(seen) > 5_000:
+                continue
+            seen.add(c)
+            todo.extend(self.cells.deps(c))
+        return False
+
+    def _probe(self, cell: Cell, values: dict[Cell, Any]) -> float:
+        try:
+            return float(np.real(self.cells.evaluate(self.cells.tree(cell), cell[0], values)))
+        except (FormulaError, ValueError, TypeError, ZeroDivisionError, OverflowError):
+            return math.nan
+
+    def _optimized(self, u: _Update) -> None:
+        """An update that reads an optimizer's states (momentum's v, Adam's m̂ and ŝ): its gradient is
+        what the first state reads, judged as plain descent's; the states are judged by :meth:`_state_slips`."""
+        cells = self.cells
+        found = states.read(u.reads(cells), cells.deps, self._shift, self._varies, self._probe,
+                            lambda c: cells.tree(c) is not None)
+        if found is None or found.states[0].gradient is None:
+            return
+        first = found.states[0]
+        tree = cells.tree(first.cell)
+        ref = next((leaf for leaf in leaves(tree, ("ref",)) if cells.resolve(leaf.args[0], first.cell[0]) == first.gradient),
+                   None)
+        if ref is None:
+            return
+        u.optimizer, u.through = found, (u.factors, u.locus)
+        u.factors, u.locus = [ref], first.cell
+
+    def _decays(self, steps: list[_Step]) -> dict[int, float]:
+        """The sheet's μ (or β1, β2): what most states multiply their previous value by, per state."""
+        found: dict[int, Counter] = defaultdict(Counter)
+        for s in steps:
+            for u in s.updates:
+                for i, st in enumerate(u.optimizer.states if u.optimizer else ()):
+                    if st.decay is not None and math.isfinite(st.decay):
+                        found[i][float(f"{st.decay:.12g}")] += 1
+        return {i: c.most_common(1)[0][0] for i, c in found.items()}
+
+    def _adam_factor(self, u: _Update, step: _Step):
+        """What η multiplies in an Adam update, as the sheet computes it from the raw moments (m, s)."""
+        m, v = (st.cell for st in u.optimizer.states)
+        factors, locus = u.through
+        between = _order(self.cells, set(u.optimizer.between))
+
+        def through(mv: float, sv: float) -> float:
+            values: dict[Cell, Any] = {m: mv, v: sv}
+            for c in between:
+                values[c] = self._probe(c, values)
+            out = 1.0
+            try:
+                for f in factors:
+                    out = out * self.cells.evaluate(f, locus[0], values)
+            except (FormulaError, ValueError, TypeError, ZeroDivisionError, OverflowError):
+                return math.nan
+            return float(np.real(out))
+        return through
+
+    def _epsilon(self, u: _Update, step: _Step) -> float:
+        """Adam's ε as the update uses it: from the update at m = 1, s = 0 (1/(1 − β1ᵗ)/ε)."""
+        t, b1 = step.index + 1, self.decays.get(0, 0.9)
+        at = self._adam_factor(u, step)(1.0, 0.0)
+        return 1 / ((1 - b1 ** t) * at) if math.isfinite(at) and at > 0 else 0.0
+
+    def _state_slips(self, step: _Step, k: int) -> list[_Cause]:
+        """The rules of an update's states: the constants they use (the sheet's μ, β1, β2), the
+        gradient each reads, the square, the bias corrections and the update itself."""
+        u, w = step.updates[k], step.weights[k]
+        o, out = u.optimizer, []
+        first = o.states[0]
+        for i, st in enumerate(o.states):
+            role, sym = ROLES[o.kind][i], SYMBOLS[o.kind][i]
+            quantity = f"{role} of {self._name(w)}"
+            a = self.decays.get(i)
+            got = self.cells.number(st.cell)
+            if i > 0 and st.gradient != first.gradient:
+                out.append(_Cause(st.cell, "formula", quantity, got, None,
+                                  f"reads {self._said(st.gradient) if st.gradient else 'no gradient'} where "
+                                  f"{self._said(first.gradient)} belongs (the gradient {self._said(first.cell)} reads)"))
+                continue
+            if st.decay is not None and a is not None and not states.near(st.decay, a):
+                out.append(_Cause(st.cell, "formula", quantity, got, None,
+                                  f"multiplies its previous value {self._said(st.previous)} by {st.decay:.6g} where "
+                                  f"{sym} = {a:g} belongs, as the other states take it"))
+                continue
+            square = 2 if o.kind == "adam" and i == 1 else 1
+            g = self._said(st.gradient)
+            if st.power != square:
+                out.append(_Cause(st.cell, "formula", quantity, got, None,
+                                  f"takes {g} where its square belongs" if square == 2 else
+                                  f"takes the square of {g} where {g} belongs"))
+                continue
+            allowed = [] if a is None else [(1 - a, f"1 − {sym} = {1 - a:g}")]
+            if o.kind == "momentum":
+                allowed.append((1.0, "1"))
+            if allowed and not any(states.near(st.scale, b) for b, _ in allowed):
+                out.append(_Cause(st.cell, "formula", quantity, got, None,
+                                  f"multiplies {g} by {st.scale:.6g} where " + " or ".join(w for _, w in allowed)
+                                  + " belongs"))
+        if out:
+            return out
+        factors, locus = u.through
+        if o.kind == "momentum":
+            read = [self.cells.resolve(f.args[0], locus[0]) for f in factors if f.op == "ref"]
+            if len(factors) != 1 or read != [first.cell]:
+                out.append(_Cause(u.cell, "update", f"update of {self._name(w)}", self.cells.number(u.cell), None,
+                                  f"does not compute {self._name(w)} − η·{self._said(first.cell)}"))
+            return out
+        return self._adam_slips(step, k)
+
+    def _adam_slips(self, step: _Step, k: int) -> list[_Cause]:
+        u, w = step.updates[k], step.weights[k]
+        t, b1, b2 = step.index + 1, self.decays.get(0), self.decays.get(1)
+        if b1 is None or b2 is None:
+            return []
+        m, v = (st.cell for st in u.optimizer.states)
+        through, eps = self._adam_factor(u, step), self._epsilon(u, step)
+        points = list(states.PROBES) + [(self.cells.number(m), self.cells.number(v))]
+        if all(states.near(through(a, b) / 1e6, states.adam_step(a, b, t, b1, b2, eps) / 1e6) for a, b in points):
+            return []
+        for c in u.optimizer.between:  # a bias correction: m̂ = m/(1 − β1ᵗ), ŝ = s/(1 − β2ᵗ)
+            reads = {st.cell for st in u.optimizer.states} & (set(self.cells.deps(c)))
+            if len(reads) != 1:
+                continue
+            moment = reads.pop()
+            beta, sym, hat = (b1, "β1", "m̂") if moment == m else (b2, "β2", "ŝ")
+            got = self._probe(c, {moment: 1.0})
+            if states.near(got, 1 / (1 - beta ** t)):
+                continue
+            said = self._said(moment)
+            wrong = next((n for n in range(1, t + 3) if states.near(got, 1 / (1 - beta ** n))), None)
+            why = (f"divides {said} by 1 − {sym}^{wrong} where 1 − {sym}^{t} belongs (this is step {t})"
+                   if wrong is not None else f"holds {said} uncorrected where {said}/(1 − {sym}^{t}) belongs"
+                   if states.near(got, 1.0) else f"does not compute {hat} = {said}/(1 − {sym}^{t})")
+            return [_Cause(c, "formula", f"bias-corrected {ROLES['adam'][0 if moment == m else 1]} of {self._name(w)}",
+                           self.cells.number(c), self.cells.number(moment) / (1 - beta ** t), why)]
+        mh, vh = (lambda a: a / (1 - b1 ** t)), (lambda b: b / (1 - b2 ** t))
+        shapes = (("takes the square root of m̂ where m̂ belongs", lambda a, b: math.sqrt(mh(a)) / (math.sqrt(vh(b)) + eps)),
+                  ("divides by ŝ + ε where √ŝ + ε belongs", lambda a, b: mh(a) / (vh(b) + eps)))
+        why = next((said for said, f in shapes if all(states.near(through(a, b) / 1e6, f(a, b) / 1e6) for a, b in points)),
+                   f"does not compute {self._name(w)} − η·m̂/(√ŝ + ε)")
+        return [_Cause(u.cell, "update", f"update of {self._name(w)}", self.cells.number(u.cell), None, why)]
+
+    def _state_gradient(self, step: _Step, k: int, grad: Cell, truth: np.ndarray, tol: np.ndarray,
+                        others: list[int]) -> _Cause | None:
+        """An optimized update whose gradient is wrong because of where it is read: the update reads
+        another weight's state, or its state another weight's gradient or the previous step's."""
+        u, w = step.updates[k], step.weights[k]
+        first = u.optimizer.states[0]
+        role = ROLES[u.optimizer.kind][0]
+        owner = next((j for j, v in enumerate(step.updates) if j != k and v.optimizer is not None
+                      and v.optimizer.states[0].cell == first.cell), None)
+        if owner is not None:
+            return _Cause(u.cell, "update", f"update of {self._name(w)}", self.cells.number(u.cell), None,
+                          f"reads {self._said(first.cell)}, the {role} of {self._said(step.weights[owner])}, "
+                          f"where the {role} of {self._said(w)} belongs")
+        right = next((c for c in sorted(step.down) if c != grad and abs(self.cells.number(c) - truth[k]) <= tol[k]
+                      and not states.is_state(c, self.cells.deps, self._shift)), None)
+        belongs = self._said(right) if right else f"the gradient of {self._said(w)}"
+        quantity = f"{role} of {self._name(w)}"
+        if grad not in step.down:
+            return _Cause(first.cell, "formula", quantity, self.cells.number(first.cell), None,
+                          f"reads {self._said(grad)}, which this step's weights do not change, where {belongs} belongs")
+        if others:
+            return _Cause(first.cell, "formula", quantity, self.cells.number(first.cell), None,
+                          f"reads {self._said(grad)} where {belongs} belongs")
+        return None
+
+    def _optimizer(self, steps: list[_Step]) -> str:
+        """``, momentum 0.9`` or ``, Adam (β1 0.9, β2 0.999)``: what the network text adds."""
+        kinds = Counter(u.optimizer.kind for s in steps for u in s.updates if u.optimizer)
+        if not kinds:
+            return ""
+        kind = kinds.most_common(1)[0][0]
+        if kind == "momentum":
+            return f", momentum {self.decays[0]:g}" if 0 in self.decays else ", momentum"
+        return (f", Adam (β1 {self.decays[0]:g}, β2 {self.decays[1]:g})" if {0, 1} <= set(self.decays) else ", Adam")
 
     def _down(self, starts) -> set[Cell]:
         """Every cell that depends on ``starts``, not through a later weight."""
@@ -698,6 +915,7 @@ class _Judge:
                     u.eta = self.eta[0]
         for step in steps:
             self.read(step)
+        self.decays = self._decays(steps)
         readable = [s for s in steps if s.candidates]
         if not readable:
             raise GraphError("but no loss cell depends on them (a cell that reads every weight through "
@@ -712,6 +930,7 @@ class _Judge:
         first = readable[0]
         self._first_run = {c for chain in self.training.weights if chain[first.index] in first.weights for c in chain}
         network = self._network(first) + self._in_turn([s for s in readable if s.weights[0] in self._first_run])
+        network += self._optimizer(readable)
         if (runs := sum(s.index == first.index for s in readable)) > 1:
             network += f", {runs} runs side by side"
         etas = {(u.eta, u.eta_cell) for s in readable for u in s.updates if not u.odd}
@@ -852,6 +1071,9 @@ class _Judge:
                 out.append(_Cause(u.cell, "anchoring", f"update of {self._name(w)}", None, None,
                                   f"multiplies by {_coordinate(u.eta_cell, self.home)}, {what}, where the learning "
                                   f"rate {self._said(self.eta[1]) if self.eta[1] else f'{self.eta[0]:g}'} belongs"))
+        for k, u in enumerate(step.updates):
+            if u.optimizer is not None:
+                out.extend(self._state_slips(step, k))
         for index, s, pre, act in self.fed:
             if index == step.index:
                 out.append(_Cause(s, "formula", "weighted sum", None, None,
@@ -878,6 +1100,10 @@ class _Judge:
             u = step.updates[k]
             others = [j for j in range(len(step.updates)) if j != k and abs(step.got[k] - truth[j]) <= tol[j]]
             shared = [j for j in others if grad_cell.get(j) == grad_cell.get(k)]
+            if u.optimizer is not None and k in grad_cell and \
+                    (found_here := self._state_gradient(step, k, grad_cell[k], truth, tol, others)) is not None:
+                out.append(found_here)
+                continue
             if k in grad_cell and (shared or others and self._holding(step, truth[k], tol[k], grad_cell[k])):
                 j = (shared or others)[0]
                 out.append(_Cause(u.cell, "update", f"update of {self._name(step.weights[k])}", step.got[k], truth[k],
