@@ -10,7 +10,7 @@ panel above the table, and the weights of the next row updated from the states:
 
 The first row's states read no state above (``=AC9``, ``=(1-$B$2)*AC9``: the state before is 0).
 ``slips`` maps a cell (``"AL12"``) or a column (``"AL"``, every row) to the formula a slip puts
-there, with ``{r}`` its row and ``{p}`` the row above.
+there (a column's from the second row on), with ``{r}`` the cell's row and ``{p}`` the row above.
 """
 
 from __future__ import annotations
@@ -101,7 +101,8 @@ def write(path, optimizer: str, steps: int = 12, slips: dict[str, str] | None = 
             column = at.rstrip("0123456789")
             slip = slips.get(at, slips.get(column) if int(at[len(column):]) > FIRST else None)
             if slip is not None:
-                cells[at] = slip.format(r=r, p=r - 1) if isinstance(slip, str) else slip
+                row = int(at[len(column):])
+                cells[at] = slip.format(r=row, p=row - 1) if isinstance(slip, str) else slip
         for at, value in cells.items():
             ws[at] = value
     wb.save(path)

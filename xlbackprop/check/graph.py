@@ -401,8 +401,11 @@ def judge_all(book: Book, skip: set[str]) -> tuple[list[TableResult], list[str]]
     for found in updates.find(book):
         if not set(found.sheets) & skip:
             judges.append(_Judge(cells, found))
+    held = {id(j): j.held() for j in judges}  # an optimizer's states, which read their own previous value as updates do
+    states_of = [j for j in judges if any(j.chain_cells & held[id(k)] and not k.chain_cells & held[id(j)]
+                                          for k in judges if k is not j)]
     for judge in sorted(judges, key=lambda j: -len(j.chain_cells)):
-        if judge.chain_cells <= covered:  # a piece a slip broke off a chain that goes on through it
+        if judge.chain_cells <= covered or judge in states_of:  # a piece a slip broke off a chain that goes on through it
             continue
         covered |= judge.chain_cells
         try:
@@ -499,7 +502,7 @@ class _Judge:
         """The training as the tables it is: networks side by side that differ (a sigmoid table beside
         a tanh table, or another η) are two; runs of one network (one row a run) are one. The
         training itself when it is one table (its steps then kept for :meth:`judge`)."""
-        steps = self._steps = self.steps()
+        steps = self._steps = self._steps or self.steps()
         first = min(s.index for s in steps)
         groups = [s for s in steps if s.index == first]
         if len(groups) < 2:
@@ -606,6 +609,17 @@ class _Judge:
         u.optimizer, u.through = found, (u.factors, u.locus)
         u.factors, u.locus = [ref], first.cell
 
+    def held(self) -> set[Cell]:
+        """The cells of the optimizer's states and those between them and the updates (none when
+        its steps cannot be read: :meth:`tables` then says why)."""
+        try:
+            with np.errstate(all="ignore"):
+                self._steps = self._steps or self.steps()
+        except GraphError:
+            return set()
+        return {c for s in self._steps for u in s.updates if u.optimizer
+                for c in [st.cell for st in u.optimizer.states] + u.optimizer.between}
+
     def _decays(self, steps: list[_Step]) -> dict[int, float]:
         """The sheet's μ (or β1, β2): what most states multiply their previous value by, per state."""
         found: dict[int, Counter] = defaultdict(Counter)
@@ -652,7 +666,8 @@ class _Judge:
             quantity = f"{role} of {self._name(w)}"
             a = self.decays.get(i)
             got = self.cells.number(st.cell)
-            if i > 0 and st.gradient != first.gradient:
+            if i > 0 and st.gradient != first.gradient and first.gradient in step.down \
+                    and abs(step.got[k] - self._alpha_truth(step, k)) <= self._tolerance(step.truths[step.loss], self.alpha)[k]:
                 out.append(_Cause(st.cell, "formula", quantity, got, None,
                                   f"reads {self._said(st.gradient) if st.gradient else 'no gradient'} where "
                                   f"{self._said(first.gradient)} belongs (the gradient {self._said(first.cell)} reads)"))
@@ -687,6 +702,9 @@ class _Judge:
             return out
         return self._adam_slips(step, k)
 
+    def _alpha_truth(self, step: _Step, k: int) -> float:
+        return float(self.alpha * step.truths[step.loss][k])
+
     def _adam_slips(self, step: _Step, k: int) -> list[_Cause]:
         u, w = step.updates[k], step.weights[k]
         t, b1, b2 = step.index + 1, self.decays.get(0), self.decays.get(1)
@@ -694,7 +712,8 @@ class _Judge:
             return []
         m, v = (st.cell for st in u.optimizer.states)
         through, eps = self._adam_factor(u, step), self._epsilon(u, step)
-        points = list(states.PROBES) + [(self.cells.number(m), self.cells.number(v))]
+        stored = (self.cells.number(m), self.cells.number(v))
+        points = list(states.PROBES) + ([stored] if all(map(math.isfinite, stored)) and stored[1] >= 0 else [])
         if all(states.near(through(a, b) / 1e6, states.adam_step(a, b, t, b1, b2, eps) / 1e6) for a, b in points):
             return []
         for c in u.optimizer.between:  # a bias correction: m̂ = m/(1 − β1ᵗ), ŝ = s/(1 − β2ᵗ)
@@ -716,7 +735,8 @@ class _Judge:
         mh, vh = (lambda a: a / (1 - b1 ** t)), (lambda b: b / (1 - b2 ** t))
         shapes = (("takes the square root of m̂ where m̂ belongs", lambda a, b: math.sqrt(mh(a)) / (math.sqrt(vh(b)) + eps)),
                   ("divides by ŝ + ε where √ŝ + ε belongs", lambda a, b: mh(a) / (vh(b) + eps)))
-        why = next((said for said, f in shapes if all(states.near(through(a, b) / 1e6, f(a, b) / 1e6) for a, b in points)),
+        why = next((said for said, f in shapes if all(states.near(through(a, b) / 1e6, f(a, b) / 1e6)
+                                                      for a, b in states.PROBES)),
                    f"does not compute {self._name(w)} − η·m̂/(√ŝ + ε)")
         return [_Cause(u.cell, "update", f"update of {self._name(w)}", self.cells.number(u.cell), None, why)]
 
@@ -740,7 +760,7 @@ class _Judge:
         if grad not in step.down:
             return _Cause(first.cell, "formula", quantity, self.cells.number(first.cell), None,
                           f"reads {self._said(grad)}, which this step's weights do not change, where {belongs} belongs")
-        if others:
+        if others and right is not None:
             return _Cause(first.cell, "formula", quantity, self.cells.number(first.cell), None,
                           f"reads {self._said(grad)} where {belongs} belongs")
         return None
@@ -906,7 +926,7 @@ class _Judge:
         self.fed: list[tuple[int, Cell, Cell, Cell]] = []
         self.via: dict[Cell, Cell] = {}  # a sample's gradient cell -> the mean over samples it is found under
         self.explained: dict[tuple, tuple[str, str, tuple[int, int]]] = {}  # (place, form) -> what was found, where
-        steps = self._steps or self.steps()
+        steps = self._steps = self._steps or self.steps()
         etas = Counter((u.eta, u.eta_cell) for s in steps for u in s.updates if not u.odd)
         self.eta = etas.most_common(1)[0][0] if etas else (math.nan, None)
         for s in steps:
@@ -920,7 +940,7 @@ class _Judge:
         if not readable:
             raise GraphError("but no loss cell depends on them (a cell that reads every weight through "
                              "the forward pass and that no gradient reads)")
-        alpha = self._alpha(readable)
+        alpha = self.alpha = self._alpha(readable)
         causes: list[tuple[_Step, _Cause]] = []
         for step in readable:
             step.loss = self._loss(step, alpha)
@@ -961,6 +981,8 @@ class _Judge:
         forward formulas at the run's weights, then ``w − η·α·∂L/∂w`` (the sheet's α, its η's)."""
         if not steps:
             return []
+        if any(u.optimizer for s in steps for u in s.updates):  # not yet trained here with momentum or Adam
+            return [None] * len(steps)
         weights = {self._identity(w): self.cells.number(w) for w in steps[0].weights}
         out: list[float | None] = []
         for step in steps:

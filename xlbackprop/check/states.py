@@ -72,12 +72,13 @@ def read(start: list[Cell], deps, shift, varies, probe, formula) -> Optimizer | 
     if not found:
         return None
     states = [_rule(c, deps, shift, varies, probe) for c in dict.fromkeys(found)]
-    states.sort(key=lambda s: s.power)
-    powers = [s.power for s in states]
+    if [s.power for s in states] == [2, 1]:  # the linear state first (else in the order the update reads them)
+        states.reverse()
+    powers = sorted(s.power for s in states)
     between = [c for c in between if c not in found and any(s.cell in _reach(c, deps) for s in states)]
     if powers == [1]:
         return Optimizer("momentum", states, between)
-    if powers == [1, 2]:
+    if len(states) == 2 and powers[0] == 1:  # a second moment without its square is Adam's slip
         return Optimizer("adam", states, between)
     return None
 
