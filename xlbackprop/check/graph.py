@@ -597,7 +597,7 @@ class _Judge:
         what the first state reads, judged as plain descent's; the states are judged by :meth:`_state_slips`."""
         cells = self.cells
         found = states.read(u.reads(cells), cells.deps, self._shift, self._varies, self._probe,
-                            lambda c: cells.tree(c) is not None)
+                            lambda c: c not in self.chain_cells and cells.tree(c) is not None)  # a weight is no state
         if found is None or found.states[0].gradient is None:
             return
         first = found.states[0]
