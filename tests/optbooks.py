@@ -5,6 +5,7 @@ One row a step: the course's 2-2-2 sigmoid net (Mazur's numbers, no biases), the
 panel above the table, and the weights of the next row updated from the states:
 
     momentum   v_w = μ·v_w(row above) + ∂E/∂w,           w(next row) = w − η·v_w
+    velocity   v_w = μ·v_w(row above) − η·∂E/∂w,         w(next row) = w + v_w   (CS231n's form)
     adam       m_w = β1·m_w + (1 − β1)·∂E/∂w,  s_w = β2·s_w + (1 − β2)·∂E/∂w²,
                m̂_w = m_w/(1 − β1^t),  ŝ_w = s_w/(1 − β2^t),  w(next row) = w − η·m̂_w/(√ŝ_w + ε)
 
@@ -25,8 +26,8 @@ HEADER, FIRST = 8, 9
 FORWARD = ("t", *(f"w{k}" for k in range(1, 9)), "h1", "a_h1", "h2", "a_h2", "o1", "a_o1", "o2", "a_o2",
            "E1", "E2", "E_total", *(f"∂E/∂w{k}" for k in range(1, 9)))
 COL = {name: L(k) for k, name in enumerate(FORWARD, 1)}  # "w1" -> "B", "∂E/∂w1" -> "Y"
-STATES = {"momentum": ("v",), "adam": ("m", "s", "m_hat", "s_hat")}
-CONSTANTS = {"momentum": (("eta", 0.5), ("mu", 0.9)),
+STATES = {"momentum": ("v",), "velocity": ("vel",), "adam": ("m", "s", "m_hat", "s_hat")}
+CONSTANTS = {"momentum": (("eta", 0.5), ("mu", 0.9)), "velocity": (("learning rate", 0.5), ("momentum", 0.9)),
              "adam": (("eta", 0.1), ("beta1", 0.9), ("beta2", 0.999), ("eps", 1e-8))}
 
 
@@ -64,6 +65,10 @@ def _optimizer(optimizer: str, r: int, k: int) -> dict[str, str]:
         v = s["v"]
         return {f"{v}{r}": f"={g}" if first else f"=$B$2*{v}{p}+{g}",
                 f"{w}{r + 1}": f"={w}{r}-$B$1*{v}{r}"}
+    if optimizer == "velocity":
+        v = s["vel"]
+        return {f"{v}{r}": f"=-$B$1*{g}" if first else f"=$B$2*{v}{p}-$B$1*{g}",
+                f"{w}{r + 1}": f"={w}{r}+{v}{r}"}
     m, v, mh, vh = s["m"], s["s"], s["m_hat"], s["s_hat"]
     return {f"{m}{r}": f"=(1-$B$2)*{g}" if first else f"=$B$2*{m}{p}+(1-$B$2)*{g}",
             f"{v}{r}": f"=(1-$B$3)*{g}^2" if first else f"=$B$3*{v}{p}+(1-$B$3)*{g}^2",

@@ -551,9 +551,9 @@ class _Judge:
         out = []
         for s in sorted(by_index)[:MAX_STEPS]:
             pairs = by_index[s]
-            ups = [_update(self.cells, u, self.chain_cells) for _, u in pairs]
+            ups = [self._velocity_update(u) or _update(self.cells, u, self.chain_cells) for _, u in pairs]
             for u in ups:
-                if u is not None:
+                if u is not None and u.optimizer is None:
                     self._optimized(u)
             kept = [(w, u) for (w, _), u in zip(pairs, ups) if u is not None]
             for group in self._apart(kept):  # independent runs side by side: each its own loss
@@ -591,6 +591,35 @@ class _Judge:
             return float(np.real(self.cells.evaluate(self.cells.tree(cell), cell[0], values)))
         except (FormulaError, ValueError, TypeError, ZeroDivisionError, OverflowError):
             return math.nan
+
+    def _velocity_update(self, cell: Cell) -> _Update | None:
+        """``w + v`` with v = μ·v' − η·g (CS231n's momentum): its gradient g is what v reads, its η
+        the −η v's rule multiplies g by."""
+        cells = self.cells
+        tree = cells.tree(cell, own=True)
+        change = updates.split_change(tree) if tree is not None else None
+        if change is None or change[0] != "+":
+            return None
+        v = cells.resolve(change[2], cell[0])
+        if v in self.chain_cells or cells.tree(v) is None or not states.is_state(v, cells.deps, self._shift):
+            v = cells.resolve(change[1], cell[0])  # v + w
+            if v in self.chain_cells or cells.tree(v) is None or not states.is_state(v, cells.deps, self._shift):
+                return None
+        found = states.read([v], cells.deps, self._shift, self._varies, self._probe,
+                            lambda c: c not in self.chain_cells and cells.tree(c) is not None)
+        if found is None or found.kind != "momentum" or found.states[0].cell != v or found.states[0].gradient is None:
+            return None
+        state = found.states[0]
+        if not state.scale:
+            return None
+        eta = abs(state.scale)  # + η·g is a slip of the velocity's rule, said there
+        eta_cell = next((d for d in cells.deps(v) if cells.typed(d) and states.near(cells.number(d), eta)), None)
+        ref = next((leaf for leaf in leaves(cells.tree(v), ("ref",)) if cells.resolve(leaf.args[0], v[0]) == state.gradient),
+                   None)
+        if ref is None:
+            return None
+        found.form = "velocity"
+        return _Update(cell, 1.0, eta, eta_cell, [ref], locus=v, optimizer=found, through=([], cell))
 
     def _optimized(self, u: _Update) -> None:
         """An update that reads an optimizer's states (momentum's v, Adam's m̂ and ŝ): its gradient is
@@ -685,7 +714,9 @@ class _Judge:
                                   f"takes the square of {g} where {g} belongs"))
                 continue
             allowed = [] if a is None else [(1 - a, f"1 − {sym} = {1 - a:g}")]
-            if o.kind == "momentum":
+            if o.form == "velocity":  # v = μ·v' − η·g: the sheet's η
+                allowed = [(-self.eta[0], f"−η = −{self.eta[0]:g}")]
+            elif o.kind == "momentum":
                 allowed.append((1.0, "1"))
             if allowed and not any(states.near(st.scale, b) for b, _ in allowed):
                 out.append(_Cause(st.cell, "formula", quantity, got, None,
@@ -694,6 +725,8 @@ class _Judge:
         if out:
             return out
         factors, locus = u.through
+        if o.form == "velocity":
+            return out
         if o.kind == "momentum":
             read = [self.cells.resolve(f.args[0], locus[0]) for f in factors if f.op == "ref"]
             if len(factors) != 1 or read != [first.cell]:

@@ -43,6 +43,7 @@ class Optimizer:
     kind: str  # "momentum" or "adam"
     states: list[State]  # the linear state first (momentum's v, Adam's m), then Adam's s
     between: list[Cell] = field(default_factory=list)  # cells between the update and the states (m̂, ŝ)
+    form: str = ""  # "velocity": CS231n's momentum, v = μ·v' − η·g and w + v
 
 
 def is_state(cell: Cell, deps: Callable[[Cell], tuple], shift: Callable[[Cell, int], Cell | None]) -> bool:
