@@ -9,6 +9,9 @@ panel above the table, and the weights of the next row updated from the states:
     adam       m_w = β1·m_w + (1 − β1)·∂E/∂w,  s_w = β2·s_w + (1 − β2)·∂E/∂w²,
                m̂_w = m_w/(1 − β1^t),  ŝ_w = s_w/(1 − β2^t),  w(next row) = w − η·m̂_w/(√ŝ_w + ε)
 
+With ``inline``, Adam's bias corrections are written into the update (no m̂, ŝ columns):
+``w − η·(m/(1 − β1^t))/(SQRT(s/(1 − β2^t)) + ε)``; with ``ema``, momentum's gradient is scaled by
+1 − μ (``v = μ·v + (1 − μ)·∂E/∂w``); ``headers`` spells the states' headers (``{"v": "velocity "}``).
 The first row's states read no state above (``=AC9``, ``=(1-$B$2)*AC9``: the state before is 0).
 ``slips`` maps a cell (``"AL12"``) or a column (``"AL"``, every row) to the formula a slip puts
 there (a column's from the second row on), with ``{r}`` the cell's row and ``{p}`` the row above.
@@ -56,27 +59,33 @@ def _forward(r: int) -> dict[str, str]:
     }
 
 
-def _optimizer(optimizer: str, r: int, k: int) -> dict[str, str]:
+def _optimizer(optimizer: str, r: int, k: int, inline: bool = False, ema: bool = False) -> dict[str, str]:
     """Weight k's state cells of row r, and its update in row r + 1: column letter -> formula."""
     g, first, p = f"{COL[f'∂E/∂w{k}']}{r}", r == FIRST, r - 1
     s = {name: state_column(name, k, optimizer) for name in STATES[optimizer]}
     w = COL[f"w{k}"]
     if optimizer == "momentum":
         v = s["v"]
-        return {f"{v}{r}": f"={g}" if first else f"=$B$2*{v}{p}+{g}",
+        scaled = f"(1-$B$2)*{g}" if ema else g
+        return {f"{v}{r}": f"={scaled}" if first else f"=$B$2*{v}{p}+{scaled}",
                 f"{w}{r + 1}": f"={w}{r}-$B$1*{v}{r}"}
     if optimizer == "velocity":
         v = s["vel"]
         return {f"{v}{r}": f"=-$B$1*{g}" if first else f"=$B$2*{v}{p}-$B$1*{g}",
                 f"{w}{r + 1}": f"={w}{r}+{v}{r}"}
     m, v, mh, vh = s["m"], s["s"], s["m_hat"], s["s_hat"]
+    if inline:
+        return {f"{m}{r}": f"=(1-$B$2)*{g}" if first else f"=$B$2*{m}{p}+(1-$B$2)*{g}",
+                f"{v}{r}": f"=(1-$B$3)*{g}^2" if first else f"=$B$3*{v}{p}+(1-$B$3)*{g}^2",
+                f"{w}{r + 1}": f"={w}{r}-$B$1*({m}{r}/(1-$B$2^A{r}))/(SQRT({v}{r}/(1-$B$3^A{r}))+$B$4)"}
     return {f"{m}{r}": f"=(1-$B$2)*{g}" if first else f"=$B$2*{m}{p}+(1-$B$2)*{g}",
             f"{v}{r}": f"=(1-$B$3)*{g}^2" if first else f"=$B$3*{v}{p}+(1-$B$3)*{g}^2",
             f"{mh}{r}": f"={m}{r}/(1-$B$2^A{r})", f"{vh}{r}": f"={v}{r}/(1-$B$3^A{r})",
             f"{w}{r + 1}": f"={w}{r}-$B$1*{mh}{r}/(SQRT({vh}{r})+$B$4)"}
 
 
-def write(path, optimizer: str, steps: int = 12, slips: dict[str, str] | None = None) -> None:
+def write(path, optimizer: str, steps: int = 12, slips: dict[str, str] | None = None, inline: bool = False,
+          ema: bool = False, headers: dict[str, str] | None = None) -> None:
     """One sheet ``Train``: the constants in A1:B4 (``eta``, ``mu`` / ``beta1``, ``beta2``, ``eps``),
     the inputs and targets in D1:E4, the header in row 8, ``steps`` rows from row 9."""
     slips = slips or {}
@@ -91,16 +100,16 @@ def write(path, optimizer: str, steps: int = 12, slips: dict[str, str] | None = 
         ws.cell(r, 5, value)
     for k, name in enumerate(FORWARD, 1):
         ws.cell(HEADER, k, name)
-    for state in STATES[optimizer]:
+    for state in STATES[optimizer][:2] if inline else STATES[optimizer]:
         for k in range(1, 9):
-            ws[f"{state_column(state, k, optimizer)}{HEADER}"] = f"{state}_w{k}"
+            ws[f"{state_column(state, k, optimizer)}{HEADER}"] = f"{(headers or {}).get(state, state + '_')}w{k}"
     for r in range(FIRST, FIRST + steps):
         cells = {f"A{r}": r - FIRST + 1}
         if r == FIRST:
             cells.update({f"{COL[f'w{k}']}{r}": WEIGHTS[k - 1] for k in range(1, 9)})
         cells.update({f"{COL[n]}{r}": f for n, f in _forward(r).items()})
         for k in range(1, 9):
-            cells.update({at: f for at, f in _optimizer(optimizer, r, k).items()
+            cells.update({at: f for at, f in _optimizer(optimizer, r, k, inline, ema).items()
                           if int(at.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) < FIRST + steps})
         for at, text in list(cells.items()):
             column = at.rstrip("0123456789")

@@ -51,51 +51,101 @@ BOOKS = {
                             ("first moment of w4", "reads ∂E/∂w4 (X9), which this step's weights do not change")),
     "a_other_state": ("adam", {"D": "=D{p}-$B$1*AS{p}/(SQRT(BA{p})+$B$4)"}, "D10",
                       ("update of w3", "reads m_w1 (AC9), the first moment of w1")),
+    "velocity": ("velocity", {}, None, ()),
+    "v_other_gradient": ("velocity", {"AE": "=$B$2*AE{p}-$B$1*U{r}"}, "AE10",
+                         ("velocity of w3", "reads ∂E/∂w1 (U10) where ∂E/∂w3 (W10) belongs")),
+    "v_other_state": ("velocity", {"D": "=D{p}+AC{p}"}, "D10",
+                      ("update of w3", "reads vel_w1 (AC9), the velocity of w1", "where the velocity of w3")),
+    "v_plus_eta": ("velocity", {"AD": "=$B$2*AD{p}+$B$1*V{r}"}, "AD10",
+                   ("velocity of w2", "multiplies ∂E/∂w2 (V10) by 0.5 where −η = −0.5 belongs")),
+    "ema": ("momentum", {}, None, (), {"ema": True, "headers": {"v": "velocity "}}),
+    "ema_backprop": ("momentum", {"W": W3_SLOPE}, "W10", ("reads a_h1 (K10) where",),
+                     {"ema": True, "headers": {"v": "velocity "}}),
+    "inline": ("adam", {}, None, (), {"inline": True, "headers": {"m": "mom ", "s": "sq "}}),
+    "i_sqrt_of_mhat": ("adam", {"C": "=C{p}-$B$1*SQRT(AD{p}/(1-$B$2^A{p}))/(SQRT(AL{p}/(1-$B$3^A{p}))+$B$4)"}, "C10",
+                       ("update of w2", "takes the square root of m̂ where m̂ belongs"), {"inline": True}),
+    "i_wrong_t": ("adam", {"C": "=C{p}-$B$1*(AD{p}/(1-$B$2^(A{p}+1)))/(SQRT(AL{p}/(1-$B$3^A{p}))+$B$4)"}, "C10",
+                  ("update of w2", "divides m by 1 − β1^2 where 1 − β1^1 belongs (this is step 1)"), {"inline": True}),
+    "i_wrong_state": ("adam", {"AN": "=$B$3*AN{p}+(1-$B$2)*X{r}^2"}, "AN10",
+                      ("second moment of w4", "multiplies ∂E/∂w4 (X10) by 0.1 where 1 − β2 = 0.001 belongs"),
+                      {"inline": True}),
 }
+
+
+def _options(name: str) -> dict:
+    return BOOKS[name][4] if len(BOOKS[name]) > 4 else {}
 
 
 @pytest.fixture(scope="module")
 def books(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("optimizers")
-    for name, (optimizer, slips, _, _) in BOOKS.items():
-        ob.write(folder / f"{name}.xlsx", optimizer, slips=slips)
+    for name, (optimizer, slips, *_, ) in BOOKS.items():
+        ob.write(folder / f"{name}.xlsx", optimizer, slips=slips, **_options(name))
     convert_all(sorted(folder.glob("*.xlsx")), folder / "recalculated")
     return {name: folder / "recalculated" / f"{name}.xlsx" for name in BOOKS}
 
 
-@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
-def test_a_right_sheet_stores_the_papers_run(books, optimizer):
+RIGHT = ["momentum", "velocity", "adam", "ema", "inline"]
+
+
+@pytest.mark.parametrize("name", RIGHT)
+def test_a_right_sheet_stores_the_papers_run(books, name):
     """The sheet the tests call right is the optimizer of the papers: its weights and states as
-    LibreOffice computed them against a run written from the equations (to rounding, 1e-12)."""
-    constants = dict(ob.CONSTANTS[optimizer])
-    extra = {"momentum": constants.get("mu")} if optimizer == "momentum" else \
-        {"beta1": constants["beta1"], "beta2": constants["beta2"], "epsilon": constants["eps"]}
-    want = paper.run((2, 2, 2), ob.WEIGHTS, [ob.INPUTS], [ob.TARGETS], constants["eta"], 12, optimizer=optimizer,
-                     **{k: v for k, v in extra.items() if v is not None})
-    sheet = read(books[optimizer]).sheets[0]
-    names = [f"w{k}" for k in range(1, 9)] + ["E_total"]
-    columns = {n: ob.COL[n] for n in names}
-    states = {"momentum": {"v": "v"}, "adam": {"m": "m", "s": "v"}}[optimizer]
+    LibreOffice computed them against a run written from the equations (to rounding, 1e-12).
+    CS231n's velocity is −η times Polyak's v; the EMA form's v is (1 − μ) times it, with η/(1 − μ)."""
+    optimizer = BOOKS[name][0]
+    constants = [value for _, value in ob.CONSTANTS[optimizer]]
+    eta, scale = constants[0], 1.0
+    if optimizer == "adam":
+        extra = {"beta1": constants[1], "beta2": constants[2], "epsilon": constants[3]}
+    else:
+        extra = {"momentum": constants[1]}
+        scale = -eta if optimizer == "velocity" else 1 - constants[1] if _options(name).get("ema") else 1.0
+        eta = eta * (1 - constants[1]) if _options(name).get("ema") else eta
+    want = paper.run((2, 2, 2), ob.WEIGHTS, [ob.INPUTS], [ob.TARGETS], eta, 12,
+                     optimizer="adam" if optimizer == "adam" else "momentum", **extra)
+    sheet = read(books[name]).sheets[0]
+    columns = {n: (ob.COL[n], 1.0) for n in [f"w{k}" for k in range(1, 9)] + ["E_total"]}
+    states = {"momentum": {"v": "v"}, "velocity": {"vel": "v"}, "adam": {"m": "m", "s": "v"}}[optimizer]
     for ours, theirs in states.items():
-        columns.update({f"{theirs}_w{k}": ob.state_column(ours, k, optimizer) for k in range(1, 9)})
-    worst = max(abs(sheet.number(ob.FIRST + i, index(col)) - want[name][i]) / max(1.0, abs(want[name][i]))
-                for name, col in columns.items() for i in range(12))
+        columns.update({f"{theirs}_w{k}": (ob.state_column(ours, k, optimizer), scale) for k in range(1, 9)})
+    worst = max(abs(sheet.number(ob.FIRST + i, index(col)) - times * want[name][i]) / max(1.0, abs(want[name][i]))
+                for name, (col, times) in columns.items() for i in range(12))
     assert worst < 1e-12
 
 
-@pytest.mark.parametrize("optimizer, said", [("momentum", "2-2-2 sigmoid, momentum 0.9"),
-                                             ("adam", "2-2-2 sigmoid, Adam (β1 0.9, β2 0.999)")])
-def test_a_right_sheet_is_right_and_named(books, optimizer, said):
-    result = check_file(books[optimizer])
+@pytest.mark.parametrize("name", RIGHT)
+def test_the_correct_run_follows_a_right_sheet(books, name):
+    """check's correct run (its own forward, ∂L/∂w by the complex step, then the sheet's optimizer
+    at the constants its states use) against the losses LibreOffice computed in the file."""
+    curve = as_dict(check_file(books[name]), curve=True)["tables"][0]["curve"]
+    got, expected = curve["got"], curve["expected"]
+    assert len(got) == len(expected) == 11  # 12 rows, 11 updates
+    assert max(abs(g - e) / abs(e) for g, e in zip(got, expected)) < 1e-9
+
+
+def test_the_correct_run_leaves_a_wrong_sheet(books):
+    curve = as_dict(check_file(books["a_wrong_t"]), curve=True)["tables"][0]["curve"]
+    got, expected = curve["got"], curve["expected"]
+    assert abs(got[1] - expected[1]) <= 1e-12 and abs(got[2] - expected[2]) > 1e-6
+
+
+@pytest.mark.parametrize("name, said", [("momentum", "2-2-2 sigmoid, momentum 0.9"),
+                                        ("velocity", "2-2-2 sigmoid, momentum 0.9"),
+                                        ("ema", "2-2-2 sigmoid, momentum 0.9"),
+                                        ("adam", "2-2-2 sigmoid, Adam (β1 0.9, β2 0.999)"),
+                                        ("inline", "2-2-2 sigmoid, Adam (β1 0.9, β2 0.999)")])
+def test_a_right_sheet_is_right_and_named(books, name, said):
+    result = check_file(books[name])
     assert result.status == "right", result
     table = as_dict(result)["tables"][0]
     assert table["network"] == said
     assert table["errors"] == []
 
 
-@pytest.mark.parametrize("name", [n for n, (_, _, cell, _) in BOOKS.items() if cell])
+@pytest.mark.parametrize("name", [n for n, (_, _, cell, *_) in BOOKS.items() if cell])
 def test_each_slip_is_its_one_root_cause_where_it_was_planted(books, name):
-    _, _, cell, words = BOOKS[name]
+    _, _, cell, words, *_ = BOOKS[name]
     result = check_file(books[name])
     assert result.status == "wrong" and len(result.tables) == 1, result
     errors = result.tables[0].errors

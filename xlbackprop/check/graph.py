@@ -768,6 +768,11 @@ class _Judge:
         mh, vh = (lambda a: a / (1 - b1 ** t)), (lambda b: b / (1 - b2 ** t))
         shapes = (("takes the square root of m̂ where m̂ belongs", lambda a, b: math.sqrt(mh(a)) / (math.sqrt(vh(b)) + eps)),
                   ("divides by ŝ + ε where √ŝ + ε belongs", lambda a, b: mh(a) / (vh(b) + eps)))
+        for n in (n for n in range(1, t + 3) if n != t):  # a bias correction written into the update, another t
+            shapes += ((f"divides m by 1 − β1^{n} where 1 − β1^{t} belongs (this is step {t})",
+                        lambda a, b, n=n: (a / (1 - b1 ** n)) / (math.sqrt(vh(b)) + eps)),
+                       (f"divides s by 1 − β2^{n} where 1 − β2^{t} belongs (this is step {t})",
+                        lambda a, b, n=n: mh(a) / (math.sqrt(b / (1 - b2 ** n)) + eps)))
         why = next((said for said, f in shapes if all(states.near(through(a, b) / 1e6, f(a, b) / 1e6)
                                                       for a, b in states.PROBES)),
                    f"does not compute {self._name(w)} − η·m̂/(√ŝ + ε)")
@@ -1014,8 +1019,9 @@ class _Judge:
         forward formulas at the run's weights, then ``w − η·α·∂L/∂w`` (the sheet's α, its η's)."""
         if not steps:
             return []
-        if any(u.optimizer for s in steps for u in s.updates):  # not yet trained here with momentum or Adam
-            return [None] * len(steps)
+        memory: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])  # each weight's state(s): v, or m and s
+        eps = next((self._epsilon(u, s) for s in steps for u in s.updates if u.optimizer and u.optimizer.kind == "adam"),
+                   0.0)
         weights = {self._identity(w): self.cells.number(w) for w in steps[0].weights}
         out: list[float | None] = []
         for step in steps:
@@ -1040,8 +1046,25 @@ class _Judge:
             out.append(float(np.real(loss[0])))
             gradient = np.imag(loss) / H
             for (w, k), u in zip(lanes.items(), step.updates):
-                weights[self._identity(w)] -= u.eta * alpha * gradient[k]
+                weights[self._identity(w)] += self._change(u, alpha * gradient[k], memory[self._identity(w)],
+                                                           step.index + 1, eps)
         return out + [None] * (len(steps) - len(out))
+
+    def _change(self, u: _Update, g: float, state: list[float], t: int, eps: float) -> float:
+        """A weight's change in the correct run, by its update's optimizer at the sheet's constants
+        (``state`` its v, or m and s, carried from step to step)."""
+        o = u.optimizer
+        if o is None:
+            return -u.eta * g
+        b1 = self.decays.get(0, 0.0)
+        if o.kind == "momentum":
+            eta = self.eta[0]
+            scale = -eta if o.form == "velocity" else 1 - b1 if states.near(o.states[0].scale, 1 - b1) else 1.0
+            state[0] = b1 * state[0] + scale * g
+            return state[0] if o.form == "velocity" else -u.eta * state[0]
+        b2 = self.decays.get(1, 0.0)
+        state[0], state[1] = b1 * state[0] + (1 - b1) * g, b2 * state[1] + (1 - b2) * g * g
+        return -u.eta * states.adam_step(state[0], state[1], t, b1, b2, eps)
 
     def _typed_over(self, step: _Step) -> list[_Cause]:
         """A weight that holds a typed number where the steps around it hold its update formula."""
