@@ -153,3 +153,45 @@ def test_each_slip_is_its_one_root_cause_where_it_was_planted(books, name):
     cause = " ".join(errors[0].cause.split())
     for w in words:
         assert w in cause, cause
+
+
+SEED = {"layers": [2, 2, 2], "weights": list(ob.WEIGHTS), "inputs": [list(ob.INPUTS)], "targets": [list(ob.TARGETS)],
+        "eta": 0.05, "iterations": 20}
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory) -> dict[str, Path]:
+    """xlbackprop's own workbooks trained by momentum and by Adam, and the Adam one with w1's first
+    moment reading w2's gradient from row 20 on (saved by openpyxl, recalculated by LibreOffice)."""
+    import openpyxl
+
+    from xlbackprop.api import build
+    from xlbackprop.core.spec import from_mapping
+    folder = tmp_path_factory.mktemp("own")
+    out = {name: build(from_mapping({**SEED, "optimizer": name}), folder / f"{name}.xlsx") for name in ("momentum", "adam")}
+    wb = openpyxl.load_workbook(out["adam"])
+    ws = wb["Training"]
+    assert ws["C20"].value == "=beta1*C19+(1-beta1)*AO20" and ws["F20"].value == "=beta1*F19+(1-beta1)*AP20"
+    for r in range(20, 34):
+        ws[f"C{r}"] = f"=beta1*C{r - 1}+(1-beta1)*AP{r}"
+    wb.save(folder / "slipped.xlsx")
+    convert_all([folder / "slipped.xlsx"], folder / "recalculated")
+    out["slipped"] = folder / "recalculated" / "slipped.xlsx"
+    return out
+
+
+@pytest.mark.parametrize("name, said", [("momentum", "momentum 0.9"), ("adam", "Adam (β1 0.9, β2 0.999)")])
+def test_xlbackprops_own_optimizer_workbook_is_read_by_its_states(own, name, said):
+    result = check_file(own[name])
+    assert result.status == "right", result
+    tables = as_dict(result)["tables"]  # Training, then the sweep's sheets
+    assert tables[0]["sheet"] == "Training" and len(tables) > 1
+    assert {t["network"] for t in tables} == {f"2-2-2 sigmoid, {said}"}
+
+
+def test_a_slip_in_xlbackprops_own_adam_workbook_is_found_at_its_cell(own):
+    result = check_file(own["slipped"])
+    assert result.status == "wrong", result
+    [error] = result.tables[0].errors
+    assert (error.column, error.row) == ("C", 20)
+    assert "reads" in error.cause and "(AP20) where" in error.cause and "(AO20) belongs" in error.cause, error.cause

@@ -1102,7 +1102,8 @@ class _Judge:
     def _loss(self, step: _Step, alpha: float) -> Cell:
         def rank(c: Cell) -> tuple:
             link = bool(updates.LINK.fullmatch(self.cells.formula(c) or ""))  # a copy of the loss shown elsewhere
-            return -int(self._matches(step, c, alpha).sum()), link, len(self.cells.dependents(c)), c
+            elsewhere = c[0] not in self.training.sheets  # a copy on another sheet (xlbackprop's Derivation)
+            return -int(self._matches(step, c, alpha).sum()), elsewhere, link, len(self.cells.dependents(c)), c
         return min(step.candidates, key=rank)
 
     def _derivatives(self, step: _Step, alpha: float) -> np.ndarray:
