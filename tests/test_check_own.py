@@ -106,14 +106,15 @@ def test_a_planted_slip_is_the_one_root_cause(planted, case):
 
 
 def test_a_workbook_trained_by_another_optimizer_is_said_not_misjudged(tmp_path):
-    """check reads plain gradient descent; xlbackprop's own Adam workbook is one line pointing to
-    verify (it had been read as SGD: minutes of search, and wrong updates everywhere)."""
+    """check reads plain gradient descent, momentum and Adam (tests/test_check_optimizers.py);
+    xlbackprop's own RMSProp workbook is one line pointing to verify (it had been read as SGD:
+    minutes of search, and wrong updates everywhere)."""
     from xlbackprop.api import build
     from xlbackprop.core.spec import from_mapping
     spec = from_mapping({"layers": [2, 2, 2], "weights": [0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55],
                          "inputs": [[0.05, 0.1]], "targets": [[0.01, 0.99]], "eta": 0.05, "iterations": 20,
-                         "optimizer": "adam"})
-    path = build(spec, tmp_path / "adam.xlsx")
+                         "optimizer": "rmsprop"})
+    path = build(spec, tmp_path / "rmsprop.xlsx")
     result = check_file(path)
     assert (result.status, result.tables) == ("unreadable", [])
-    assert "trained by adam" in result.message and "verify" in result.message
+    assert "trained by rmsprop" in result.message and "verify" in result.message

@@ -74,18 +74,29 @@ def check_file(path: str | Path, recalculate: bool = False, timeout: float = 120
         book = grid.read(path, recalculate=recalculate, timeout=timeout)
     except XlbackpropError as exc:
         return FileResult(name, "unreadable", str(exc).replace(f"{path}: ", "", 1))
-    if untaught := own_untaught(book):  # not yet read by check: said, not misjudged as plain descent
+    untaught, own_states = own_untaught(book), set()
+    if untaught in ("trained by momentum", "trained by adam"):  # its optimizer's sheets read by the graph
+        own_states = graph.optimized(book)
+        untaught = None if own_states else untaught
+    if untaught:  # not yet read by check: said, not misjudged as plain descent
         return FileResult(name, "unreadable", f"an xlbackprop workbook {untaught}: check reads plain gradient "
                           f"descent (w − η·∂E/∂w) on the squared error only; xlbackprop verify holds its every "
                           f"cell to the reference")
     found = structure.find_all(book)  # by their labels, else (one row an iteration) by their formulas
     explained: Explained = {}  # one file's tables (one per η, on sheets alike) share their diagnoses
-    results, unread = [_judged(book, t, explained) for t in found], []
-    if not any(t.own for t in found):  # any other layout or network: by the formula graph
+    # a sheet whose updates read an optimizer's states is read by the graph alone (not as plain descent first)
+    stated = own_states or (graph.optimized(book) if found else set())
+    results, unread = [_judged(book, t, explained) for t in found if t.sheet.name not in stated], []
+    if own_states:  # an xlbackprop workbook trained by momentum or Adam: those sheets by the graph, no other
+        by_graph, unread = graph.judge_all(book, {s.name for s in book.sheets} - own_states)
+        read = {r.table.sheet.name for r in by_graph}
+        results = [r for r in results if r.table.sheet.name not in read] + by_graph
+    elif not any(t.own for t in found):  # any other layout or network: by the formula graph
         # a sheet whose labels look like the course's but whose table cannot be read so (another
         # network under w1, w2 ... labels) is read by its formulas too, and that reading stands
         unsure = {r.table.sheet.name for r in results if r.verdict == "incomplete"}
         unsure -= {r.table.sheet.name for r in results if r.verdict != "incomplete"}
+        unsure |= stated  # momentum or Adam under the course's labels: its states are read by the graph
         by_graph, unread = graph.judge_all(book, {t.sheet.name for t in found} - unsure)
         read = {r.table.sheet.name for r in by_graph}
         results = [r for r in results if r.table.sheet.name not in read] + by_graph

@@ -47,7 +47,7 @@ from openpyxl.utils.cell import get_column_letter
 
 from ..xlsx.formula import COMPLEX_STEP, FormulaError, Node, Ref, evaluate, leaves, pinned, relative_form
 from ..xlsx.grid import Book, Sheet
-from . import updates
+from . import states, updates
 from .judge import Finding, TableResult
 
 Cell = tuple[str, int, int]
@@ -61,6 +61,10 @@ ATOL = 1e-12
 # (a loss with or without ½, times a batch of m samples summed or averaged, either way round)
 SCALES = sorted({f * m ** e for f in (1.0, 2.0, 0.5) for m in range(1, 17) for e in (1, -1)})
 _SUM_OPS = ("+", "-")
+
+
+ROLES = {"momentum": ("velocity",), "adam": ("first moment", "second moment")}
+SYMBOLS = {"momentum": ("μ",), "adam": ("β1", "β2")}
 
 
 class GraphError(ValueError):
@@ -269,6 +273,8 @@ class _Update:
     factors: list[Node]  # g's factors
     odd: bool = False  # its η is a cell that holds no typed number (a weight read for η: a slip)
     locus: Cell = ("", 0, 0)  # the cell whose formula holds c·g: the update, or the weight change it reads
+    optimizer: states.Optimizer | None = None  # momentum's or Adam's states between the update and g
+    through: tuple[list[Node], Cell] | None = None  # the update's own factors and locus, when g is a state's
 
     def __post_init__(self):
         if not self.locus[0]:
@@ -395,8 +401,11 @@ def judge_all(book: Book, skip: set[str]) -> tuple[list[TableResult], list[str]]
     for found in updates.find(book):
         if not set(found.sheets) & skip:
             judges.append(_Judge(cells, found))
+    held = {id(j): j.held() for j in judges}  # an optimizer's states, which read their own previous value as updates do
+    states_of = [j for j in judges if any(j.chain_cells & held[id(k)] and not k.chain_cells & held[id(j)]
+                                          for k in judges if k is not j)]
     for judge in sorted(judges, key=lambda j: -len(j.chain_cells)):
-        if judge.chain_cells <= covered:  # a piece a slip broke off a chain that goes on through it
+        if judge.chain_cells <= covered or judge in states_of:  # a piece a slip broke off a chain that goes on through it
             continue
         covered |= judge.chain_cells
         try:
@@ -415,6 +424,20 @@ def judge_all(book: Book, skip: set[str]) -> tuple[list[TableResult], list[str]]
     order = {s.name: k for k, s in enumerate(book.sheets)}
     out.sort(key=lambda r: (order.get(r.table.sheet.name, 0), r.table.first_row, r.table.first_column))
     return out, unread
+
+
+def optimized(book: Book) -> set[str]:
+    """The sheets whose weight updates read an optimizer's states (momentum, Adam): read by the
+    formula graph even where their labels are the course's, whose plain descent they are not."""
+    cells, out = _Cells(book), set()
+    for found in updates.find(book):
+        try:
+            with np.errstate(all="ignore"):
+                if any(u.optimizer for s in _Judge(cells, found).steps()[:2] for u in s.updates):
+                    out |= set(found.sheets)
+        except GraphError:
+            continue
+    return out
 
 
 def _table(cells: _Cells, training: updates.Training, steps: list[_Step], loss: Cell | None, network: str,
@@ -479,7 +502,7 @@ class _Judge:
         """The training as the tables it is: networks side by side that differ (a sigmoid table beside
         a tanh table, or another η) are two; runs of one network (one row a run) are one. The
         training itself when it is one table (its steps then kept for :meth:`judge`)."""
-        steps = self._steps = self.steps()
+        steps = self._steps = self._steps or self.steps()
         first = min(s.index for s in steps)
         groups = [s for s in steps if s.index == first]
         if len(groups) < 2:
@@ -528,7 +551,10 @@ class _Judge:
         out = []
         for s in sorted(by_index)[:MAX_STEPS]:
             pairs = by_index[s]
-            ups = [_update(self.cells, u, self.chain_cells) for _, u in pairs]
+            ups = [self._velocity_update(u) or _update(self.cells, u, self.chain_cells) for _, u in pairs]
+            for u in ups:
+                if u is not None and u.optimizer is None:
+                    self._optimized(u)
             kept = [(w, u) for (w, _), u in zip(pairs, ups) if u is not None]
             for group in self._apart(kept):  # independent runs side by side: each its own loss
                 out.append(_Step(s, [w for w, _ in group], [u for _, u in group]))
@@ -537,6 +563,255 @@ class _Judge:
         if not out:
             raise GraphError("but no update reads a learning rate and a gradient this reader can compute")
         return out
+
+    # ---- an optimizer's states ------------------------------------------------------------
+    def _shift(self, cell: Cell, k: int) -> Cell | None:
+        """The same cell ``k`` steps later (earlier, k < 0) along the layout; None over sheets."""
+        if self.training.step == updates.SHEETS or self.training.layout == "cells":
+            return None
+        dr, dc = self.training.step
+        row, col = cell[1] + k * dr, cell[2] + k * dc
+        return (cell[0], row, col) if row >= 1 and col >= 1 else None
+
+    def _varies(self, cell: Cell) -> bool:
+        """Whether a cell depends on a weight (a gradient, a state; not a constant such as 1 − β1)."""
+        seen, todo = set(), [cell]
+        while todo:
+            c = todo.pop()
+            if c in self.chain_cells:
+                return True
+            if c in seen or len(seen) > 5_000:
+                continue
+            seen.add(c)
+            todo.extend(self.cells.deps(c))
+        return False
+
+    def _probe(self, cell: Cell, values: dict[Cell, Any]) -> float:
+        try:
+            return float(np.real(self.cells.evaluate(self.cells.tree(cell), cell[0], values)))
+        except (FormulaError, ValueError, TypeError, ZeroDivisionError, OverflowError):
+            return math.nan
+
+    def _velocity_update(self, cell: Cell) -> _Update | None:
+        """``w + v`` with v = μ·v' − η·g (CS231n's momentum): its gradient g is what v reads, its η
+        the −η v's rule multiplies g by."""
+        cells = self.cells
+        tree = cells.tree(cell, own=True)
+        change = updates.split_change(tree) if tree is not None else None
+        if change is None or change[0] != "+":
+            return None
+        v = cells.resolve(change[2], cell[0])
+        if v in self.chain_cells or cells.tree(v) is None or not states.is_state(v, cells.deps, self._shift):
+            v = cells.resolve(change[1], cell[0])  # v + w
+            if v in self.chain_cells or cells.tree(v) is None or not states.is_state(v, cells.deps, self._shift):
+                return None
+        found = states.read([v], cells.deps, self._shift, self._varies, self._probe,
+                            lambda c: c not in self.chain_cells and cells.tree(c) is not None)
+        if found is None or found.kind != "momentum" or found.states[0].cell != v or found.states[0].gradient is None:
+            return None
+        state = found.states[0]
+        if not state.scale:
+            return None
+        eta = abs(state.scale)  # + η·g is a slip of the velocity's rule, said there
+        eta_cell = next((d for d in cells.deps(v) if cells.typed(d) and states.near(cells.number(d), eta)), None)
+        ref = next((leaf for leaf in leaves(cells.tree(v), ("ref",)) if cells.resolve(leaf.args[0], v[0]) == state.gradient),
+                   None)
+        if ref is None:
+            return None
+        found.form = "velocity"
+        return _Update(cell, 1.0, eta, eta_cell, [ref], locus=v, optimizer=found, through=([], cell))
+
+    def _optimized(self, u: _Update) -> None:
+        """An update that reads an optimizer's states (momentum's v, Adam's m̂ and ŝ): its gradient is
+        what the first state reads, judged as plain descent's; the states are judged by :meth:`_state_slips`."""
+        cells = self.cells
+        found = states.read(u.reads(cells), cells.deps, self._shift, self._varies, self._probe,
+                            lambda c: c not in self.chain_cells and cells.tree(c) is not None)  # a weight is no state
+        if found is None or found.states[0].gradient is None:
+            return
+        first = found.states[0]
+        tree = cells.tree(first.cell)
+        ref = next((leaf for leaf in leaves(tree, ("ref",)) if cells.resolve(leaf.args[0], first.cell[0]) == first.gradient),
+                   None)
+        if ref is None:
+            return
+        u.optimizer, u.through = found, (u.factors, u.locus)
+        u.factors, u.locus = [ref], first.cell
+
+    def held(self) -> set[Cell]:
+        """The cells of the optimizer's states and those between them and the updates (none when
+        its steps cannot be read: :meth:`tables` then says why)."""
+        try:
+            with np.errstate(all="ignore"):
+                self._steps = self._steps or self.steps()
+        except GraphError:
+            return set()
+        return {c for s in self._steps for u in s.updates if u.optimizer
+                for c in [st.cell for st in u.optimizer.states] + u.optimizer.between}
+
+    def _decays(self, steps: list[_Step]) -> dict[int, float]:
+        """The sheet's μ (or β1, β2): what most states multiply their previous value by, per state."""
+        found: dict[int, Counter] = defaultdict(Counter)
+        for s in steps:
+            for u in s.updates:
+                for i, st in enumerate(u.optimizer.states if u.optimizer else ()):
+                    if st.decay is not None and math.isfinite(st.decay):
+                        found[i][float(f"{st.decay:.12g}")] += 1
+        return {i: c.most_common(1)[0][0] for i, c in found.items()}
+
+    def _adam_factor(self, u: _Update, step: _Step):
+        """What η multiplies in an Adam update, as the sheet computes it from the raw moments (m, s)."""
+        m, v = (st.cell for st in u.optimizer.states)
+        factors, locus = u.through
+        between = _order(self.cells, set(u.optimizer.between))
+
+        def through(mv: float, sv: float) -> float:
+            values: dict[Cell, Any] = {m: mv, v: sv}
+            for c in between:
+                values[c] = self._probe(c, values)
+            out = 1.0
+            try:
+                for f in factors:
+                    out = out * self.cells.evaluate(f, locus[0], values)
+            except (FormulaError, ValueError, TypeError, ZeroDivisionError, OverflowError):
+                return math.nan
+            return float(np.real(out))
+        return through
+
+    def _epsilon(self, u: _Update, step: _Step) -> float:
+        """Adam's ε as the update uses it: from the update at m = 1, s = 0 (1/(1 − β1ᵗ)/ε)."""
+        t, b1 = step.index + 1, self.decays.get(0, 0.9)
+        at = self._adam_factor(u, step)(1.0, 0.0)
+        return 1 / ((1 - b1 ** t) * at) if math.isfinite(at) and at > 0 else 0.0
+
+    def _state_slips(self, step: _Step, k: int) -> list[_Cause]:
+        """The rules of an update's states: the constants they use (the sheet's μ, β1, β2), the
+        gradient each reads, the square, the bias corrections and the update itself."""
+        u, w = step.updates[k], step.weights[k]
+        o, out = u.optimizer, []
+        first = o.states[0]
+        for i, st in enumerate(o.states):
+            role, sym = ROLES[o.kind][i], SYMBOLS[o.kind][i]
+            quantity = f"{role} of {self._name(w)}"
+            a = self.decays.get(i)
+            got = self.cells.number(st.cell)
+            if i > 0 and st.gradient != first.gradient and first.gradient in step.down \
+                    and abs(step.got[k] - self._alpha_truth(step, k)) <= self._tolerance(step.truths[step.loss], self.alpha)[k]:
+                out.append(_Cause(st.cell, "formula", quantity, got, None,
+                                  f"reads {self._said(st.gradient) if st.gradient else 'no gradient'} where "
+                                  f"{self._said(first.gradient)} belongs (the gradient {self._said(first.cell)} reads)"))
+                continue
+            if st.decay is not None and a is not None and not states.near(st.decay, a):
+                out.append(_Cause(st.cell, "formula", quantity, got, None,
+                                  f"multiplies its previous value {self._said(st.previous)} by {st.decay:.6g} where "
+                                  f"{sym} = {a:g} belongs, as the other states take it"))
+                continue
+            square = 2 if o.kind == "adam" and i == 1 else 1
+            g = self._said(st.gradient)
+            if st.power != square:
+                out.append(_Cause(st.cell, "formula", quantity, got, None,
+                                  f"takes {g} where its square belongs" if square == 2 else
+                                  f"takes the square of {g} where {g} belongs"))
+                continue
+            allowed = [] if a is None else [(1 - a, f"1 − {sym} = {1 - a:g}")]
+            if o.form == "velocity":  # v = μ·v' − η·g: the sheet's η
+                allowed = [(-self.eta[0], f"−η = −{self.eta[0]:g}")]
+            elif o.kind == "momentum":
+                allowed.append((1.0, "1"))
+            if allowed and not any(states.near(st.scale, b) for b, _ in allowed):
+                out.append(_Cause(st.cell, "formula", quantity, got, None,
+                                  f"multiplies {g} by {st.scale:.6g} where " + " or ".join(w for _, w in allowed)
+                                  + " belongs"))
+        if out:
+            return out
+        factors, locus = u.through
+        if o.form == "velocity":
+            return out
+        if o.kind == "momentum":
+            read = [self.cells.resolve(f.args[0], locus[0]) for f in factors if f.op == "ref"]
+            if len(factors) != 1 or read != [first.cell]:
+                out.append(_Cause(u.cell, "update", f"update of {self._name(w)}", self.cells.number(u.cell), None,
+                                  f"does not compute {self._name(w)} − η·{self._said(first.cell)}"))
+            return out
+        return self._adam_slips(step, k)
+
+    def _alpha_truth(self, step: _Step, k: int) -> float:
+        return float(self.alpha * step.truths[step.loss][k])
+
+    def _adam_slips(self, step: _Step, k: int) -> list[_Cause]:
+        u, w = step.updates[k], step.weights[k]
+        t, b1, b2 = step.index + 1, self.decays.get(0), self.decays.get(1)
+        if b1 is None or b2 is None:
+            return []
+        m, v = (st.cell for st in u.optimizer.states)
+        through, eps = self._adam_factor(u, step), self._epsilon(u, step)
+        stored = (self.cells.number(m), self.cells.number(v))
+        points = list(states.PROBES) + ([stored] if all(map(math.isfinite, stored)) and stored[1] >= 0 else [])
+        if all(states.near(through(a, b) / 1e6, states.adam_step(a, b, t, b1, b2, eps) / 1e6) for a, b in points):
+            return []
+        for c in u.optimizer.between:  # a bias correction: m̂ = m/(1 − β1ᵗ), ŝ = s/(1 − β2ᵗ)
+            reads = {st.cell for st in u.optimizer.states} & (set(self.cells.deps(c)))
+            if len(reads) != 1:
+                continue
+            moment = reads.pop()
+            beta, sym, hat = (b1, "β1", "m̂") if moment == m else (b2, "β2", "ŝ")
+            got = self._probe(c, {moment: 1.0})
+            if states.near(got, 1 / (1 - beta ** t)):
+                continue
+            said = self._said(moment)
+            wrong = next((n for n in range(1, t + 3) if states.near(got, 1 / (1 - beta ** n))), None)
+            why = (f"divides {said} by 1 − {sym}^{wrong} where 1 − {sym}^{t} belongs (this is step {t})"
+                   if wrong is not None else f"holds {said} uncorrected where {said}/(1 − {sym}^{t}) belongs"
+                   if states.near(got, 1.0) else f"does not compute {hat} = {said}/(1 − {sym}^{t})")
+            return [_Cause(c, "formula", f"bias-corrected {ROLES['adam'][0 if moment == m else 1]} of {self._name(w)}",
+                           self.cells.number(c), self.cells.number(moment) / (1 - beta ** t), why)]
+        mh, vh = (lambda a: a / (1 - b1 ** t)), (lambda b: b / (1 - b2 ** t))
+        shapes = (("takes the square root of m̂ where m̂ belongs", lambda a, b: math.sqrt(mh(a)) / (math.sqrt(vh(b)) + eps)),
+                  ("divides by ŝ + ε where √ŝ + ε belongs", lambda a, b: mh(a) / (vh(b) + eps)))
+        for n in (n for n in range(1, t + 3) if n != t):  # a bias correction written into the update, another t
+            shapes += ((f"divides m by 1 − β1^{n} where 1 − β1^{t} belongs (this is step {t})",
+                        lambda a, b, n=n: (a / (1 - b1 ** n)) / (math.sqrt(vh(b)) + eps)),
+                       (f"divides s by 1 − β2^{n} where 1 − β2^{t} belongs (this is step {t})",
+                        lambda a, b, n=n: mh(a) / (math.sqrt(b / (1 - b2 ** n)) + eps)))
+        why = next((said for said, f in shapes if all(states.near(through(a, b) / 1e6, f(a, b) / 1e6)
+                                                      for a, b in states.PROBES)),
+                   f"does not compute {self._name(w)} − η·m̂/(√ŝ + ε)")
+        return [_Cause(u.cell, "update", f"update of {self._name(w)}", self.cells.number(u.cell), None, why)]
+
+    def _state_gradient(self, step: _Step, k: int, grad: Cell, truth: np.ndarray, tol: np.ndarray,
+                        others: list[int]) -> _Cause | None:
+        """An optimized update whose gradient is wrong because of where it is read: the update reads
+        another weight's state, or its state another weight's gradient or the previous step's."""
+        u, w = step.updates[k], step.weights[k]
+        first = u.optimizer.states[0]
+        role = ROLES[u.optimizer.kind][0]
+        owner = next((j for j, v in enumerate(step.updates) if j != k and v.optimizer is not None
+                      and v.optimizer.states[0].cell == first.cell), None)
+        if owner is not None:
+            return _Cause(u.cell, "update", f"update of {self._name(w)}", self.cells.number(u.cell), None,
+                          f"reads {self._said(first.cell)}, the {role} of {self._said(step.weights[owner])}, "
+                          f"where the {role} of {self._said(w)} belongs")
+        right = next((c for c in sorted(step.down) if c != grad and abs(self.cells.number(c) - truth[k]) <= tol[k]
+                      and not states.is_state(c, self.cells.deps, self._shift)), None)
+        belongs = self._said(right) if right else f"the gradient of {self._said(w)}"
+        quantity = f"{role} of {self._name(w)}"
+        if grad not in step.down:
+            return _Cause(first.cell, "formula", quantity, self.cells.number(first.cell), None,
+                          f"reads {self._said(grad)}, which this step's weights do not change, where {belongs} belongs")
+        if others and right is not None:
+            return _Cause(first.cell, "formula", quantity, self.cells.number(first.cell), None,
+                          f"reads {self._said(grad)} where {belongs} belongs")
+        return None
+
+    def _optimizer(self, steps: list[_Step]) -> str:
+        """``, momentum 0.9`` or ``, Adam (β1 0.9, β2 0.999)``: what the network text adds."""
+        kinds = Counter(u.optimizer.kind for s in steps for u in s.updates if u.optimizer)
+        if not kinds:
+            return ""
+        kind = kinds.most_common(1)[0][0]
+        if kind == "momentum":
+            return f", momentum {self.decays[0]:g}" if 0 in self.decays else ", momentum"
+        return (f", Adam (β1 {self.decays[0]:g}, β2 {self.decays[1]:g})" if {0, 1} <= set(self.decays) else ", Adam")
 
     def _down(self, starts) -> set[Cell]:
         """Every cell that depends on ``starts``, not through a later weight."""
@@ -689,7 +964,7 @@ class _Judge:
         self.fed: list[tuple[int, Cell, Cell, Cell]] = []
         self.via: dict[Cell, Cell] = {}  # a sample's gradient cell -> the mean over samples it is found under
         self.explained: dict[tuple, tuple[str, str, tuple[int, int]]] = {}  # (place, form) -> what was found, where
-        steps = self._steps or self.steps()
+        steps = self._steps = self._steps or self.steps()
         etas = Counter((u.eta, u.eta_cell) for s in steps for u in s.updates if not u.odd)
         self.eta = etas.most_common(1)[0][0] if etas else (math.nan, None)
         for s in steps:
@@ -698,11 +973,12 @@ class _Judge:
                     u.eta = self.eta[0]
         for step in steps:
             self.read(step)
+        self.decays = self._decays(steps)
         readable = [s for s in steps if s.candidates]
         if not readable:
             raise GraphError("but no loss cell depends on them (a cell that reads every weight through "
                              "the forward pass and that no gradient reads)")
-        alpha = self._alpha(readable)
+        alpha = self.alpha = self._alpha(readable)
         causes: list[tuple[_Step, _Cause]] = []
         for step in readable:
             step.loss = self._loss(step, alpha)
@@ -712,6 +988,7 @@ class _Judge:
         first = readable[0]
         self._first_run = {c for chain in self.training.weights if chain[first.index] in first.weights for c in chain}
         network = self._network(first) + self._in_turn([s for s in readable if s.weights[0] in self._first_run])
+        network += self._optimizer(readable)
         if (runs := sum(s.index == first.index for s in readable)) > 1:
             network += f", {runs} runs side by side"
         etas = {(u.eta, u.eta_cell) for s in readable for u in s.updates if not u.odd}
@@ -742,6 +1019,9 @@ class _Judge:
         forward formulas at the run's weights, then ``w − η·α·∂L/∂w`` (the sheet's α, its η's)."""
         if not steps:
             return []
+        memory: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0])  # each weight's state(s): v, or m and s
+        eps = next((self._epsilon(u, s) for s in steps for u in s.updates if u.optimizer and u.optimizer.kind == "adam"),
+                   0.0)
         weights = {self._identity(w): self.cells.number(w) for w in steps[0].weights}
         out: list[float | None] = []
         for step in steps:
@@ -766,8 +1046,25 @@ class _Judge:
             out.append(float(np.real(loss[0])))
             gradient = np.imag(loss) / H
             for (w, k), u in zip(lanes.items(), step.updates):
-                weights[self._identity(w)] -= u.eta * alpha * gradient[k]
+                weights[self._identity(w)] += self._change(u, alpha * gradient[k], memory[self._identity(w)],
+                                                           step.index + 1, eps)
         return out + [None] * (len(steps) - len(out))
+
+    def _change(self, u: _Update, g: float, state: list[float], t: int, eps: float) -> float:
+        """A weight's change in the correct run, by its update's optimizer at the sheet's constants
+        (``state`` its v, or m and s, carried from step to step)."""
+        o = u.optimizer
+        if o is None:
+            return -u.eta * g
+        b1 = self.decays.get(0, 0.0)
+        if o.kind == "momentum":
+            eta = self.eta[0]
+            scale = -eta if o.form == "velocity" else 1 - b1 if states.near(o.states[0].scale, 1 - b1) else 1.0
+            state[0] = b1 * state[0] + scale * g
+            return state[0] if o.form == "velocity" else -u.eta * state[0]
+        b2 = self.decays.get(1, 0.0)
+        state[0], state[1] = b1 * state[0] + (1 - b1) * g, b2 * state[1] + (1 - b2) * g * g
+        return -u.eta * states.adam_step(state[0], state[1], t, b1, b2, eps)
 
     def _typed_over(self, step: _Step) -> list[_Cause]:
         """A weight that holds a typed number where the steps around it hold its update formula."""
@@ -805,7 +1102,8 @@ class _Judge:
     def _loss(self, step: _Step, alpha: float) -> Cell:
         def rank(c: Cell) -> tuple:
             link = bool(updates.LINK.fullmatch(self.cells.formula(c) or ""))  # a copy of the loss shown elsewhere
-            return -int(self._matches(step, c, alpha).sum()), link, len(self.cells.dependents(c)), c
+            elsewhere = c[0] not in self.training.sheets  # a copy on another sheet (xlbackprop's Derivation)
+            return -int(self._matches(step, c, alpha).sum()), elsewhere, link, len(self.cells.dependents(c)), c
         return min(step.candidates, key=rank)
 
     def _derivatives(self, step: _Step, alpha: float) -> np.ndarray:
@@ -852,6 +1150,9 @@ class _Judge:
                 out.append(_Cause(u.cell, "anchoring", f"update of {self._name(w)}", None, None,
                                   f"multiplies by {_coordinate(u.eta_cell, self.home)}, {what}, where the learning "
                                   f"rate {self._said(self.eta[1]) if self.eta[1] else f'{self.eta[0]:g}'} belongs"))
+        for k, u in enumerate(step.updates):
+            if u.optimizer is not None:
+                out.extend(self._state_slips(step, k))
         for index, s, pre, act in self.fed:
             if index == step.index:
                 out.append(_Cause(s, "formula", "weighted sum", None, None,
@@ -878,6 +1179,10 @@ class _Judge:
             u = step.updates[k]
             others = [j for j in range(len(step.updates)) if j != k and abs(step.got[k] - truth[j]) <= tol[j]]
             shared = [j for j in others if grad_cell.get(j) == grad_cell.get(k)]
+            if u.optimizer is not None and k in grad_cell and \
+                    (found_here := self._state_gradient(step, k, grad_cell[k], truth, tol, others)) is not None:
+                out.append(found_here)
+                continue
             if k in grad_cell and (shared or others and self._holding(step, truth[k], tol[k], grad_cell[k])):
                 j = (shared or others)[0]
                 out.append(_Cause(u.cell, "update", f"update of {self._name(step.weights[k])}", step.got[k], truth[k],

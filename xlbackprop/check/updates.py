@@ -216,6 +216,8 @@ def _updates(sheet: Sheet, by_name: dict[str, Sheet]) -> dict[Cell, _Update]:
                 continue
             cell = found.__getitem__
         eta = _eta(plan, cell, by_name, etas)
+        if eta is None and plan.etas[0][0] == "change":  # w + v, v = μ·v' − η·g: a velocity (CS231n's form)
+            eta = _velocity_eta(cell(plan.etas[0][1]), cell(plan.p), (sheet.name, row, col), by_name, etas)
         if eta is not None and plan.etas[0][0] == "change" and not _weightlike(cell(plan.p), by_name):
             eta = None  # E_total = E1 + E2 is no update of E1
         if eta is not None:
@@ -372,6 +374,31 @@ def _change_eta(cell: Cell, by_name: dict[str, Sheet], seen: dict[Cell, str | No
     except ValueError:
         return None
     return None if found is None else _factors_eta(found[1], sheet, by_name, seen)
+
+
+def _velocity_eta(cell: Cell, previous: Cell, update: Cell, by_name: dict[str, Sheet],
+                  seen: dict[Cell, str | None]) -> str | float | None:
+    """The η of a velocity V = μ·V' − η·g that an update ``P + V`` adds: V reads its own value one
+    step back (the step from P to the update), and one of its terms is η·g."""
+    sheet = by_name.get(cell[0].lower())
+    text = sheet.formulas.get(cell[1:]) if sheet is not None else None
+    if text is None or previous[0] != update[0] or cell[0] != update[0]:
+        return None
+    back = (cell[0], cell[1] - (update[1] - previous[1]), cell[2] - (update[2] - previous[2]))
+    try:
+        tree = sheet.parse(text)
+        read = [_cell(r, sheet.name, by_name) for r in shape(text, cell[1], cell[2])[1]]
+    except ValueError:
+        return None
+    if back not in read or tree.op not in ("-", "+"):
+        return None
+    for term in tree.args:
+        found = _factors(term)
+        if found is not None and len(found[1]) >= 2 and not any(
+                _cell(r, sheet.name, by_name) == back for f in found[1] for r in refs(f)):
+            if (eta := _factors_eta(found[1], sheet, by_name, seen)) is not None:
+                return eta
+    return None
 
 
 def _factors_eta(factors: list[Node], sheet: Sheet, by_name: dict[str, Sheet],
