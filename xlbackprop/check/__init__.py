@@ -75,11 +75,12 @@ def check_file(path: str | Path, recalculate: bool = False, timeout: float = 120
     except XlbackpropError as exc:
         return FileResult(name, "unreadable", str(exc).replace(f"{path}: ", "", 1))
     untaught, own_states = own_untaught(book), set()
-    if untaught in ("trained by momentum", "trained by adam"):  # its optimizer's sheets read by the graph
+    if untaught in (("optimizer", "momentum"), ("optimizer", "adam")):  # its optimizer's sheets: by the graph
         own_states = graph.optimized(book)
-        untaught = None if own_states else untaught
-    if untaught:  # not yet read by check: said, not misjudged as plain descent
-        return FileResult(name, "unreadable", f"an xlbackprop workbook {untaught}: check reads plain gradient "
+    if untaught and not own_states:  # not yet read by check: said, not misjudged as plain descent
+        kind, what = untaught
+        said = f"trained by {what}" if kind == "optimizer" else f"with a {what} loss"
+        return FileResult(name, "unreadable", f"an xlbackprop workbook {said}: check reads plain gradient "
                           f"descent (w − η·∂E/∂w) on the squared error only; xlbackprop verify holds its every "
                           f"cell to the reference")
     found = structure.find_all(book)  # by their labels, else (one row an iteration) by their formulas

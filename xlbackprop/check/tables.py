@@ -141,22 +141,21 @@ def _network(columns: dict[str, int], meta) -> Network:
     return Network(layers, ("sigmoid", "sigmoid"), "none", samples)
 
 
-def own_untaught(book: Book) -> str | None:
-    """What check does not read yet of an xlbackprop workbook, in words: ``"trained by adam"`` for an
-    optimizer other than SGD (its name in column A two rows above the parameter block's ``network``
-    row, under ``optimizer``), ``"with a cross-entropy loss"`` for a ``loss`` row below the block's
-    iterations; None for SGD with the squared error and for any other file."""
+def own_untaught(book: Book) -> tuple[str, str] | None:
+    """What of an xlbackprop workbook's training check's labelled reader does not read:
+    ``("optimizer", "adam")`` for an optimizer other than SGD (its name in column A two rows above
+    the parameter block's ``network`` row, under ``optimizer``), ``("loss", "cross-entropy")`` for a
+    ``loss`` row below the block's iterations; None for SGD with the squared error and for any other file."""
     for sheet in book.sheets:
         for (row, col), v in sheet.values.items():
             if v != "network":
                 continue
             if sheet.value(row - 2, col) == "optimizer" and \
                     isinstance(name := sheet.value(row - 1, col), str) and name in OPTIMIZERS and name != "sgd":
-                return f"trained by {name}"
+                return "optimizer", name
             if sheet.value(row + len(META_KEYS), col) == LOSS_KEY and sheet.value(row + 1, col) == "activations" \
                     and (loss := sheet.value(row + len(META_KEYS), col + 1)) in LOSSES and loss != "squared":
-                return f"with a {loss} loss"
-    return None
+                return "loss", loss
 
 
 def _meta_block(sheet: Sheet) -> tuple[tuple[int, ...], tuple[str, ...], str] | None:
