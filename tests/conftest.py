@@ -14,6 +14,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import settings
 
@@ -92,6 +93,15 @@ def recalculated(built, tmp_path_factory):
         return cache[key]
 
     return make
+
+
+def worst_relative(got, exp) -> float:
+    """The worst relative difference of ``got`` from ``exp``: 0 where both are equal (0 and 0 too),
+    inf where one is 0 or NaN and the other not."""
+    got, exp = np.asarray(got, dtype=float), np.asarray(exp, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(got == exp, 0.0, np.abs(got - exp) / np.abs(exp))
+    return float(np.nanmax(np.where(np.isnan(rel), np.inf, rel)))
 
 
 def edit_cell(src: Path, dst: Path, ref: str, cell_xml: str, sheet: str = "Training") -> None:

@@ -97,7 +97,6 @@ def run(layers, weights, inputs, targets, eta, iterations, optimizer="sgd", bias
     for t in range(1, iterations + 1):
         for p in params:
             put(p, params[p])
-        grads = {p: [] for p in params}
         deltas, acts = [], []
         losses = []
         for s, (x, target) in enumerate(zip(inputs, targets), 1):
@@ -126,14 +125,8 @@ def run(layers, weights, inputs, targets, eta, iterations, optimizer="sgd", bias
             acts.append((list(x), a_h))
         total = _left(losses, add)
         put("E_total", total if S == 1 else total / S)
-        for (layer, j, k), p in _numbering(n_in, n_h, n_out).items():
-            terms = [deltas[s][layer - 1][j - 1] * acts[s][layer - 1][k - 1] for s in range(S)]
-            grads[p] = _left(terms, add) if S == 1 else _left(terms, add) / S
-        if biases is not None and train_biases:
-            for n in range(1, n_h + n_out + 1):
-                layer, j = (1, n) if n <= n_h else (2, n - n_h)
-                terms = [deltas[s][layer - 1][j - 1] for s in range(S)]
-                grads[f"b{n}"] = _left(terms, add) if S == 1 else _left(terms, add) / S
+        grads = mean_gradients(_numbering(n_in, n_h, n_out), deltas, acts, n_h, n_out,
+                               biases is not None and train_biases, add)
         for p in params:
             put(f"∂E/∂{p}", grads[p])
         for p in list(params):
@@ -157,6 +150,22 @@ def run(layers, weights, inputs, targets, eta, iterations, optimizer="sgd", bias
                 v_hat = st["v"] / sub(1.0, beta2 ** t)
                 params[p] = sub(params[p], eta * m_hat / add(math.sqrt(v_hat), epsilon))
     return out
+
+
+def mean_gradients(numbering, deltas, sources, n_h, n_out, biases: bool, add) -> dict[str, float]:
+    """∂E/∂w = δ_target·a_source and ∂E/∂b = δ, each the mean over the samples: ``deltas[s]`` is
+    sample s's (δ_h, δ_o), ``sources[s]`` its (inputs, a_h); ``biases``: the trained biases' too."""
+    S = len(deltas)
+
+    def mean(terms):
+        return _left(terms, add) if S == 1 else _left(terms, add) / S
+    grads = {p: mean([deltas[s][layer - 1][j - 1] * sources[s][layer - 1][k - 1] for s in range(S)])
+             for (layer, j, k), p in numbering.items()}
+    if biases:
+        for n in range(1, n_h + n_out + 1):
+            layer, j = (1, n) if n <= n_h else (2, n - n_h)
+            grads[f"b{n}"] = mean([deltas[s][layer - 1][j - 1] for s in range(S)])
+    return grads
 
 
 def _numbering(n_in, n_h, n_out) -> dict[tuple[int, int, int], str]:

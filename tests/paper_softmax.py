@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 
-from paper_optimizers import LIBREOFFICE, _left, _numbering, _sigmoid
+from paper_optimizers import LIBREOFFICE, _left, _numbering, _sigmoid, mean_gradients
 
 
 def run(layers, weights, inputs, targets, eta, iterations, output="softmax", biases=None,
@@ -95,15 +95,7 @@ def run(layers, weights, inputs, targets, eta, iterations, output="softmax", bia
             sources.append((list(x), a_h))
         total = _left(losses, add)
         put("E_total", total if S == 1 else total / S)
-        grads = {}
-        for (layer, j, k), p in numbering.items():
-            terms = [deltas[s][layer - 1][j - 1] * sources[s][layer - 1][k - 1] for s in range(S)]
-            grads[p] = _left(terms, add) if S == 1 else _left(terms, add) / S
-        if biases is not None:
-            for n in range(1, n_h + n_out + 1):
-                layer, j = (1, n) if n <= n_h else (2, n - n_h)
-                terms = [deltas[s][layer - 1][j - 1] for s in range(S)]
-                grads[f"b{n}"] = _left(terms, add) if S == 1 else _left(terms, add) / S
+        grads = mean_gradients(numbering, deltas, sources, n_h, n_out, biases is not None, add)
         for p in params:
             put(f"∂E/∂{p}", grads[p])
             params[p] = sub(params[p], eta * grads[p])

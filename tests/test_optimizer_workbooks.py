@@ -10,7 +10,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import edit_cell
+from conftest import edit_cell, worst_relative
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl.utils.cell import column_index_from_string
@@ -47,14 +47,6 @@ def _paper_run(spec) -> dict[str, list[float]]:
     net = spec.network
     return paper.run(net.layers, spec.weights, spec.inputs, spec.targets, spec.eta, spec.iterations, net.optimizer,
                      biases=spec.biases or None, train_biases=net.bias_mode == "trained", **spec.constants())
-
-
-def _agree(got, exp) -> float:
-    """The worst relative difference, 0 where both are 0; inf where one is 0 and the other not."""
-    got, exp = np.asarray(got, dtype=float), np.asarray(exp, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(got == exp, 0.0, np.abs(got - exp) / np.abs(exp))
-    return float(np.nanmax(np.where(np.isnan(rel), np.inf, rel)))
 
 
 # -- the network file -------------------------------------------------------------------------------
@@ -137,7 +129,7 @@ def test_the_reference_follows_the_papers_on_the_seed_over_1000_iterations(optim
     exp, got = _paper_run(spec), train(spec)
     assert set(exp) == set(got)
     for name in exp:
-        assert _agree(got[name], exp[name]) <= RTOL, name
+        assert worst_relative(got[name], exp[name]) <= RTOL, name
 
 
 @settings(max_examples=40, deadline=None)
@@ -160,7 +152,7 @@ def test_any_small_network_follows_the_papers(optimizer, sizes, samples, trained
     exp, got = _paper_run(spec), train(spec)
     assert set(exp) == set(got)
     for name in exp:
-        assert _agree(got[name], exp[name]) <= RTOL, name
+        assert worst_relative(got[name], exp[name]) <= RTOL, name
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
@@ -275,7 +267,7 @@ def test_libreoffice_matches_the_papers_in_every_cell_over_1000_iterations(books
         assert set(data.cells) == set(exp), name
         for quantity, cells in data.cells.items():
             assert len(cells) == 1000 and all(isinstance(v, float) or v == 0 for v in cells), (name, quantity)
-            assert _agree(cells, exp[quantity]) <= RTOL, (name, quantity)
+            assert worst_relative(cells, exp[quantity]) <= RTOL, (name, quantity)
 
 
 @pytest.mark.libreoffice

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import edit_cell
+from conftest import edit_cell, worst_relative
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,13 +49,6 @@ def _paper_run(s) -> dict[str, list[float]]:
     net = s.network
     return paper.run(net.layers, s.weights, s.inputs, s.targets, s.eta, s.iterations,
                      "softmax" if net.softmax else "sigmoid", biases=s.biases or None)
-
-
-def _agree(got, exp) -> float:
-    got, exp = np.asarray(got, dtype=float), np.asarray(exp, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(got == exp, 0.0, np.abs(got - exp) / np.abs(exp))
-    return float(np.nanmax(np.where(np.isnan(rel), np.inf, rel)))
 
 
 # -- the network file -------------------------------------------------------------------------------
@@ -128,7 +121,7 @@ def test_the_reference_follows_the_textbook_over_1000_iterations(base, changes):
     got, exp = train(s), _paper_run(s)
     assert set(got) == set(exp)
     for name in exp:
-        assert _agree(got[name], exp[name]) <= RTOL, name
+        assert worst_relative(got[name], exp[name]) <= RTOL, name
 
 
 def _loss(s, weights) -> float:
@@ -184,7 +177,7 @@ def test_any_small_classifier_follows_the_textbook(inputs, hidden, outputs, samp
     got, exp = train(s), _paper_run(s)
     assert set(got) == set(exp)
     for name in exp:
-        assert _agree(got[name], exp[name]) <= RTOL, name
+        assert worst_relative(got[name], exp[name]) <= RTOL, name
 
 
 def test_no_pre_activation_overflows_the_softmax_or_its_loss():
@@ -225,7 +218,7 @@ def test_libreoffice_matches_the_textbook_in_every_cell_over_1000_iterations(boo
         assert set(data.cells) == set(exp), name
         for quantity, cells in data.cells.items():
             assert len(cells) == 1000 and all(isinstance(v, (int, float)) for v in cells), (name, quantity)
-            assert _agree(cells, exp[quantity]) <= RTOL, (name, quantity)
+            assert worst_relative(cells, exp[quantity]) <= RTOL, (name, quantity)
 
 
 @pytest.mark.libreoffice
