@@ -37,6 +37,9 @@ constants too):
   its whole chain (``∂E/∂w1 = ((a_o1-t1)*(a_o1*(1-a_o1))*w5+(a_o2-t2)*(a_o2*(1-a_o2))*w7)
   *(a_h1*(1-a_h1))*i1``) on the same parameter cells. The notes check both give the same numbers.
 - ``reference``: ``xlbackprop.core.reference.train(spec)``, the numpy engine.
+- ``raw XML floor, zlib-ng``: the floor with its sheet part deflated by zlib-ng at the same level,
+  as the build deflates its parts (``xlbackprop.writing.package.deflater``): the floor of a writer
+  with the build's compressor, beside the floor the target is set against.
 - stretch, at 100,000 iterations: ``..., zlib level 1``: the bare loop and the floor with deflate
   level 1 instead of 6; ``openpyxl + text rows``: openpyxl writes the workbook of ``bare openpyxl``
   (every part, the styles, the defined name, the rows above the table) but the training rows, which
@@ -90,6 +93,7 @@ from xlbackprop.sheets.layout import ETA_ROW, EXCEL_MAX_ROWS, SHEET, Layout
 from xlbackprop.sheets.styles import KINDS, named_styles
 from xlbackprop.verifying.verification import verify
 from xlbackprop.writing import writer
+from xlbackprop.writing.package import deflater
 from xlbackprop.xlsx import engines as recalc
 
 PRESET = "class-2024"
@@ -293,8 +297,9 @@ RAW_KINDS.update(header=(1, "D9D9D9", "General"), iteration=(2, None, "General")
 RAW_STYLE_ID = {kind: i for i, kind in enumerate(RAW_KINDS, 1)}  # cellXfs 0 is the default
 
 
-def write_raw(spec: Spec, path: Path, columns: list[Column], level: int | None = None) -> None:
-    """The cells of :func:`write_openpyxl` as XML text, streamed straight into the zip."""
+def write_raw(spec: Spec, path: Path, columns: list[Column], level: int | None = None, ng: bool = False) -> None:
+    """The cells of :func:`write_openpyxl` as XML text, streamed straight into the zip; ``ng``: the
+    sheet part deflated by zlib-ng, as the build deflates its parts (``Package``)."""
     layout = Layout(spec.network, spec.iterations)
     given = given_rows(spec, layout, columns)
     parts = {**RAW_PARTS, "xl/workbook.xml": _raw_workbook(layout), "xl/styles.xml": _raw_styles()}
@@ -302,6 +307,8 @@ def write_raw(spec: Spec, path: Path, columns: list[Column], level: int | None =
         for name, text in parts.items():
             archive.writestr(name, text)
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            if ng:
+                sheet._compressor = deflater()
             sheet.write(f'<worksheet xmlns="{_MAIN}"><sheetData>'.encode())
             sheet.write("".join(_given_row_xml(r, given.get(r, [])) for r in range(1, layout.header_row + 1)).encode())
             for chunk in _xml_rows(layout, columns, RAW_STYLE_ID):
@@ -551,6 +558,7 @@ CASES = {
     "raw": _write_case("raw XML floor", write_raw, check=True),
     "bare-level1": _write_case("bare openpyxl, zlib level 1", lambda *a: write_openpyxl(*a, level=1)),
     "raw-level1": _write_case("raw XML floor, zlib level 1", lambda *a: write_raw(*a, level=1)),
+    "raw-zlib-ng": _write_case("raw XML floor, zlib-ng", lambda *a: write_raw(*a, ng=True)),
     "spliced": _write_case("openpyxl + text rows", write_spliced, check=True),
     "stages": _stages_case,
     "verify": _verify_case("libreoffice"),
@@ -586,7 +594,8 @@ def plan(quick: bool) -> dict[str, list[tuple[str, str, int]]]:
         "verify": [(k, "2-2-2", n) for n in (1_000, 10_000) for k in ("verify", "verify-gnumeric", "verify-ironcalc")],
         "whatif": [] if quick else [("whatif", "2-2-2", 10_000)],
         "reference": [("reference", "2-2-2", 10_000 if quick else 1_000_000)],
-        "optimizer": [(k, "adam", n) for n in ([100, 10_000] if quick else [100, RATIO_AT]) for k in trio],
+        "optimizer": [(k, "adam", n) for n in ([100, 10_000] if quick else [100, RATIO_AT]) for k in trio]
+        + [("raw-zlib-ng", "adam", 10_000 if quick else RATIO_AT)],
         "stretch": [(k, "2-2-2", n) for k, n in (("spliced", 100), ("spliced", stretch), ("bare-level1", stretch),
                                                   ("raw-level1", stretch), ("stages", stretch))],
     }
@@ -630,6 +639,9 @@ def summary(rows: list[dict]) -> list[str]:
             target = f" (target ≤ {FLOOR_TARGET}: {'met' if over <= FLOOR_TARGET else 'NOT met'})" \
                 if n >= RATIO_AT else ""
             floor = f"; build / raw floor {over:.2f}{target}; bare openpyxl / raw floor {bare['wall'] / raw['wall']:.1f}"
+            ng = done.get(("raw XML floor, zlib-ng", network, n))
+            if ng:
+                floor += f"; build / raw floor with zlib-ng {row['wall'] / ng['wall']:.2f}"
         lines.append(f"{network} at {n:>9,}: {label} / bare openpyxl {ratio:.3f} wall, "
                      f"{row['cpu'] / bare['cpu']:.3f} CPU{floor}")
     builds = [r for r in rows if r["label"] == "build" and "peak_mb" in r]
