@@ -59,8 +59,8 @@ def deflater():
     """zlib-ng's deflate at zlib's default level, 6: the same format as the standard library's zlib,
     which ``zipfile`` uses, and a smaller part in about 60 % of its time (the build's largest cost:
     docs/performance.md). :class:`Package` gives it to each member ``zipfile`` opens to write; ``zipfile``
-    keeps its compressor in ``_compressor`` (Python 3.11 to 3.14), and a Python where it does not is
-    left with its own zlib (the same file, written more slowly)."""
+    keeps its compressor in ``_compressor`` (CPython 3.11 and on), and a Python where it does not is
+    left with its own zlib (the same parts, zipped more slowly)."""
     return zlib_ng.compressobj(zlib_ng.Z_DEFAULT_COMPRESSION, zlib_ng.DEFLATED, -15)
 
 
