@@ -38,7 +38,7 @@ constants too):
   *(a_h1*(1-a_h1))*i1``) on the same parameter cells. The notes check both give the same numbers.
 - ``reference``: ``xlbackprop.core.reference.train(spec)``, the numpy engine.
 - ``raw XML floor, zlib-ng``: the floor with its sheet part deflated by zlib-ng at the same level,
-  as the build deflates its parts (``xlbackprop.writing.package.deflater``): the floor of a writer
+  as the build deflates its parts (``xlbackprop.writing.package.zlib_ng_deflating``): the floor of a writer
   with the build's compressor, beside the floor the target is set against.
 - stretch, at 100,000 iterations: ``..., zlib level 1``: the bare loop and the floor with deflate
   level 1 instead of 6; ``openpyxl + text rows``: openpyxl writes the workbook of ``bare openpyxl``
@@ -93,7 +93,7 @@ from xlbackprop.sheets.layout import ETA_ROW, EXCEL_MAX_ROWS, SHEET, Layout
 from xlbackprop.sheets.styles import KINDS, named_styles
 from xlbackprop.verifying.verification import verify
 from xlbackprop.writing import writer
-from xlbackprop.writing.package import deflater
+from xlbackprop.writing.package import zlib_ng_deflating
 from xlbackprop.xlsx import engines as recalc
 
 PRESET = "class-2024"
@@ -308,7 +308,7 @@ def write_raw(spec: Spec, path: Path, columns: list[Column], level: int | None =
             archive.writestr(name, text)
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             if ng:
-                sheet._compressor = deflater()
+                zlib_ng_deflating(sheet)
             sheet.write(f'<worksheet xmlns="{_MAIN}"><sheetData>'.encode())
             sheet.write("".join(_given_row_xml(r, given.get(r, [])) for r in range(1, layout.header_row + 1)).encode())
             for chunk in _xml_rows(layout, columns, RAW_STYLE_ID):

@@ -55,13 +55,15 @@ def prefixed(xml: bytes) -> bytes:
     return etree.tostring(copy(source, None), xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def deflater():
-    """zlib-ng's deflate at zlib's default level, 6: the same format as the standard library's zlib,
-    which ``zipfile`` uses, and a smaller part in about 60 % of its time (the build's largest cost:
-    docs/performance.md). :class:`Package` gives it to each member ``zipfile`` opens to write; ``zipfile``
-    keeps its compressor in ``_compressor`` (CPython 3.11 and on), and a Python where it does not is
-    left with its own zlib (the same parts, zipped more slowly)."""
-    return zlib_ng.compressobj(zlib_ng.Z_DEFAULT_COMPRESSION, zlib_ng.DEFLATED, -15)
+def zlib_ng_deflating(stream):
+    """``stream``, a member ``zipfile`` opened to write deflated, deflating by zlib-ng at zlib's default
+    level, 6, from now on: the same format as the standard library's zlib, which ``zipfile`` uses, and a
+    smaller part in about 60 % of its time (the build's largest cost: docs/performance.md).
+    ``zipfile`` keeps a member's compressor in ``_compressor`` (CPython 3.11 and on); a Python where
+    it does not is left with its own zlib (the same parts, zipped more slowly)."""
+    if getattr(stream, "_compressor", None) is not None:
+        stream._compressor = zlib_ng.compressobj(zlib_ng.Z_DEFAULT_COMPRESSION, zlib_ng.DEFLATED, -15)
+    return stream
 
 
 class Package(zipfile.ZipFile):
@@ -111,12 +113,10 @@ class Package(zipfile.ZipFile):
             super().writestr(self._info(outputs.CUSTOM_PART), data)
 
     def open(self, name, mode="r", pwd=None, *, force_zip64=False):
-        """A member as :class:`zipfile.ZipFile` opens it; one written is deflated by zlib-ng (:func:`deflater`)."""
+        """A member as :class:`zipfile.ZipFile` opens it; one written is deflated by zlib-ng
+        (:func:`zlib_ng_deflating`)."""
         stream = super().open(name, mode, pwd, force_zip64=force_zip64)
-        if mode == "w" and getattr(stream, "_compressor", None) is not None \
-                and self.compression == zipfile.ZIP_DEFLATED:
-            stream._compressor = deflater()
-        return stream
+        return zlib_ng_deflating(stream) if mode == "w" and self.compression == zipfile.ZIP_DEFLATED else stream
 
     def _write_part(self, name: str, src) -> None:
         with self.open(self._info(name), "w", force_zip64=True) as dst:
